@@ -1,0 +1,43 @@
+"""Latent Lab: an interactive playground for generative models (GAN, VAE, diffusion, autoregressive).
+
+`python app.py` serves it; tests import the module-level `demo`.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from ui import autoregressive, compare, diffusion, gan, train, vae  # noqa: E402
+
+TABS = [("GAN", "gan", gan), ("VAE", "vae", vae), ("Diffusion", "diffusion", diffusion),
+        ("Autoregressive", "autoregressive", autoregressive), ("Train", "train", train), ("Compare", "compare", compare)]
+MAX_FILE_SIZE = "20mb"
+QUEUE_MAX = 64
+
+HEADER = """# Latent Lab
+Generative models you can touch: drag a latent slider, pick a seed, watch noise become a digit, train one live.
+Every tab runs real models (shipped in `checkpoints/`), on the GPU when there is one, on the CPU when not."""
+
+
+def build_demo() -> gr.Blocks:
+    with gr.Blocks(title="Latent Lab", delete_cache=(600, 1800), analytics_enabled=False) as demo:
+        gr.Markdown(HEADER)
+        on_load = []
+        with gr.Tabs(elem_id="tabs"):
+            for title, tab_id, module in TABS:
+                with gr.Tab(title, id=tab_id, elem_id=f"tab_{tab_id}"):
+                    on_load += module.build() or []
+        for fn, inputs, outputs in on_load:
+            demo.load(fn, inputs, outputs, api_name=False, queue=False, show_progress="hidden")
+    demo.queue(max_size=QUEUE_MAX, default_concurrency_limit=2)
+    return demo
+
+
+demo = build_demo()
+
+if __name__ == "__main__":
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"), max_file_size=MAX_FILE_SIZE,
+                show_error=True)

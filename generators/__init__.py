@@ -1,0 +1,88 @@
+"""Latent Lab's engine: generative model families, checkpoints, data, training and metrics.
+
+    import generators
+    gan = generators.load("gan-mnist")                  # or a family name, or a path
+    imgs = gan.sample(16, generator=generators.make_generator(0), labels=3)
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from .autoregressive import Autoregressive
+from .base import (CHECKPOINT_DIR, CheckpointError, Family, LatentSpec, check_seed, checkpoint_paths,
+                   config_from_json, load_state_into, make_generator, read_meta, read_safetensors,
+                   resolve_device, save_checkpoint)
+from .diffusion import Diffusion
+from .gan import GAN
+from .vae import VAE
+
+REGISTRY: dict[str, type[Family]] = {"gan": GAN, "vae": VAE, "diffusion": Diffusion, "autoregressive": Autoregressive}
+DEFAULT_CHECKPOINT = {"gan": "gan-mnist", "vae": "vae-mnist", "diffusion": "diffusion-mnist",
+                      "autoregressive": "autoregressive-names"}
+
+__all__ = ["REGISTRY", "DEFAULT_CHECKPOINT", "load", "build", "save_checkpoint", "make_generator", "check_seed",
+           "resolve_device", "CheckpointError", "Family", "LatentSpec", "resolve_checkpoint", "shipped_checkpoints"]
+
+
+def get_family(name: str) -> type[Family]:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown family {name!r} (use {', '.join(REGISTRY)})") from None
+
+
+def build(family: str, dataset: str = "mnist", **overrides) -> Family:
+    """A fresh, untrained model of `family` shaped for `dataset`; `overrides` set config fields."""
+    cls = get_family(family)
+    return cls(cls.config_for(dataset, **overrides))
+
+
+def shipped_checkpoints() -> list[str]:
+    return sorted(p.stem for p in CHECKPOINT_DIR.glob("*.safetensors"))
+
+
+def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
+    """A family name, a shipped checkpoint name (`gan-mnist`) or a path → the weights path."""
+    s = str(name_or_path)
+    if s in REGISTRY:
+        s = DEFAULT_CHECKPOINT[s]
+    is_path = os.sep in s or "/" in s or s.endswith((".safetensors", ".json")) or Path(s).exists()
+    base = Path(s) if is_path else CHECKPOINT_DIR / s
+    wpath, _ = checkpoint_paths(base)
+    if not wpath.exists():
+        if is_path:
+            raise CheckpointError(f"no checkpoint at {wpath}")
+        raise CheckpointError(f"unknown checkpoint {s!r} (shipped: {', '.join(shipped_checkpoints()) or 'none'})")
+    return wpath
+
+
+def load(name_or_path: str | os.PathLike, device: str | torch.device = "auto", *,
+         family: str | None = None, with_extra: bool = False):
+    """A ready model (eval mode, on `device`) from a shipped name, a family name or a path.
+
+    Never unpickles: weights come from safetensors, the architecture from the JSON config.
+    `family` (optional) refuses a checkpoint of another family. With `with_extra`, also returns the
+    extra tensors saved beside the weights (optimizer state, for resuming).
+    """
+    wpath = resolve_checkpoint(name_or_path)
+    _, cpath = checkpoint_paths(wpath)
+    meta = read_meta(cpath)
+    fam = meta.get("family")
+    if fam not in REGISTRY:
+        raise CheckpointError(f"{cpath.name}: unknown family {fam!r}")
+    if family is not None and fam != family:
+        raise CheckpointError(f"{wpath.name} is a {fam} checkpoint, not {family}")
+    cls = REGISTRY[fam]
+    config = config_from_json(cls.Config, meta.get("config"))
+    tensors = read_safetensors(wpath)
+    model = cls(config)
+    load_state_into(model, tensors, wpath.name)
+    model.meta = meta
+    model.checkpoint_path = wpath
+    model = model.to(resolve_device(device)).eval()
+    if with_extra:
+        return model, {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
+    return model

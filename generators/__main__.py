@@ -1,0 +1,245 @@
+"""CLI: python -m generators sample|train|eval|export FAMILY …  (bad arguments → one line, exit code 2)."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+MAX_SAMPLES = 10_000
+MAX_STEPS = 10_000_000
+
+
+def _positive_int(limit: int):
+    def parse(s: str) -> int:
+        try:
+            v = int(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
+        if not 1 <= v <= limit:
+            raise argparse.ArgumentTypeError(f"must be in 1..{limit}, got {v}")
+        return v
+    return parse
+
+
+def _finite_float(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+    if not np.isfinite(v):
+        raise argparse.ArgumentTypeError("must be a finite number")
+    return v
+
+
+def _seed(s: str) -> int:
+    from .base import check_seed
+    try:
+        return check_seed(int(s))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+_PARSERS = {int: int, float: _finite_float, str: str}
+
+
+def _add_config_flags(p: argparse.ArgumentParser, config_cls) -> list[str]:
+    """Every field of the family's config becomes a flag (--latent-dim, --loss, …) unless already taken."""
+    names = []
+    taken = {a.dest for a in p._actions}
+    for f in dataclasses.fields(config_cls):
+        if f.name in taken or f.type not in ("int", "float", "str", int, float, str):
+            continue
+        typ = {"int": int, "float": float, "str": str}.get(f.type, f.type)
+        p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=_PARSERS[typ], default=None,
+                       help=f"model config: {f.name} (default for the dataset: {f.default!r})")
+        names.append(f.name)
+    return names
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import REGISTRY, DEFAULT_CHECKPOINT
+
+    ap = argparse.ArgumentParser(prog="python -m generators", description="Latent Lab: sample, train and "
+                                 "evaluate generative models (GAN, VAE, diffusion, autoregressive).")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="{sample,train,eval}")
+
+    sp = sub.add_parser("sample", help="draw samples from a checkpoint and write them to a file")
+    fsub = sp.add_subparsers(dest="family", required=True, metavar="FAMILY")
+    for name, cls in REGISTRY.items():
+        p = fsub.add_parser(name, help=f"sample from a {name} checkpoint")
+        p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT[name],
+                       help=f"shipped checkpoint name or path (default {DEFAULT_CHECKPOINT[name]})")
+        p.add_argument("--n", type=_positive_int(MAX_SAMPLES), default=16, help=f"number of samples (1..{MAX_SAMPLES})")
+        p.add_argument("--seed", type=_seed, default=0, help="random seed (same seed → identical output)")
+        p.add_argument("--label", type=int, default=None, help="class to generate (conditional models only)")
+        p.add_argument("--device", default="cpu", help="auto | cpu | cuda (default cpu: byte-identical output)")
+        p.add_argument("--out", required=True,
+                       help=".png (grid), .npy (uint8 N×H×W images, float32 N×2 points), .gif, or .txt (text)")
+        for opt, (typ, default, help_) in getattr(cls, "SAMPLE_OPTIONS", {}).items():
+            p.add_argument("--" + opt.replace("_", "-"), dest=opt, type=_PARSERS[typ], default=default, help=help_)
+
+    tp = sub.add_parser("train", help="train a model and save a checkpoint (tqdm progress)")
+    fsub = tp.add_subparsers(dest="family", required=True, metavar="FAMILY")
+    for name, cls in REGISTRY.items():
+        p = fsub.add_parser(name, help=f"train a {name}")
+        p.add_argument("--dataset", default="mnist" if name != "autoregressive" else "names",
+                       help="mnist, mnist-full, a 2D set (8gaussians, 25gaussians, ring, spiral, moons, swissroll, "
+                            "checkerboard), names, surnames, or a .txt file")
+        p.add_argument("--steps", type=_positive_int(MAX_STEPS), default=2000, help="training steps")
+        p.add_argument("--batch-size", type=_positive_int(65536), default=64, help="batch size")
+        p.add_argument("--lr", type=_finite_float, default=None, help="learning rate (default: the family's)")
+        p.add_argument("--seed", type=_seed, default=0, help="random seed for init and batches")
+        p.add_argument("--device", default="auto", help="auto (CUDA when present) | cpu | cuda")
+        p.add_argument("--out", default=None, help="checkpoint path (default checkpoints/runs/<family>-<dataset>)")
+        p.add_argument("--checkpoint-every", type=int, default=1000, help="also save every K steps (0: only at the end)")
+        p.add_argument("--sample-every", type=int, default=0, help="draw preview samples every K steps (0: never)")
+        p.add_argument("--resume", default=None, help="checkpoint to continue from (weights, optimizer, step)")
+        p.set_defaults(config_fields=_add_config_flags(p, cls.Config))
+
+    ep = sub.add_parser("eval", help="quality measures of a checkpoint, as JSON on stdout")
+    fsub = ep.add_subparsers(dest="family", required=True, metavar="FAMILY")
+    for name in REGISTRY:
+        p = fsub.add_parser(name, help=f"evaluate a {name} checkpoint")
+        p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT[name], help="shipped checkpoint name or path")
+        p.add_argument("--n", type=_positive_int(MAX_SAMPLES), default=1000, help="number of samples to evaluate")
+        p.add_argument("--seed", type=_seed, default=0, help="random seed")
+        p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    return ap
+
+
+def write_samples(samples, out: Path, *, model=None, frames=None) -> None:
+    """Images → .png grid / .npy uint8 / .gif; points → .npy float32 / .png scatter; text → .txt."""
+    import torch
+
+    from .base import _atomic_write, gif_bytes, make_grid, png_bytes, to_uint8
+
+    suffix = out.suffix.lower()
+    if isinstance(samples, list):
+        if suffix not in (".txt",):
+            raise ValueError("text samples are written to a .txt file")
+        _atomic_write(out, ("\n".join(samples) + "\n").encode())
+        return
+    assert torch.is_tensor(samples)
+    if samples.dim() == 2:   # points
+        pts = samples.detach().cpu().float().numpy()
+        if suffix == ".npy":
+            buf = _npy_bytes(pts.astype(np.float32))
+            _atomic_write(out, buf)
+        elif suffix == ".png":
+            from .plots import scatter_png
+            _atomic_write(out, scatter_png(pts))
+        else:
+            raise ValueError("2D points are written to .npy or .png")
+        return
+    imgs = to_uint8(samples)
+    if suffix == ".npy":
+        _atomic_write(out, _npy_bytes(imgs))
+    elif suffix == ".png":
+        _atomic_write(out, png_bytes(make_grid(imgs)))
+    elif suffix == ".gif":
+        if frames is None:
+            raise ValueError("GIF output needs a trajectory: use it with the diffusion family")
+        _atomic_write(out, gif_bytes(frames))
+    else:
+        raise ValueError(f"unknown output type {suffix!r} (use .png, .npy or .gif)")
+
+
+def _npy_bytes(arr: np.ndarray) -> bytes:
+    import io
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    return buf.getvalue()
+
+
+def cmd_sample(args) -> None:
+    from . import load
+    from .base import make_generator
+
+    model = load(args.checkpoint, device=args.device, family=args.family)
+    g = make_generator(args.seed, model.device)
+    opts = {k: getattr(args, k) for k in getattr(type(model), "SAMPLE_OPTIONS", {})}
+    out = Path(args.out)
+    if args.label is not None and not (model.num_classes and 0 <= args.label < model.num_classes):
+        raise ValueError(f"label must be in 0..{model.num_classes - 1}" if model.num_classes
+                         else "this model is unconditional: it takes no --label")
+    frames = None
+    if out.suffix.lower() == ".gif" and hasattr(model, "sample_frames"):
+        samples, frames = model.sample_frames(args.n, generator=g, labels=args.label, **opts)
+    else:
+        samples = model.sample(args.n, generator=g, labels=args.label, **opts)
+    write_samples(samples, out, model=model, frames=frames)
+    print(f"wrote {args.n} samples to {out}", file=sys.stderr)
+
+
+def cmd_train(args) -> None:
+    from tqdm import tqdm
+
+    from . import build, load
+    from .base import CHECKPOINT_DIR, resolve_device
+    from .data import load_dataset
+    from .train import load_optimizer_tensors, train
+
+    device = resolve_device(args.device)
+    overrides = {k: getattr(args, k) for k in args.config_fields if getattr(args, k) is not None}
+    start = 0
+    if args.resume:
+        model, extra = load(args.resume, device=device, family=args.family, with_extra=True)
+        if overrides:
+            raise ValueError("--resume takes the model config from the checkpoint: drop the config flags")
+        start = int(model.meta.get("steps", 0))
+        dataset_name = model.meta.get("dataset", args.dataset)
+        optimizers = model.configure_optimizers(args.lr)
+        load_optimizer_tensors(optimizers, extra, model.meta.get("optimizer", {}))
+    else:
+        dataset_name = args.dataset
+        model = build(args.family, dataset_name, **overrides).to(device)
+        optimizers = None
+    dataset = load_dataset(dataset_name, "train")
+    out = Path(args.out) if args.out else CHECKPOINT_DIR / "runs" / f"{args.family}-{Path(dataset_name).stem}"
+    events = train(model, dataset, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                   sample_every=args.sample_every, checkpoint=out, checkpoint_every=args.checkpoint_every,
+                   start_step=start, optimizers=optimizers)
+    bar = None
+    for ev in events:
+        if ev["event"] == "start":
+            bar = tqdm(total=ev["total"], initial=ev["step"], desc=f"{args.family} on {ev['device']}", unit="step")
+        elif ev["event"] == "step":
+            bar.update(1)
+            if ev["step"] % 10 == 0:
+                bar.set_postfix({k: f"{v:.3f}" for k, v in ev["losses"].items()})
+        elif ev["event"] == "checkpoint":
+            bar.write(f"checkpoint at step {ev['step']}: {ev['path']}")
+        elif ev["event"] == "done":
+            bar.close()
+            print(f"done: {ev['step']} steps in {ev['elapsed']:.1f} s on {device}", file=sys.stderr)
+
+
+def cmd_eval(args) -> None:
+    from . import load
+    from .metrics import evaluate
+
+    model = load(args.checkpoint, device=args.device, family=args.family)
+    print(json.dumps(evaluate(model, n=args.n, seed=args.seed), indent=2, sort_keys=True))
+
+
+def main(argv=None) -> int:
+    from .base import CheckpointError
+
+    args = build_parser().parse_args(argv)
+    try:
+        {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval}[args.command](args)
+    except (ValueError, CheckpointError, FileNotFoundError, NotImplementedError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,378 @@
+"""The family contract, checkpoints (safetensors + JSON, never pickle), devices and image helpers."""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+FORMAT_VERSION = 1
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+MAX_SEED = 2**63 - 1
+MAX_HEADER_BYTES = 16 * 1024 * 1024      # a safetensors header larger than this is refused
+MAX_CHECKPOINT_BYTES = 512 * 1024 * 1024  # no shipped or uploaded model is near this
+
+_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "I64": torch.int64,
+           "I32": torch.int32, "U8": torch.uint8, "BOOL": torch.bool, "F64": torch.float64}
+_DTYPE_SIZE = {"F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U8": 1, "BOOL": 1, "F64": 8}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used; the message is one line naming the problem."""
+
+
+# ----------------------------------------------------------------------------- the contract
+@dataclass(frozen=True)
+class LatentSpec:
+    shape: tuple[int, ...]   # per sample, e.g. (64,) for GAN/VAE
+    kind: str                # "gaussian" | "tokens"
+    description: str         # shown in the UI
+
+
+class Family(nn.Module):
+    """Base of every generative family: a config dataclass, networks, a loss and samplers.
+
+    Subclasses set `name`, `Config` and implement `latent_spec`, `sample`, `train_step` and
+    `configure_optimizers`. `sample` returns images (float N×C×H×W in [0,1]), points (float N×2)
+    or a list of strings, depending on `self.data_kind`.
+    """
+
+    name: ClassVar[str] = ""
+    Config: ClassVar[type] = object
+    SAMPLE_OPTIONS: ClassVar[dict] = {}   # CLI flags of `sample`: {name: (type, default, help)}
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+
+    # -- what a family provides
+    @property
+    def data_kind(self) -> str:
+        """"image" | "points" | "text"."""
+        raise NotImplementedError
+
+    @property
+    def num_classes(self) -> int:
+        return int(getattr(self.config, "num_classes", 0) or 0)
+
+    def latent_spec(self) -> LatentSpec:
+        raise NotImplementedError
+
+    def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, **options):
+        raise NotImplementedError
+
+    def configure_optimizers(self, lr: float | None = None) -> dict[str, torch.optim.Optimizer]:
+        raise NotImplementedError
+
+    def train_step(self, batch, optimizers, *, generator: torch.Generator) -> dict[str, float]:
+        raise NotImplementedError
+
+    @classmethod
+    def config_for(cls, dataset: str, **overrides):
+        """A config shaped for `dataset` (image / points / text), with `overrides` applied."""
+        raise NotImplementedError
+
+    def prepare_data(self, dataset) -> tuple[torch.Tensor, ...]:
+        """The dataset as tensors with a common first dimension; the loop draws batches from them."""
+        if dataset.kind != self.data_kind:
+            raise ValueError(f"this {self.name} model is for {self.data_kind} data, {dataset.name!r} is {dataset.kind}")
+        if dataset.kind == "image" and self.num_classes:
+            return dataset.x, dataset.y
+        return (dataset.x,)
+
+    def preview(self, n: int, *, generator: torch.Generator):
+        """Samples from fixed noise for the training view (cheap settings where sampling is costly)."""
+        labels = torch.arange(n) % self.num_classes if self.num_classes else None
+        return self.sample(n, generator=generator, labels=labels)
+
+    # -- shared helpers
+    @property
+    def device(self) -> torch.device:
+        p = next(self.parameters(), None)
+        return p.device if p is not None else torch.device("cpu")
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def draw_latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """n latents from the prior N(0, I), drawn from `generator` on the model's device."""
+        return torch.randn((n, *self.latent_spec().shape), generator=generator, device=self.device)
+
+    def check_latents(self, latents, n: int) -> torch.Tensor:
+        shape = self.latent_spec().shape
+        z = torch.as_tensor(latents, dtype=torch.float32, device=self.device)
+        if tuple(z.shape) != (n, *shape):
+            raise ValueError(f"latents must have shape {(n, *shape)}, got {tuple(z.shape)}")
+        if not bool(torch.isfinite(z).all()):
+            raise ValueError("latents must be finite numbers")
+        return z
+
+    def check_labels(self, labels, n: int) -> torch.Tensor | None:
+        """None, an int, or a sequence of n ints in [0, num_classes) → LongTensor (n,) on the device."""
+        if labels is None:
+            return None
+        if self.num_classes == 0:
+            raise ValueError(f"this {self.name} model is unconditional: it takes no label")
+        t = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
+        if t.numel() == 1:
+            t = t.expand(n)
+        if t.numel() != n:
+            raise ValueError(f"got {t.numel()} labels for {n} samples")
+        if bool(((t < 0) | (t >= self.num_classes)).any()):
+            raise ValueError(f"label must be in 0..{self.num_classes - 1}")
+        return t.to(self.device)
+
+
+# ----------------------------------------------------------------------------- devices and seeds
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
+        raise ValueError(f"unknown device {device!r} (use auto, cpu or cuda)")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("device cuda asked for, but no CUDA GPU is available")
+    return torch.device(device)
+
+
+def check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer, float)):
+        raise ValueError(f"seed must be a whole number, got {type(seed).__name__}")
+    if isinstance(seed, float):
+        if not math.isfinite(seed) or seed != int(seed):
+            raise ValueError("seed must be a whole number")
+        seed = int(seed)
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise ValueError(f"seed must be in 0..{MAX_SEED}")
+    return int(seed)
+
+
+def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
+    """A private RNG for one request: never touch the global one (requests run concurrently)."""
+    g = torch.Generator(device=resolve_device(device))
+    g.manual_seed(check_seed(seed))
+    return g
+
+
+# ----------------------------------------------------------------------------- checkpoints
+def _config_to_json(config) -> dict:
+    d = dataclasses.asdict(config)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def config_from_json(cls, data: dict):
+    """Rebuild a config dataclass, refusing unknown fields (a typo must not pass silently)."""
+    if not isinstance(data, dict):
+        raise CheckpointError("config must be a JSON object")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise CheckpointError(f"config has unknown field(s) {', '.join(unknown)}")
+    kw = {}
+    for k, v in data.items():
+        default = fields[k].default
+        if isinstance(default, tuple) and isinstance(v, list):
+            v = tuple(v)
+        kw[k] = v
+    try:
+        return cls(**kw)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"bad config: {e}") from None
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def checkpoint_paths(path: str | os.PathLike) -> tuple[Path, Path]:
+    """`x`, `x.safetensors` or `x.json` → (weights, config) paths."""
+    p = Path(path)
+    if p.suffix in (".safetensors", ".json"):
+        p = p.with_suffix("")
+    return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
+
+
+def save_checkpoint(model: Family, path, *, dataset: str, steps: int = 0, metrics: dict | None = None,
+                    extra: dict[str, torch.Tensor] | None = None, info: dict | None = None) -> Path:
+    """Write `<path>.safetensors` (+ `.json`) atomically: weights first, then the config that names them.
+
+    `extra` tensors (optimizer state for resume) are stored beside the weights under the prefix "extra.".
+    """
+    from safetensors.torch import save
+
+    wpath, cpath = checkpoint_paths(path)
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    for k, v in (extra or {}).items():
+        tensors["extra." + k] = v.detach().to("cpu").contiguous()
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "family": model.name,
+        "config": _config_to_json(model.config),
+        "dataset": dataset,
+        "steps": int(steps),
+        "metrics": metrics or {},
+        **(info or {}),
+    }
+    blob = save(tensors, metadata={"family": model.name})
+    _atomic_write(wpath, blob)
+    _atomic_write(cpath, (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
+    return wpath
+
+
+def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    """Parse a safetensors file after checking its header ourselves: bounded size, known dtypes, offsets in range."""
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise CheckpointError(f"cannot read {path.name}: {e.strerror}") from None
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path.name} is {size} bytes, over the {MAX_CHECKPOINT_BYTES}-byte limit")
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise CheckpointError(f"{path.name} is not a safetensors file (too short)")
+        (n,) = struct.unpack("<Q", head)
+        if n > MAX_HEADER_BYTES or n + 8 > size:
+            raise CheckpointError(f"{path.name} is not a safetensors file (bad header length {n})")
+        raw = f.read(n)
+    try:
+        header = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"{path.name} is not a safetensors file (header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path.name} is not a safetensors file (header is not an object)")
+    data_len = size - 8 - n
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        if not isinstance(entry, dict) or entry.get("dtype") not in _DTYPES:
+            raise CheckpointError(f"{path.name}: tensor {name!r} has an unsupported dtype")
+        shape, offs = entry.get("shape"), entry.get("data_offsets")
+        if (not isinstance(shape, list) or not all(isinstance(s, int) and 0 <= s < 2**40 for s in shape)
+                or not isinstance(offs, list) or len(offs) != 2 or not all(isinstance(o, int) for o in offs)):
+            raise CheckpointError(f"{path.name}: tensor {name!r} has a malformed entry")
+        nbytes = math.prod(shape) * _DTYPE_SIZE[entry["dtype"]]
+        if not (0 <= offs[0] <= offs[1] <= data_len) or offs[1] - offs[0] != nbytes:
+            raise CheckpointError(f"{path.name}: tensor {name!r} declares {nbytes} bytes that the file does not hold")
+    from safetensors.torch import load
+
+    try:
+        with open(path, "rb") as f:
+            return load(f.read())
+    except Exception as e:  # safetensors raises its own error types
+        raise CheckpointError(f"{path.name} is corrupt: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+
+
+def read_meta(cpath: Path) -> dict:
+    try:
+        if cpath.stat().st_size > 1024 * 1024:
+            raise CheckpointError(f"{cpath.name} is too large for a config")
+        meta = json.loads(cpath.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"config file {cpath.name} is missing") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"{cpath.name} is not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{cpath.name} must hold a JSON object")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{cpath.name}: unsupported format_version {meta.get('format_version')!r}")
+    return meta
+
+
+def load_state_into(model: nn.Module, tensors: dict[str, torch.Tensor], source: str) -> None:
+    """Check keys, shapes, dtypes and finiteness, then copy into `model` (which is left unchanged on error)."""
+    own = model.state_dict()
+    weights = {k: v for k, v in tensors.items() if not k.startswith("extra.")}
+    missing, unexpected = sorted(set(own) - set(weights)), sorted(set(weights) - set(own))
+    if missing:
+        raise CheckpointError(f"{source}: missing tensor(s) {', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}")
+    if unexpected:
+        raise CheckpointError(f"{source}: unexpected tensor(s) {', '.join(unexpected[:3])}{' …' if len(unexpected) > 3 else ''}")
+    for k, v in weights.items():
+        if tuple(v.shape) != tuple(own[k].shape):
+            raise CheckpointError(f"{source}: tensor {k} has shape {tuple(v.shape)}, expected {tuple(own[k].shape)}")
+        if v.dtype != own[k].dtype:
+            raise CheckpointError(f"{source}: tensor {k} has dtype {v.dtype}, expected {own[k].dtype}")
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            raise CheckpointError(f"{source}: tensor {k} holds NaN or Inf")
+    model.load_state_dict(weights)
+
+
+# ----------------------------------------------------------------------------- images
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """float N×1×H×W in [0,1] → uint8 N×H×W (single channel) or N×H×W×C."""
+    x = (images.detach().float().clamp(0, 1) * 255).round().to(torch.uint8).cpu()
+    if x.shape[1] == 1:
+        return x[:, 0].numpy()
+    return x.permute(0, 2, 3, 1).numpy()
+
+
+def make_grid(images: np.ndarray, nrow: int | None = None, pad: int = 2, pad_value: int = 0) -> np.ndarray:
+    """uint8 N×H×W[×C] → one uint8 image with the samples tiled row by row."""
+    n, h, w = images.shape[:3]
+    nrow = nrow or max(1, math.ceil(math.sqrt(n)))
+    rows = math.ceil(n / nrow)
+    shape = (rows * (h + pad) + pad, nrow * (w + pad) + pad) + images.shape[3:]
+    grid = np.full(shape, pad_value, dtype=np.uint8)
+    for i, img in enumerate(images):
+        r, c = divmod(i, nrow)
+        y, x = pad + r * (h + pad), pad + c * (w + pad)
+        grid[y:y + h, x:x + w] = img
+    return grid
+
+
+def upscale(img: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour upscale: digits shown large, pixels crisp."""
+    return img.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def png_bytes(img: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG", optimize=False, compress_level=1)
+    return buf.getvalue()
+
+
+def gif_bytes(frames: list[np.ndarray], duration_ms: int = 80, loop: int = 0) -> bytes:
+    from PIL import Image
+
+    ims = [Image.fromarray(f) for f in frames]
+    buf = io.BytesIO()
+    ims[0].save(buf, format="GIF", save_all=True, append_images=ims[1:], duration=duration_ms, loop=loop)
+    return buf.getvalue()
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation between latents a, b (D,) at fractions t (K,) → (K, D)."""
+    a_n, b_n = a / a.norm(), b / b.norm()
+    omega = torch.arccos((a_n * b_n).sum().clamp(-1 + 1e-7, 1 - 1e-7))
+    so = torch.sin(omega)
+    t = t[:, None]
+    if so.abs() < 1e-6:
+        return (1 - t) * a + t * b
+    return torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b

@@ -1,0 +1,263 @@
+"""GANs (Goodfellow et al. 2014): a class-conditional DCGAN for images, an MLP GAN for 2D sets.
+
+Losses: non-saturating BCE, hinge, WGAN-GP (Gulrajani et al. 2017) with n_critic D steps per G step.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import Family, LatentSpec
+from .data import dataset_kind
+
+LOSSES = ("bce", "hinge", "wgan-gp")
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    arch: str = "dcgan"          # "dcgan" (images) | "mlp" (2D points)
+    image_size: int = 28         # dcgan: 7·2^k or 4·2^k (28, 32, 64, …)
+    channels: int = 1
+    latent_dim: int = 64
+    num_classes: int = 10        # 0 = unconditional
+    ngf: int = 64                # generator width (channels of the last hidden layer)
+    ndf: int = 64                # discriminator width (channels of the first layer)
+    hidden: int = 256            # mlp width
+    layers: int = 3              # mlp hidden layers
+    loss: str = "bce"            # bce | hinge | wgan-gp
+    n_critic: int = 1            # D steps per G step
+    gp_weight: float = 10.0      # λ of the gradient penalty (wgan-gp)
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+    def __post_init__(self):
+        if self.arch not in ("dcgan", "mlp"):
+            raise ValueError(f"arch must be dcgan or mlp, not {self.arch!r}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
+        for k, lo, hi in (("latent_dim", 1, 1024), ("num_classes", 0, 1000), ("ngf", 1, 1024), ("ndf", 1, 1024),
+                          ("hidden", 1, 4096), ("layers", 1, 16), ("n_critic", 1, 100), ("channels", 1, 4),
+                          ("image_size", 4, 256)):
+            v = getattr(self, k)
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise ValueError(f"{k} must be a whole number in {lo}..{hi}")
+        if self.arch == "dcgan":
+            _levels(self.image_size)
+
+
+def _levels(size: int) -> tuple[int, int]:
+    """image_size = base · 2^k with base 7 (28×28) or 4 (32, 64, …) → (base, k)."""
+    for base in (7, 4):
+        k = round(math.log2(size / base)) if size >= base else -1
+        if k >= 1 and base * 2**k == size:
+            return base, k
+    raise ValueError(f"image_size {size} must be 7·2^k or 4·2^k (e.g. 28, 32, 64)")
+
+
+class DCGANGenerator(nn.Module):
+    """z (+ class embedding) → ConvT to base×base → k× [ConvT 4/2/1, BN, ReLU] → tanh image."""
+
+    def __init__(self, c: GANConfig):
+        super().__init__()
+        base, k = _levels(c.image_size)
+        self.embed = nn.Embedding(c.num_classes, c.latent_dim) if c.num_classes else None
+        nin = c.latent_dim * (2 if c.num_classes else 1)
+        ch = c.ngf * 2 ** (k - 1)
+        layers = [nn.ConvTranspose2d(nin, ch, base, 1, 0, bias=False), nn.BatchNorm2d(ch), nn.ReLU(True)]
+        # state size. (ngf·2^(k-1)) × base × base
+        for _ in range(k - 1):
+            layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
+            ch //= 2
+        # state size. ngf × (size/2) × (size/2)
+        layers += [nn.ConvTranspose2d(ch, c.channels, 4, 2, 1, bias=False), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z, y=None):
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(y)], 1)
+        return self.net(z[:, :, None, None])   # (B, C, size, size) in [-1, 1]
+
+
+class DCGANDiscriminator(nn.Module):
+    """k× [Conv 4/2/1, (BN), LeakyReLU] → Conv base×base → logit, + projection term ⟨embed(y), φ(x)⟩."""
+
+    def __init__(self, c: GANConfig):
+        super().__init__()
+        base, k = _levels(c.image_size)
+        norm = c.loss != "wgan-gp"        # batch norm breaks the per-sample gradient penalty
+        layers, ch_in, ch = [], c.channels, c.ndf
+        for i in range(k):
+            layers.append(nn.Conv2d(ch_in, ch, 4, 2, 1, bias=not (norm and i)))
+            if norm and i:
+                layers.append(nn.BatchNorm2d(ch))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            ch_in, ch = ch, ch * 2
+        # state size. (ndf·2^(k-1)) × base × base
+        self.features = nn.Sequential(*layers)
+        self.out = nn.Conv2d(ch_in, 1, base, 1, 0)
+        self.embed = nn.Embedding(c.num_classes, ch_in) if c.num_classes else None
+
+    def forward(self, x, y=None):
+        h = self.features(x)
+        logit = self.out(h).flatten()
+        if self.embed is not None:
+            logit = logit + (self.embed(y) * h.sum((2, 3))).sum(1) / h[0, 0].numel()
+        return logit
+
+
+def _mlp(nin: int, hidden: int, layers: int, nout: int, act) -> nn.Sequential:
+    mods, d = [], nin
+    for _ in range(layers):
+        mods += [nn.Linear(d, hidden), act()]
+        d = hidden
+    return nn.Sequential(*mods, nn.Linear(d, nout))
+
+
+class GAN(Family):
+    name: ClassVar[str] = "gan"
+    Config: ClassVar[type] = GANConfig
+    SAMPLE_OPTIONS: ClassVar[dict] = {"truncation": (float, 1.0, "truncation ψ in 0..2: scales latents toward the "
+                                                                 "mean (lower = more typical, less diverse)")}
+
+    def __init__(self, config: GANConfig):
+        super().__init__(config)
+        c = config
+        if c.arch == "dcgan":
+            self.G, self.D = DCGANGenerator(c), DCGANDiscriminator(c)
+        else:
+            if c.num_classes:
+                raise ValueError("the mlp GAN is unconditional: set num_classes=0")
+            self.G = _mlp(c.latent_dim, c.hidden, c.layers, 2, nn.ReLU)
+            self.D = _mlp(2, c.hidden, c.layers, 1, lambda: nn.LeakyReLU(0.2))
+        self._directions = {}
+
+    @classmethod
+    def config_for(cls, dataset: str, **overrides) -> GANConfig:
+        kind = dataset_kind(dataset)
+        if kind == "points":
+            base = dict(arch="mlp", latent_dim=8, num_classes=0)
+        elif kind == "image":
+            base = dict(arch="dcgan")
+        else:
+            raise ValueError(f"the GAN family trains on images or 2D points, not text ({dataset!r})")
+        return GANConfig(**{**base, **overrides})
+
+    @property
+    def data_kind(self) -> str:
+        return "image" if self.config.arch == "dcgan" else "points"
+
+    def latent_spec(self) -> LatentSpec:
+        return LatentSpec((self.config.latent_dim,), "gaussian", f"z ~ N(0, I) in {self.config.latent_dim} dimensions")
+
+    # ------------------------------------------------------------------ sampling
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Latents (B, D) [+ labels (B,)] → images in [0,1] (B, C, H, W) or points (B, 2)."""
+        if self.config.arch == "mlp":
+            return self.G(z)
+        return (self.G(z, y) + 1) * 0.5
+
+    @torch.no_grad()
+    def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, truncation: float = 1.0):
+        """n samples; `truncation` ψ scales the latents toward the mean (ψ < 1: typical, less diverse)."""
+        if not (isinstance(truncation, (int, float)) and math.isfinite(truncation) and 0 <= truncation <= 2):
+            raise ValueError("truncation must be in 0..2")
+        z = self.draw_latents(n, generator) if latents is None else self.check_latents(latents, n)
+        y = self.check_labels(labels, n)
+        if y is None and self.num_classes:
+            y = torch.randint(0, self.num_classes, (n,), generator=generator, device=self.device)
+        return self.generate(z * truncation, y)
+
+    @torch.no_grad()
+    def principal_directions(self, k: int = 8, n: int = 4096, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """GANSpace (Härkönen et al. 2020): PCA of the first layer's activations, carried back to z by
+        least squares → (k, D) unit directions in latent space and their share of variance. Cached."""
+        key = (k, n, seed)
+        if key not in self._directions:
+            g = torch.Generator(device=self.device).manual_seed(seed)
+            z = torch.randn(n, self.config.latent_dim, generator=g, device=self.device)
+            if self.config.arch == "dcgan":
+                y = torch.arange(n, device=self.device) % self.num_classes if self.num_classes else None
+                inp = torch.cat([z, self.G.embed(y)], 1) if y is not None else z
+                h = self.G.net[:3](inp[:, :, None, None]).flatten(1)     # (n, ngf·2^(k-1)·base²)
+            else:
+                h = self.G[:2](z)
+            h = h - h.mean(0)
+            _, s, v = torch.linalg.svd(h, full_matrices=False)           # principal axes of h
+            k = min(k, v.shape[0])
+            coords = h @ v[:k].T                                          # (n, k) PCA coordinates
+            u = torch.linalg.lstsq(coords, z - z.mean(0)).solution        # z ≈ coords · u  → (k, D)
+            u = u / u.norm(dim=1, keepdim=True).clamp_min(1e-8)
+            var = (s**2 / (s**2).sum())[:k]
+            self._directions[key] = (u, var)
+        return self._directions[key]
+
+    @torch.no_grad()
+    def steered_latent(self, generator: torch.Generator, *, pca=(), offsets=()) -> torch.Tensor:
+        """One latent (1, D): a prior draw moved by Σ αᵢ·uᵢ along the principal directions, plus raw offsets
+        on the first dimensions (the GAN tab's sliders)."""
+        z = self.draw_latents(1, generator)
+        if len(pca):
+            u, _ = self.principal_directions(max(8, len(pca)))
+            z = z + torch.as_tensor(pca, dtype=z.dtype, device=z.device) @ u[: len(pca)]
+        if len(offsets):
+            z[0, : len(offsets)] += torch.as_tensor(offsets, dtype=z.dtype, device=z.device)
+        return z
+
+    # ------------------------------------------------------------------ training
+    def configure_optimizers(self, lr: float | None = None) -> dict[str, torch.optim.Optimizer]:
+        c = self.config
+        lr = lr or c.lr
+        betas = (c.beta1, c.beta2)
+        return {"G": torch.optim.Adam(self.G.parameters(), lr=lr, betas=betas),
+                "D": torch.optim.Adam(self.D.parameters(), lr=lr, betas=betas)}
+
+    def _d(self, x, y):
+        return self.D(x, y) if self.config.arch == "dcgan" else self.D(x).flatten()
+
+    def _g(self, z, y):
+        return self.G(z, y) if self.config.arch == "dcgan" else self.G(z)
+
+    def train_step(self, batch, optimizers, *, generator: torch.Generator) -> dict[str, float]:
+        c = self.config
+        real = batch[0] * 2 - 1 if c.arch == "dcgan" else batch[0]       # images to [-1, 1]
+        y = batch[1] if len(batch) > 1 else None
+        b = real.shape[0]
+        for _ in range(c.n_critic):
+            z = torch.randn(b, c.latent_dim, generator=generator, device=real.device)
+            with torch.no_grad():
+                fake = self._g(z, y)
+            d_real, d_fake = self._d(real, y), self._d(fake, y)
+            if c.loss == "bce":
+                d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+            elif c.loss == "hinge":
+                d_loss = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+            else:
+                d_loss = d_fake.mean() - d_real.mean() + c.gp_weight * self._gradient_penalty(real, fake, y, generator)
+            optimizers["D"].zero_grad(set_to_none=True)
+            d_loss.backward()
+            optimizers["D"].step()
+        z = torch.randn(b, c.latent_dim, generator=generator, device=real.device)
+        d_gen = self._d(self._g(z, y), y)
+        g_loss = F.softplus(-d_gen).mean() if c.loss == "bce" else -d_gen.mean()   # non-saturating for bce
+        optimizers["G"].zero_grad(set_to_none=True)
+        g_loss.backward()
+        optimizers["G"].step()
+        return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "d_real": d_real.detach().mean().item(),
+                "d_fake": d_fake.detach().mean().item()}
+
+    def _gradient_penalty(self, real, fake, y, generator):
+        shape = (real.shape[0],) + (1,) * (real.dim() - 1)
+        a = torch.rand(shape, generator=generator, device=real.device)
+        x = (a * real + (1 - a) * fake).requires_grad_(True)
+        grad, = torch.autograd.grad(self._d(x, y).sum(), x, create_graph=True)
+        return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+    def discriminate(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """D's logit for images in [0,1] or 2D points (for the 2D decision heatmap)."""
+        return self._d(x * 2 - 1 if self.config.arch == "dcgan" else x, y)

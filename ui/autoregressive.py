@@ -1,0 +1,9 @@
+"""The Autoregressive tab (placeholder until its issue lands)."""
+from __future__ import annotations
+
+import gradio as gr
+
+
+def build() -> list:
+    gr.Markdown("The Autoregressive tab is being built.")
+    return []

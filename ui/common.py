@@ -1,0 +1,113 @@
+"""Shared UI pieces: server-side input validation (sliders can be bypassed), the model cache, images."""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+import generators
+from generators.base import MAX_SEED, make_grid, to_uint8, upscale
+
+CHEAP = dict(queue=False, trigger_mode="always_last", show_progress="hidden")   # slider drags: un-queued
+GPU = dict(concurrency_id="gpu", concurrency_limit=2)                           # heavy work shares one lane
+MAX_TEXT = 200
+
+
+# ----------------------------------------------------------------------------- validation
+def number(value, name: str, lo: float, hi: float, *, integer: bool = False):
+    """A finite number in [lo, hi] (whole if `integer`), else a gr.Error naming the input."""
+    if isinstance(value, bool) or value is None:
+        raise gr.Error(f"{name} must be a number")
+    if isinstance(value, str):
+        if len(value) > 40:
+            raise gr.Error(f"{name} must be a number")
+        try:
+            value = float(value)
+        except ValueError:
+            raise gr.Error(f"{name} must be a number") from None
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        raise gr.Error(f"{name} must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise gr.Error(f"{name} must be a finite number")
+    if not lo <= value <= hi:
+        raise gr.Error(f"{name} must be between {lo:g} and {hi:g}")
+    if integer:
+        if value != int(value):
+            raise gr.Error(f"{name} must be a whole number")
+        return int(value)
+    return float(value)
+
+
+def seed(value) -> int:
+    return number(value, "Seed", 0, MAX_SEED, integer=True)
+
+
+def choice(value, name: str, options) -> str:
+    if not isinstance(value, str) or value not in options:
+        raise gr.Error(f"{name} must be one of: {', '.join(map(str, options))}")
+    return value
+
+
+def text(value, name: str, max_len: int = MAX_TEXT) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise gr.Error(f"{name} must be text")
+    if len(value) > max_len:
+        raise gr.Error(f"{name} is longer than {max_len} characters")
+    return value
+
+
+def label(value, num_classes: int) -> int | None:
+    """"any" (or empty) → None; else a class index in range."""
+    if value in (None, "", "any"):
+        return None
+    return number(value, "Class", 0, num_classes - 1, integer=True)
+
+
+def engine_errors(fn):
+    """Turn the engine's ValueErrors (clear messages already) into gr.Error for the user."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (ValueError, generators.CheckpointError) as e:
+            raise gr.Error(str(e)) from None
+    return wrapped
+
+
+# ----------------------------------------------------------------------------- models
+_MODELS: dict[str, generators.Family] = {}
+_LOCK = threading.Lock()
+
+
+def pretrained(name: str) -> generators.Family:
+    """Shipped read-only models: loaded once per process, shared by every session."""
+    with _LOCK:
+        if name not in _MODELS:
+            _MODELS[name] = generators.load(name, device="auto")
+        return _MODELS[name]
+
+
+# ----------------------------------------------------------------------------- images
+def grid_image(images, nrow: int | None = None, scale: int = 4) -> np.ndarray:
+    """float N×1×H×W [0,1] → one large uint8 grid (nearest-neighbour upscale, not a 28-pixel speck)."""
+    return upscale(make_grid(to_uint8(images), nrow=nrow, pad=1, pad_value=40), scale)
+
+
+def temp_file(data: bytes, name: str) -> str:
+    """Write a download into Gradio's cache folder (cleaned by delete_cache) under a descriptive name."""
+    root = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio") / "latent-lab"
+    d = Path(tempfile.mkdtemp(dir=root.mkdir(parents=True, exist_ok=True) or root))
+    p = d / name
+    p.write_bytes(data)
+    return str(p)

@@ -1,0 +1,180 @@
+"""The GAN tab: seeds and classes, GANSpace latent sliders, truncation, interpolation, the 2D view."""
+from __future__ import annotations
+
+import random
+
+import gradio as gr
+import numpy as np
+import torch
+
+from generators.base import gif_bytes, make_generator, png_bytes, slerp
+
+from . import common as C
+
+CHECKPOINT = "gan-mnist"
+CHECKPOINT_2D = "gan-8gaussians"
+N_PCA = 8          # principal-direction sliders
+N_RAW = 16         # raw latent dimensions behind the accordion
+SLIDER = 3.0       # slider range ±
+MAX_GRID = 64
+MAX_FRAMES = 32
+MAX_POINTS = 5000
+
+LESSON = r"""
+**How it works.** A generator $G$ maps noise $z \sim \mathcal N(0, I)$ (and a class $y$) to a digit; a
+discriminator $D$ learns to tell real digits from generated ones, and $G$ learns to fool it:
+$\min_G \max_D\; \mathbb E_x[\log D(x)] + \mathbb E_z[\log(1 - D(G(z)))]$.
+
+**The sliders** move $z$ along the *principal directions* of the generator's first layer (GANSpace, Härkönen et
+al. 2020): directions that change the picture most. The raw dimensions of $z$ rarely mean anything on their own.
+
+**Try this:** ① pick class 7 and drag *direction 1*: the stroke's slant or thickness changes while the digit stays a 7.
+② Set truncation to 0.3 and press 🎲 a few times: samples get cleaner and more alike (less diversity).
+③ Interpolate between two seeds: every frame in between is a plausible digit — the latent space is smooth.
+"""
+
+
+def _model():
+    return C.pretrained(CHECKPOINT)
+
+
+def _labels(model) -> list[str]:
+    return ["any"] + [str(i) for i in range(model.num_classes)]
+
+
+@C.engine_errors
+def render(seed, label, truncation, *sliders):
+    """One digit from a seed, moved along the principal directions (and raw dimensions)."""
+    model = _model()
+    s, y = C.seed(seed), C.label(label, model.num_classes)
+    psi = C.number(truncation, "Truncation", 0, 2)
+    if len(sliders) != N_PCA + N_RAW:
+        raise gr.Error(f"expected {N_PCA + N_RAW} slider values, got {len(sliders)}")
+    vals = [C.number(v, f"Slider {i}", -SLIDER, SLIDER) for i, v in enumerate(sliders)]
+    g = make_generator(s, model.device)
+    z = model.steered_latent(g, pca=vals[:N_PCA], offsets=vals[N_PCA:])
+    img = model.sample(1, generator=g, latents=z, labels=y, truncation=psi)
+    return C.grid_image(img, scale=8)
+
+
+@C.engine_errors
+def grid(seed, label, truncation, n):
+    model = _model()
+    s, y, psi = C.seed(seed), C.label(label, model.num_classes), C.number(truncation, "Truncation", 0, 2)
+    n = C.number(n, "Samples", 1, MAX_GRID, integer=True)
+    labels = y if y is not None else (torch.arange(n) % model.num_classes if model.num_classes else None)
+    imgs = model.sample(n, generator=make_generator(s, model.device), labels=labels, truncation=psi)
+    return C.grid_image(imgs, scale=3)
+
+
+def grid_png(seed, label, truncation, n):
+    img = grid(seed, label, truncation, n)
+    return C.temp_file(png_bytes(img), f"gan-mnist_seed{int(seed)}_class-{label}_trunc{float(truncation):g}.png")
+
+
+@C.engine_errors
+def interpolate(seed_a, seed_b, label, frames, truncation):
+    """Spherical interpolation between the latents of two seeds: a strip and a GIF."""
+    model = _model()
+    a, b, y = C.seed(seed_a), C.seed(seed_b), C.label(label, model.num_classes)
+    k = C.number(frames, "Frames", 2, MAX_FRAMES, integer=True)
+    psi = C.number(truncation, "Truncation", 0, 2)
+    za = model.draw_latents(1, make_generator(a, model.device))[0]
+    zb = model.draw_latents(1, make_generator(b, model.device))[0]
+    z = slerp(za, zb, torch.linspace(0, 1, k, device=model.device))
+    if y is None and model.num_classes:
+        y = int(torch.randint(0, model.num_classes, (1,), generator=make_generator(a)).item())
+    imgs = model.sample(k, generator=make_generator(a, model.device), latents=z, labels=y, truncation=psi)
+    strip = C.grid_image(imgs, nrow=k, scale=3)
+    frames_ = [C.grid_image(imgs[i:i + 1], scale=6) for i in range(k)]
+    frames_ += frames_[::-1][1:-1]                      # there and back, looping
+    gif = C.temp_file(gif_bytes(frames_, duration_ms=90), f"gan-mnist_interp_seed{a}-to-seed{b}_class-{label}.gif")
+    return strip, gif
+
+
+@C.engine_errors
+def scatter_2d(seed, n):
+    from generators.data import load_toy
+    from generators.plots import scatter_figure
+
+    model = C.pretrained(CHECKPOINT_2D)
+    s, n = C.seed(seed), C.number(n, "Points", 10, MAX_POINTS, integer=True)
+    pts = model.sample(n, generator=make_generator(s, model.device)).cpu().numpy()
+    real = load_toy(model.meta.get("dataset", "8gaussians"), "heldout").x.numpy()
+    return scatter_figure(pts, real, title=f"{model.meta.get('dataset')}: real (grey) vs generated (orange)")
+
+
+def random_seed():
+    return random.randint(0, 2**31 - 1)   # only picks a seed to show; all sampling uses a torch.Generator
+
+
+def reset():
+    return [0.0] * (N_PCA + N_RAW)
+
+
+def build() -> list:
+    model = _model()
+    u_var = model.principal_directions(N_PCA)[1].tolist()
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            with gr.Row():
+                seed_box = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="gan_seed")
+                dice = gr.Button("🎲", elem_id="gan_dice", scale=0, min_width=50)
+            label = gr.Dropdown(_labels(model), value="any", label="Class", elem_id="gan_label")
+            trunc = gr.Slider(0, 2, value=1.0, step=0.05, label="Truncation ψ (lower = more typical)",
+                              elem_id="gan_truncation")
+            img = gr.Image(label="Your digit", elem_id="gan_img", format="png", height=240, width=240,
+                           interactive=False, show_label=True)
+        with gr.Column(scale=2):
+            with gr.Group():
+                pca = [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, elem_id=f"z{i}",
+                                 label=f"Direction {i + 1} ({100 * u_var[i]:.1f}% of variance)")
+                       for i in range(N_PCA)]
+            with gr.Accordion(f"Raw latent dimensions (first {N_RAW} of {model.config.latent_dim}: offsets Δz)",
+                              open=False):
+                raw = [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, label=f"Δz[{i}]", elem_id=f"raw{i}")
+                       for i in range(N_RAW)]
+            reset_btn = gr.Button("Reset sliders", size="sm", elem_id="gan_reset")
+    sliders = pca + raw
+    inputs = [seed_box, label, trunc, *sliders]
+    gr.on([s.input for s in sliders] + [trunc.input], render, inputs, img, api_name="gan_render", **C.CHEAP)
+    gr.on([seed_box.submit, label.change], render, inputs, img, api_name="gan_render_seed", **C.CHEAP)
+    dice.click(random_seed, None, seed_box, api_name=False, queue=False).then(
+        render, inputs, img, api_name=False, **C.CHEAP)
+    reset_btn.click(reset, None, sliders, api_name=False, queue=False).then(
+        render, inputs, img, api_name=False, **C.CHEAP)
+
+    with gr.Accordion("Sample grid", open=True):
+        with gr.Row():
+            n = gr.Slider(1, MAX_GRID, value=16, step=1, label="Samples", elem_id="gan_n")
+            grid_btn = gr.Button("Draw grid", elem_id="gan_grid_btn")
+            png_btn = gr.Button("Download PNG", elem_id="gan_png_btn")
+        grid_img = gr.Image(label="Samples", elem_id="gan_grid", format="png", interactive=False)
+        grid_file = gr.File(label="PNG", elem_id="gan_png", visible=True)
+    ginputs = [seed_box, label, trunc, n]
+    gr.on([grid_btn.click, n.release, trunc.release, seed_box.submit, label.change], grid, ginputs, grid_img,
+          api_name="gan_grid", **C.CHEAP)
+    png_btn.click(grid_png, ginputs, grid_file, api_name="gan_png", queue=False)
+
+    with gr.Accordion("Interpolate between two seeds", open=False):
+        with gr.Row():
+            sa = gr.Number(value=0, label="From seed", precision=0, minimum=0, elem_id="gan_seed_a")
+            sb = gr.Number(value=1, label="To seed", precision=0, minimum=0, elem_id="gan_seed_b")
+            frames = gr.Slider(2, MAX_FRAMES, value=10, step=1, label="Frames", elem_id="gan_frames")
+            interp_btn = gr.Button("Interpolate", elem_id="gan_interp_btn")
+        strip = gr.Image(label="Spherical interpolation", elem_id="gan_strip", format="png", interactive=False)
+        gif = gr.File(label="GIF", elem_id="gan_gif")
+    interp_btn.click(interpolate, [sa, sb, label, frames, trunc], [strip, gif], api_name="gan_interpolate",
+                     queue=False)
+
+    with gr.Accordion("2D view: a GAN on 8 Gaussians", open=False):
+        with gr.Row():
+            seed2 = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="gan2d_seed")
+            npts = gr.Slider(100, MAX_POINTS, value=2000, step=100, label="Points", elem_id="gan2d_n")
+            btn2 = gr.Button("Draw", elem_id="gan2d_btn")
+        plot = gr.Plot(label="Real vs generated", elem_id="gan2d_plot")
+    btn2.click(scatter_2d, [seed2, npts], plot, api_name="gan_2d", queue=False)
+
+    with gr.Accordion("How it works", open=False):
+        gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    return [(render, inputs, img), (grid, ginputs, grid_img)]   # run once when the page opens
