@@ -228,11 +228,12 @@ EVALUATORS = {"image": evaluate_images, "points": evaluate_points}
 
 def evaluate(model, n: int = 1000, seed: int = 0) -> dict:
     """All measures that apply to `model`, with the sample count next to them (FID depends on it)."""
-    try:
-        fn = EVALUATORS[model.data_kind]
-    except KeyError:
-        raise ValueError(f"no evaluator for {model.data_kind} models yet") from None
-    out = fn(model, n=n, seed=seed)
+    fn = EVALUATORS.get(model.data_kind)
+    out = fn(model, n=n, seed=seed) if fn else {}
+    if hasattr(model, "extra_metrics"):          # family-specific: VAE ELBO, text NLL, …
+        out.update(model.extra_metrics(n=n, seed=seed))
+    if not out:
+        raise ValueError(f"no evaluator for {model.data_kind} models")
     out.update(family=model.name, parameters=model.num_parameters(), device=str(model.device),
                checkpoint=str(getattr(model, "checkpoint_path", "")))
     return out

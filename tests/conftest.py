@@ -1,0 +1,81 @@
+"""Shared fixtures: a real Gradio server running app.demo, and a real headless Chromium (Playwright)."""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="latent-lab-gradio-"))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """app.demo served on a free loopback port for the whole session."""
+    import app
+
+    port = free_port()
+    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                    max_file_size=app.MAX_FILE_SIZE)
+    yield f"http://127.0.0.1:{port}"
+    app.demo.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (see .ci/run)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url, tmp_path):
+    """A fresh page on the app; console errors are collected in page.errors."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.goto(app_url, wait_until="networkidle")
+    pg.screenshot_dir = tmp_path
+    yield pg
+    ctx.close()
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def image_src(page, elem_id: str) -> str | None:
+    return page.evaluate(f"() => document.querySelector('#{elem_id} img')?.src ?? null")
+
+
+def drag_slider_and_wait_for_new_image(page, slider_id: str, value: str, image_id: str, timeout=15000) -> str:
+    """Set a gr.Slider through its range input (fires `input`) and wait for the image's src to change."""
+    page.wait_for_function(f"() => document.querySelector('#{image_id} img')?.src", timeout=timeout)
+    old = image_src(page, image_id)
+    page.locator(f"#{slider_id} input[type=range]").fill(value)
+    page.wait_for_function("([id, s]) => document.querySelector('#' + id + ' img')?.src !== s",
+                           arg=[image_id, old], timeout=timeout)
+    return image_src(page, image_id)
