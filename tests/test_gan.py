@@ -1,0 +1,201 @@
+"""The GAN family (tiny configs), its tab's handlers (shipped checkpoints) and the tab in Chromium."""
+from __future__ import annotations
+
+import math
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+
+import generators
+from generators.base import make_generator
+from generators.data import load_mnist, load_toy
+from generators.gan import GANConfig
+from generators.train import train
+
+
+def tiny(loss="bce", **kw):
+    return generators.build("gan", "mnist", latent_dim=8, ngf=8, ndf=8, loss=loss, **kw)
+
+
+@pytest.mark.parametrize("size", [28, 32, 64])
+def test_dcgan_shapes(size):
+    m = generators.build("gan", "mnist", image_size=size, latent_dim=8, ngf=8, ndf=8).eval()
+    x = m.sample(3, generator=make_generator(0), labels=[0, 1, 2])
+    assert x.shape == (3, 1, size, size) and float(x.min()) >= 0 and float(x.max()) <= 1
+    assert m.discriminate(x, torch.tensor([0, 1, 2])).shape == (3,)
+
+
+def test_pytorch_examples_dcgan_settings_expressible():
+    """pytorch/examples dcgan: 64×64, nz 100, ngf = ndf = 64, 3 channels, unconditional."""
+    c = GANConfig(image_size=64, channels=3, latent_dim=100, ngf=64, ndf=64, num_classes=0)
+    m = generators.REGISTRY["gan"](c)
+    convs = [l for l in m.G.net if isinstance(l, torch.nn.ConvTranspose2d)]
+    assert [(l.in_channels, l.out_channels) for l in convs] == [(100, 512), (512, 256), (256, 128), (128, 64), (64, 3)]
+    assert m.G.net(torch.zeros(2, 100, 1, 1)).shape == (2, 3, 64, 64)
+
+
+def test_bad_config_values():
+    for kw in ({"image_size": 30}, {"loss": "l2"}, {"latent_dim": 0}, {"latent_dim": 10**7}, {"arch": "vit"}):
+        with pytest.raises(ValueError):
+            GANConfig(**kw)
+
+
+def test_same_seed_same_output_and_labels_matter():
+    m = tiny().eval()
+    a = m.sample(4, generator=make_generator(3), labels=5)
+    b = m.sample(4, generator=make_generator(3), labels=5)
+    c = m.sample(4, generator=make_generator(3), labels=6)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_truncation_zero_collapses_to_mean():
+    m = tiny().eval()
+    a = m.sample(3, generator=make_generator(1), labels=2, truncation=0.0)
+    assert torch.allclose(a[0], a[1]) and torch.allclose(a[1], a[2])
+    with pytest.raises(ValueError):
+        m.sample(1, generator=make_generator(1), truncation=float("nan"))
+
+
+def test_label_and_latent_validation():
+    m = tiny().eval()
+    for bad in (10, -1, [1, 2]):
+        with pytest.raises(ValueError):
+            m.sample(3, generator=make_generator(0), labels=bad)
+    with pytest.raises(ValueError, match="shape"):
+        m.sample(2, generator=make_generator(0), latents=torch.zeros(3, 8))
+    with pytest.raises(ValueError, match="finite"):
+        m.sample(1, generator=make_generator(0), latents=torch.full((1, 8), float("inf")))
+
+
+def test_batch_equals_single():
+    m = tiny().eval()
+    z = m.draw_latents(4, make_generator(0))
+    batch = m.sample(4, generator=make_generator(0), latents=z, labels=[1, 2, 3, 4])
+    single = torch.cat([m.sample(1, generator=make_generator(0), latents=z[i:i + 1], labels=i + 1) for i in range(4)])
+    assert torch.allclose(batch, single, atol=1e-4)
+
+
+@pytest.mark.parametrize("loss", ["bce", "hinge", "wgan-gp"])
+def test_each_loss_trains_with_finite_losses(loss):
+    m = tiny(loss, n_critic=2 if loss == "wgan-gp" else 1)
+    before = {k: v.clone() for k, v in m.G.state_dict().items()}
+    events = list(train(m, load_mnist("train"), steps=3, batch_size=8, sample_every=3, n_samples=4))
+    steps = [e for e in events if e["event"] == "step"]
+    assert [e["event"] for e in events][0] == "start" and events[-1]["event"] == "done"
+    assert len(steps) == 3 and all(math.isfinite(v) for e in steps for v in e["losses"].values())
+    assert any(not torch.equal(before[k], v) for k, v in m.G.state_dict().items())
+    samples = [e for e in events if e["event"] == "samples"][0]["samples"]
+    assert samples.shape == (4, 1, 28, 28)
+
+
+def test_2d_gan_discriminator_learns_real_from_noise():
+    """On a toy batch the discriminator's loss falls: it separates the 8 modes from the untrained G."""
+    m = generators.build("gan", "8gaussians", hidden=32, layers=2)
+    ds = load_toy("8gaussians")
+    opts = m.configure_optimizers(1e-3)
+    g = make_generator(0)
+    batch = (ds.x[:128],)
+    first = m.train_step(batch, opts, generator=g)["d_loss"]
+    for _ in range(60):
+        last = m.train_step(batch, opts, generator=g)["d_loss"]
+    assert last < first
+
+
+def test_principal_directions_are_unit_and_ordered():
+    m = tiny().eval()
+    u, var = m.principal_directions(4, n=512)
+    assert u.shape == (4, 8) and torch.allclose(u.norm(dim=1), torch.ones(4), atol=1e-5)
+    assert (var[:-1] >= var[1:]).all() and float(var.sum()) <= 1.0 + 1e-6
+    assert m.principal_directions(4, n=512)[0] is u          # cached
+
+
+# ----------------------------------------------------------------------------- shipped checkpoints
+def test_shipped_gan_mnist_conditional_quality():
+    """≥ 95% of conditional samples are read as the asked digit by the held-out-validated classifier."""
+    from generators.metrics import load_classifier
+
+    m = generators.load("gan-mnist", device="cpu")
+    y = torch.arange(500) % 10
+    x = m.sample(500, generator=make_generator(0), labels=y)
+    _, p = load_classifier().embed(x)
+    assert (p.argmax(1) == y).float().mean() >= 0.95
+
+
+def test_shipped_gan_8gaussians_covers_modes():
+    from generators.metrics import evaluate_points
+
+    m = generators.load("gan-8gaussians", device="cpu")
+    r = evaluate_points(m, n=2000, seed=0)
+    assert r["modes_covered"] == 8 and r["high_quality"] >= 0.5
+
+
+# ----------------------------------------------------------------------------- handlers
+from ui import gan as tab  # noqa: E402
+
+ZERO = [0.0] * (tab.N_PCA + tab.N_RAW)
+
+
+def test_render_changes_with_slider_and_is_deterministic():
+    a = tab.render(7, "3", 1.0, *ZERO)
+    assert a.shape == (224, 224) and a.dtype == np.uint8
+    assert np.array_equal(a, tab.render(7, "3", 1.0, *ZERO))
+    moved = list(ZERO)
+    moved[0] = 2.0
+    assert not np.array_equal(a, tab.render(7, "3", 1.0, *moved))
+    raw = list(ZERO)
+    raw[tab.N_PCA] = -2.0
+    assert not np.array_equal(a, tab.render(7, "3", 1.0, *raw))
+
+
+@pytest.mark.parametrize("seed,label,trunc,slider", [
+    (float("nan"), "3", 1.0, 0.0), (2**64, "3", 1.0, 0.0), (-1, "3", 1.0, 0.0), ("abc", "3", 1.0, 0.0),
+    (1, "11", 1.0, 0.0), (1, "x", 1.0, 0.0), (1, "3", float("inf"), 0.0), (1, "3", 1e308, 0.0),
+    (1, "3", 1.0, float("nan")), (1, "3", 1.0, 1e30), (1, "3", 1.0, "a" * 100_000), (1, "3", None, 0.0),
+])
+def test_render_rejects_bad_inputs(seed, label, trunc, slider):
+    with pytest.raises(gr.Error):
+        tab.render(seed, label, trunc, slider, *ZERO[1:])
+
+
+def test_render_rejects_wrong_slider_count():
+    with pytest.raises(gr.Error):
+        tab.render(1, "3", 1.0, 0.0)
+
+
+def test_grid_and_png():
+    img = tab.grid(1, "any", 0.7, 16)
+    assert img.ndim == 2 and img.shape[0] == img.shape[1]
+    with pytest.raises(gr.Error):
+        tab.grid(1, "any", 0.7, 10**6)
+    path = tab.grid_png(1, "any", 0.7, 4)
+    assert path.endswith(".png") and "seed1" in path
+
+
+def test_interpolate_strip_and_gif():
+    strip, gif = tab.interpolate(0, 1, "2", 6, 1.0)
+    assert strip.shape[1] > strip.shape[0] * 4 and gif.endswith(".gif")
+    from PIL import Image
+    assert Image.open(gif).n_frames == 10                   # 6 there + 4 back
+    with pytest.raises(gr.Error):
+        tab.interpolate(0, 1, "2", 10**9, 1.0)
+
+
+def test_scatter_2d():
+    fig = tab.scatter_2d(0, 500)
+    assert len(fig.axes) == 1 and len(fig.axes[0].collections) == 2
+    with pytest.raises(gr.Error):
+        tab.scatter_2d(0, float("nan"))
+
+
+# ----------------------------------------------------------------------------- the tab in a real browser
+def test_gan_tab_slider_changes_image(page):
+    from conftest import drag_slider_and_wait_for_new_image, open_tab
+
+    open_tab(page, "GAN")
+    before = page.evaluate("() => document.querySelector('#gan_img img')?.src ?? null")
+    new = drag_slider_and_wait_for_new_image(page, "z0", "1.5", "gan_img")
+    assert new and new != before
+    page.screenshot(path=str(page.screenshot_dir / "gan_tab.png"), full_page=True)
+    assert not page.errors
