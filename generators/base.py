@@ -195,6 +195,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)                   # mkstemp makes 0600; checkpoints are meant to be shared
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -32,6 +32,8 @@ class GANConfig:
     loss: str = "bce"            # bce | hinge | wgan-gp
     n_critic: int = 1            # D steps per G step
     gp_weight: float = 10.0      # λ of the gradient penalty (wgan-gp)
+    spectral_norm: bool = True   # spectral normalisation in D (Miyato et al. 2018) instead of batch norm
+    minibatch_std: bool = True   # D sees the batch's feature spread (Karras et al. 2018): fights mode collapse
     lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
@@ -66,8 +68,8 @@ class DCGANGenerator(nn.Module):
     def __init__(self, c: GANConfig):
         super().__init__()
         base, k = _levels(c.image_size)
-        self.embed = nn.Embedding(c.num_classes, c.latent_dim) if c.num_classes else None
-        nin = c.latent_dim * (2 if c.num_classes else 1)
+        self.num_classes = c.num_classes
+        nin = c.latent_dim + c.num_classes          # z ⊕ one-hot(y)
         ch = c.ngf * 2 ** (k - 1)
         layers = [nn.ConvTranspose2d(nin, ch, base, 1, 0, bias=False), nn.BatchNorm2d(ch), nn.ReLU(True)]
         # state size. (ngf·2^(k-1)) × base × base
@@ -79,8 +81,8 @@ class DCGANGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z, y=None):
-        if self.embed is not None:
-            z = torch.cat([z, self.embed(y)], 1)
+        if self.num_classes:
+            z = torch.cat([z, F.one_hot(y, self.num_classes).to(z.dtype)], 1)
         return self.net(z[:, :, None, None])   # (B, C, size, size) in [-1, 1]
 
 
@@ -90,22 +92,34 @@ class DCGANDiscriminator(nn.Module):
     def __init__(self, c: GANConfig):
         super().__init__()
         base, k = _levels(c.image_size)
-        norm = c.loss != "wgan-gp"        # batch norm breaks the per-sample gradient penalty
-        layers, ch_in, ch = [], c.channels, c.ndf
+        # batch norm breaks the per-sample gradient penalty, and spectral norm replaces it
+        norm = c.loss != "wgan-gp" and not c.spectral_norm
+        sn = nn.utils.parametrizations.spectral_norm if c.spectral_norm else (lambda m: m)
+        self.num_classes = c.num_classes
+        # the class enters D twice: as one-hot input planes (cGAN, Mirza & Osindero 2014) and by projection
+        layers, ch_in, ch = [], c.channels + c.num_classes, c.ndf
         for i in range(k):
-            layers.append(nn.Conv2d(ch_in, ch, 4, 2, 1, bias=not (norm and i)))
+            layers.append(sn(nn.Conv2d(ch_in, ch, 4, 2, 1, bias=not (norm and i))))
             if norm and i:
                 layers.append(nn.BatchNorm2d(ch))
             layers.append(nn.LeakyReLU(0.2, inplace=True))
             ch_in, ch = ch, ch * 2
         # state size. (ndf·2^(k-1)) × base × base
         self.features = nn.Sequential(*layers)
-        self.out = nn.Conv2d(ch_in, 1, base, 1, 0)
-        self.embed = nn.Embedding(c.num_classes, ch_in) if c.num_classes else None
+        self.mbstd = c.minibatch_std
+        self.out = sn(nn.Conv2d(ch_in + int(c.minibatch_std), 1, base, 1, 0))
+        self.embed = sn(nn.Embedding(c.num_classes, ch_in)) if c.num_classes else None
 
     def forward(self, x, y=None):
+        if self.num_classes:
+            planes = F.one_hot(y, self.num_classes).to(x.dtype)[:, :, None, None]
+            x = torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], 1)
         h = self.features(x)
-        logit = self.out(h).flatten()
+        hs = h
+        if self.mbstd:   # one extra channel: the mean over features of the std over the batch
+            sd = h.std(0, unbiased=False).mean() if h.shape[0] > 1 else h.new_zeros(())
+            hs = torch.cat([h, sd.expand(h.shape[0], 1, *h.shape[2:])], 1)
+        logit = self.out(hs).flatten()
         if self.embed is not None:
             logit = logit + (self.embed(y) * h.sum((2, 3))).sum(1) / h[0, 0].numel()
         return logit
@@ -183,7 +197,7 @@ class GAN(Family):
             z = torch.randn(n, self.config.latent_dim, generator=g, device=self.device)
             if self.config.arch == "dcgan":
                 y = torch.arange(n, device=self.device) % self.num_classes if self.num_classes else None
-                inp = torch.cat([z, self.G.embed(y)], 1) if y is not None else z
+                inp = torch.cat([z, F.one_hot(y, self.num_classes).to(z.dtype)], 1) if y is not None else z
                 h = self.G.net[:3](inp[:, :, None, None]).flatten(1)     # (n, ngf·2^(k-1)·base²)
             else:
                 h = self.G[:2](z)
