@@ -34,10 +34,14 @@ def get_family(name: str) -> type[Family]:
         raise ValueError(f"unknown family {name!r} (use {', '.join(REGISTRY)})") from None
 
 
-def build(family: str, dataset: str = "mnist", **overrides) -> Family:
-    """A fresh, untrained model of `family` shaped for `dataset`; `overrides` set config fields."""
+def build(family: str, dataset: str = "mnist", *, seed: int | None = None, **overrides) -> Family:
+    """A fresh, untrained model of `family` shaped for `dataset`; `overrides` set config fields.
+    With `seed`, the initial weights come from that seed (reproducible runs)."""
     cls = get_family(family)
-    return cls(cls.config_for(dataset, **overrides))
+    model = cls(cls.config_for(dataset, **overrides))
+    if seed is not None:
+        model.init_weights(make_generator(seed))
+    return model
 
 
 def shipped_checkpoints() -> list[str]:

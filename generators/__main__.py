@@ -196,7 +196,7 @@ def cmd_train(args) -> None:
         load_optimizer_tensors(optimizers, extra, model.meta.get("optimizer", {}))
     else:
         dataset_name = args.dataset
-        model = build(args.family, dataset_name, **overrides).to(device)
+        model = build(args.family, dataset_name, seed=args.seed, **overrides).to(device)
         optimizers = None
     dataset = load_dataset(dataset_name, "train")
     out = Path(args.out) if args.out else CHECKPOINT_DIR / "runs" / f"{args.family}-{Path(dataset_name).stem}"

@@ -95,6 +95,29 @@ class Family(nn.Module):
         labels = torch.arange(n) % self.num_classes if self.num_classes else None
         return self.sample(n, generator=generator, labels=labels)
 
+    @torch.no_grad()
+    def init_weights(self, generator: torch.Generator) -> None:
+        """Re-draw every weight from `generator` (PyTorch's default schemes), so a training seed fixes the
+        initial model without touching the global RNG. Families with their own scheme override this."""
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd)):
+                w = m.parametrizations.weight.original if hasattr(m, "parametrizations") else m.weight
+                nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=generator)
+                if m.bias is not None:
+                    fan_in, _ = nn.init._calculate_fan_in_and_fan_out(w)
+                    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+                    nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+            elif isinstance(m, nn.Embedding):
+                w = m.parametrizations.weight.original if hasattr(m, "parametrizations") else m.weight
+                nn.init.normal_(w, generator=generator)
+            elif hasattr(m, "_u") and hasattr(m, "_v"):      # spectral norm's power-iteration vectors
+                for v in (m._u, m._v):
+                    v.copy_(nn.functional.normalize(torch.randn(v.shape, generator=generator), dim=0, eps=m.eps))
+            elif isinstance(m, (nn.LSTM, nn.GRU, nn.RNN)):
+                bound = 1 / math.sqrt(m.hidden_size)
+                for p in m.parameters():
+                    nn.init.uniform_(p, -bound, bound, generator=generator)
+
     # -- shared helpers
     @property
     def device(self) -> torch.device:
