@@ -188,7 +188,7 @@ class GAN(Family):
         return self.generate(z * truncation, y)
 
     @torch.no_grad()
-    def principal_directions(self, k: int = 8, n: int = 4096, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    def principal_directions(self, k: int = 8, n: int = 1024, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """GANSpace (Härkönen et al. 2020): PCA of the first layer's activations, carried back to z by
         least squares → (k, D) unit directions in latent space and their share of variance. Cached."""
         key = (k, n, seed)
@@ -198,16 +198,18 @@ class GAN(Family):
             if self.config.arch == "dcgan":
                 y = torch.arange(n, device=self.device) % self.num_classes if self.num_classes else None
                 inp = torch.cat([z, F.one_hot(y, self.num_classes).to(z.dtype)], 1) if y is not None else z
-                h = self.G.net[:3](inp[:, :, None, None]).flatten(1)     # (n, ngf·2^(k-1)·base²)
+                h = self.G.net[:3](inp[:, :, None, None]).flatten(1)     # (n, F) first-layer activations
             else:
                 h = self.G[:2](z)
             h = h - h.mean(0)
-            _, s, v = torch.linalg.svd(h, full_matrices=False)           # principal axes of h
-            k = min(k, v.shape[0])
-            coords = h @ v[:k].T                                          # (n, k) PCA coordinates
-            u = torch.linalg.lstsq(coords, z - z.mean(0)).solution        # z ≈ coords · u  → (k, D)
+            # PCA through the n×n Gram matrix (n ≪ F): h hᵀ = U S² Uᵀ, PCA coordinates = U S
+            evals, evecs = torch.linalg.eigh((h @ h.T).double())
+            evals, evecs = evals.flip(0).clamp_min(0), evecs.flip(1)
+            k = min(k, n)
+            coords = evecs[:, :k] * evals[:k].sqrt()                     # (n, k)
+            u = torch.linalg.lstsq(coords, (z - z.mean(0)).double()).solution.float()   # z ≈ coords · u → (k, D)
             u = u / u.norm(dim=1, keepdim=True).clamp_min(1e-8)
-            var = (s**2 / (s**2).sum())[:k]
+            var = (evals[:k] / evals.sum()).float()
             self._directions[key] = (u, var)
         return self._directions[key]
 

@@ -101,7 +101,8 @@ def pretrained(name: str) -> generators.Family:
 # ----------------------------------------------------------------------------- images
 def grid_image(images, nrow: int | None = None, scale: int = 4) -> np.ndarray:
     """float N×1×H×W [0,1] → one large uint8 grid (nearest-neighbour upscale, not a 28-pixel speck)."""
-    return upscale(make_grid(to_uint8(images), nrow=nrow, pad=1, pad_value=40), scale)
+    pad = 1 if len(images) > 1 else 0
+    return upscale(make_grid(to_uint8(images), nrow=nrow, pad=pad, pad_value=40), scale)
 
 
 def temp_file(data: bytes, name: str) -> str:
