@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--checkpoint-every", type=int, default=1000, help="also save every K steps (0: only at the end)")
         p.add_argument("--sample-every", type=int, default=0, help="draw preview samples every K steps (0: never)")
         p.add_argument("--resume", default=None, help="checkpoint to continue from (weights, optimizer, step)")
+        p.add_argument("--weights-only", action="store_true",
+                       help="leave the optimizer state out of the checkpoints (smaller files; no --resume)")
         p.set_defaults(config_fields=_add_config_flags(p, cls.Config))
 
     ep = sub.add_parser("eval", help="quality measures of a checkpoint, as JSON on stdout")
@@ -178,17 +180,19 @@ def cmd_sample(args) -> None:
 def cmd_train(args) -> None:
     from tqdm import tqdm
 
-    from . import build, load
+    from . import REGISTRY, build, load
     from .base import CHECKPOINT_DIR, resolve_device
     from .data import load_dataset
     from .train import load_optimizer_tensors, train
 
     device = resolve_device(args.device)
     overrides = {k: getattr(args, k) for k in args.config_fields if getattr(args, k) is not None}
+    if args.lr is not None and "lr" in {f.name for f in dataclasses.fields(REGISTRY[args.family].Config)}:
+        overrides["lr"] = args.lr            # the config records the learning rate actually used
     start = 0
     if args.resume:
         model, extra = load(args.resume, device=device, family=args.family, with_extra=True)
-        if overrides:
+        if set(overrides) - {"lr"}:
             raise ValueError("--resume takes the model config from the checkpoint: drop the config flags")
         start = int(model.meta.get("steps", 0))
         dataset_name = model.meta.get("dataset", args.dataset)
@@ -202,7 +206,7 @@ def cmd_train(args) -> None:
     out = Path(args.out) if args.out else CHECKPOINT_DIR / "runs" / f"{args.family}-{Path(dataset_name).stem}"
     events = train(model, dataset, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                    sample_every=args.sample_every, checkpoint=out, checkpoint_every=args.checkpoint_every,
-                   start_step=start, optimizers=optimizers)
+                   start_step=start, optimizers=optimizers, save_optimizer=not args.weights_only)
     bar = None
     for ev in events:
         if ev["event"] == "start":

@@ -47,7 +47,7 @@ def preview_labels(model: Family, n: int) -> torch.Tensor | None:
 def train(model: Family, dataset: Dataset, *, steps: int, batch_size: int = 64, lr: float | None = None,
           seed: int = 0, sample_every: int = 100, n_samples: int = 16, checkpoint: str | Path | None = None,
           checkpoint_every: int = 0, start_step: int = 0, optimizers: dict | None = None,
-          time_limit: float | None = None, metrics_fn=None) -> Iterator[dict]:
+          time_limit: float | None = None, save_optimizer: bool = True) -> Iterator[dict]:
     """Train `model` on `dataset` for `steps` steps (counting on from `start_step`), yielding events:
 
     {"event": "start", "step", "total", "device"}
@@ -76,9 +76,9 @@ def train(model: Family, dataset: Dataset, *, steps: int, batch_size: int = 64, 
     stopped = "finished"
 
     def save(step):
-        extra, groups = optimizer_tensors(optimizers)
-        path = save_checkpoint(model, checkpoint, dataset=dataset.name, steps=step, extra=extra,
-                               info={"optimizer": json.loads(json.dumps(groups, default=float))})
+        extra, groups = optimizer_tensors(optimizers) if save_optimizer else ({}, {})
+        info = {"optimizer": json.loads(json.dumps(groups, default=float))} if save_optimizer else {}
+        path = save_checkpoint(model, checkpoint, dataset=dataset.name, steps=step, extra=extra, info=info)
         return {"event": "checkpoint", "step": step, "path": str(path)}
 
     for step in range(start_step + 1, total + 1):

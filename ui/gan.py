@@ -150,7 +150,7 @@ def build() -> list:
             grid_btn = gr.Button("Draw grid", elem_id="gan_grid_btn")
             png_btn = gr.Button("Download PNG", elem_id="gan_png_btn")
         grid_img = gr.Image(label="Samples", elem_id="gan_grid", format="png", interactive=False)
-        grid_file = gr.File(label="PNG", elem_id="gan_png", visible=True)
+        grid_file = gr.File(label="PNG", elem_id="gan_png", height=70)
     ginputs = [seed_box, label, trunc, n]
     gr.on([grid_btn.click, n.release, trunc.release, seed_box.submit, label.change], grid, ginputs, grid_img,
           api_name="gan_grid", **C.CHEAP)
@@ -163,7 +163,7 @@ def build() -> list:
             frames = gr.Slider(2, MAX_FRAMES, value=10, step=1, label="Frames", elem_id="gan_frames")
             interp_btn = gr.Button("Interpolate", elem_id="gan_interp_btn")
         strip = gr.Image(label="Spherical interpolation", elem_id="gan_strip", format="png", interactive=False)
-        gif = gr.File(label="GIF", elem_id="gan_gif")
+        gif = gr.File(label="GIF", elem_id="gan_gif", height=70)
     interp_btn.click(interpolate, [sa, sb, label, frames, trunc], [strip, gif], api_name="gan_interpolate",
                      queue=False)
 
