@@ -1,9 +1,339 @@
-"""The VAE tab (placeholder until its issue lands)."""
+"""The VAE tab: latent sliders, the 2D latent map (click to decode), draw a digit, interpolate."""
 from __future__ import annotations
 
+import functools
+import random
+
 import gradio as gr
+import numpy as np
+import torch
+
+from generators.base import gif_bytes, make_generator, png_bytes
+
+from . import common as C
+
+CHECKPOINT = "vae-mnist"
+CHECKPOINT_2D = "vae-mnist-2d"
+SLIDER = 3.0
+MAP_LIM = 4.0          # the latent map shows [-4, 4]²
+MAP_PX = 480
+MAX_GRID = 64
+MAX_FRAMES = 32
+
+LESSON = r"""
+**How it works.** An encoder maps a digit $x$ to a Gaussian $q(z\mid x)=\mathcal N(\mu,\sigma^2)$ over latents;
+a decoder maps $z$ back to pixels. Training maximises the evidence lower bound
+$\text{ELBO} = \mathbb E_{q(z\mid x)}[\log p(x\mid z)] - \beta\,\mathrm{KL}(q(z\mid x)\,\|\,\mathcal N(0,I))$.
+
+**The KL term** pulls every posterior toward the prior $\mathcal N(0, I)$, so the latent space has no holes:
+any $z$ you pick decodes to something digit-like. **Why blurrier than a GAN?** The decoder is trained to
+reconstruct under pixel-wise likelihood, so when it is unsure it predicts the *average* of the plausible
+digits — a blur — while a GAN's discriminator punishes anything that does not look real.
+
+**Try this:** ① Click around the latent map: neighbouring points decode to similar digits; the borders
+between colours are where a 4 turns into a 9. ② Draw a digit, press *Encode*, then *Resample ε* a few times:
+that wobble is the posterior's spread σ. ③ Move one slider at a time: most dimensions change one aspect
+(slant, width, thickness) of the digit.
+"""
+
+
+def _model():
+    return C.pretrained(CHECKPOINT)
+
+
+def _model2d():
+    return C.pretrained(CHECKPOINT_2D)
+
+
+@C.engine_errors
+def render(*z):
+    """The slider vector z → the decoded digit (the decoder's mean image)."""
+    model = _model()
+    d = model.config.latent_dim
+    if len(z) != d:
+        raise gr.Error(f"expected {d} latent values, got {len(z)}")
+    vals = [C.number(v, f"z[{i}]", -SLIDER, SLIDER) for i, v in enumerate(z)]
+    return C.grid_image(model.decode(torch.tensor([vals])), scale=8)
+
+
+@C.engine_errors
+def random_latent(seed):
+    """A seed → a draw from the prior, written into the sliders (clipped to their range)."""
+    model = _model()
+    z = model.draw_latents(1, make_generator(C.seed(seed), model.device))[0].clamp(-SLIDER, SLIDER)
+    return [round(float(v), 2) for v in z]
+
+
+@C.engine_errors
+def grid(seed, n, temperature):
+    model = _model()
+    s, n = C.seed(seed), C.number(n, "Samples", 1, MAX_GRID, integer=True)
+    t = C.number(temperature, "Temperature", 0, 2)
+    return C.grid_image(model.sample(n, generator=make_generator(s, model.device), temperature=t), scale=3)
+
+
+# ----------------------------------------------------------------------------- the 2D latent map
+@functools.lru_cache(maxsize=1)
+def _heldout_codes():
+    from generators.data import load_mnist
+
+    d = load_mnist("heldout")
+    return _model2d().encode(d.x).cpu().numpy(), d.y.numpy(), d
+
+
+def _to_px(z: np.ndarray) -> np.ndarray:
+    """Latent (…, 2) → pixel (…, 2) on the MAP_PX × MAP_PX map (y up)."""
+    return np.stack([(z[..., 0] + MAP_LIM) / (2 * MAP_LIM) * MAP_PX,
+                     (MAP_LIM - z[..., 1]) / (2 * MAP_LIM) * MAP_PX], -1)
+
+
+@functools.lru_cache(maxsize=1)
+def _base_map() -> np.ndarray:
+    """The held-out digits encoded by vae-mnist-2d, coloured by class, as an RGB image (axes fill it)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    codes, labels, _ = _heldout_codes()
+    fig = Figure(figsize=(MAP_PX / 100, MAP_PX / 100), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=14, linewidths=0)
+    for k in range(10):                      # each class's label at its centre
+        cx, cy = np.median(codes[labels == k], 0)
+        ax.text(cx, cy, str(k), fontsize=16, weight="bold", ha="center", va="center",
+                bbox=dict(boxstyle="circle,pad=0.15", fc="white", alpha=0.8, lw=0))
+    ax.set_xlim(-MAP_LIM, MAP_LIM)
+    ax.set_ylim(-MAP_LIM, MAP_LIM)
+    ax.axhline(0, color="#ccc", lw=0.5)
+    ax.axvline(0, color="#ccc", lw=0.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+
+
+def _map_with(points: list[tuple[float, float, tuple]]) -> np.ndarray:
+    """The base map with markers (latent x, latent y, RGB) drawn on top."""
+    img = _base_map().copy()
+    for zx, zy, color in points:
+        px, py = _to_px(np.array([zx, zy]))
+        x0, y0 = int(round(px)), int(round(py))
+        for r in range(-7, 8):
+            for t in (-1, 0, 1):
+                for yy, xx in ((y0 + t, x0 + r), (y0 + r, x0 + t)):
+                    if 0 <= yy < MAP_PX and 0 <= xx < MAP_PX:
+                        img[yy, xx] = color
+    return img
+
+
+def latent_map():
+    return _map_with([])
+
+
+def map_click(evt: gr.SelectData):
+    """A click on the map (pixel x, y) → that latent → its decoded digit, and a marker."""
+    if evt is None or not isinstance(evt.index, (list, tuple)) or len(evt.index) != 2:
+        raise gr.Error("click a point on the map")
+    px, py = (C.number(v, "Map position", 0, MAP_PX) for v in evt.index)
+    zx = px / MAP_PX * 2 * MAP_LIM - MAP_LIM
+    zy = MAP_LIM - py / MAP_PX * 2 * MAP_LIM
+    return decode_point(zx, zy)
+
+
+@C.engine_errors
+def decode_point(zx, zy):
+    zx, zy = C.number(zx, "z₁", -MAP_LIM, MAP_LIM), C.number(zy, "z₂", -MAP_LIM, MAP_LIM)
+    img = _model2d().decode(torch.tensor([[zx, zy]]))
+    return C.grid_image(img, scale=6), _map_with([(zx, zy, (0, 0, 0))]), f"z = ({zx:.2f}, {zy:.2f})"
+
+
+@functools.lru_cache(maxsize=1)
+def manifold(k: int = 15) -> np.ndarray:
+    """Decoded digits on a k×k grid over the same plane as the map (top row = high z₂)."""
+    t = torch.linspace(-MAP_LIM * 0.9, MAP_LIM * 0.9, k)
+    zz = torch.stack([t.repeat(k), t.flip(0).repeat_interleave(k)], 1)
+    return C.grid_image(_model2d().decode(zz), nrow=k, scale=1)
+
+
+# ----------------------------------------------------------------------------- drawings
+def sketch_to_digit(value) -> torch.Tensor:
+    """A Sketchpad value → a 28×28 digit like MNIST's: ink cropped, scaled to 20 px, centred by mass."""
+    from PIL import Image
+
+    if value is None:
+        raise gr.Error("Draw a digit first.")
+    if isinstance(value, dict):
+        arr = value.get("composite")
+        if arr is None and value.get("layers"):
+            arr = value["layers"][-1]
+    else:
+        arr = value
+    if arr is None:
+        raise gr.Error("Draw a digit first.")
+    a = np.asarray(arr)
+    if a.ndim not in (2, 3) or a.size == 0 or a.shape[0] > 4096 or a.shape[1] > 4096:
+        raise gr.Error("The drawing has an unexpected format.")
+    a = a.astype(np.float32)
+    if a.ndim == 2:
+        ink = 1 - a / 255.0 if a.mean() > 127 else a / 255.0
+    elif a.shape[2] == 4:                              # strokes on a transparent layer
+        lum = a[..., :3].mean(2) / 255.0
+        alpha = a[..., 3] / 255.0
+        ink = alpha * (1 - lum) if (alpha > 0.5).mean() < 0.9 else 1 - lum
+    else:
+        lum = a[..., :3].mean(2) / 255.0
+        ink = 1 - lum if lum.mean() > 0.5 else lum
+    mask = ink > 0.15
+    if mask.sum() < 5:
+        raise gr.Error("The canvas is empty: draw a digit (a single stroke is enough), then press Encode.")
+    ys, xs = np.where(mask)
+    crop = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    h, w = crop.shape
+    s = 20.0 / max(h, w)
+    small = np.asarray(Image.fromarray((crop * 255).astype(np.uint8)).resize(
+        (max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR), dtype=np.float32) / 255.0
+    out = np.zeros((28, 28), np.float32)
+    hh, ww = small.shape
+    cy, cx = np.array(np.nonzero(small > 0.05)).mean(1) if (small > 0.05).any() else (hh / 2, ww / 2)
+    y0 = int(round(14 - cy))
+    x0 = int(round(14 - cx))
+    y0, x0 = min(max(y0, 0), 28 - hh), min(max(x0, 0), 28 - ww)
+    out[y0:y0 + hh, x0:x0 + ww] = small
+    return torch.from_numpy(np.clip(out, 0, 1))[None, None]
+
+
+@C.engine_errors
+def encode_drawing(sketch, resample_seed=None):
+    """Drawing → its reconstruction (by vae-mnist), μ ± σ, and its position on the 2D map."""
+    x = sketch_to_digit(sketch)
+    model = _model()
+    g = None if resample_seed is None else make_generator(C.seed(resample_seed), model.device)
+    recon = model.reconstruct(x, generator=g)
+    mu, logvar = model.posterior(x)
+    sd = (0.5 * logvar).exp()[0]
+    z2 = _model2d().posterior(x)
+    mu2, sd2 = z2[0][0], (0.5 * z2[1]).exp()[0]
+    pair = torch.cat([x, recon])
+    spread = ", ".join(f"{m:+.2f}±{s:.2f}" for m, s in zip(mu[0].tolist(), sd.tolist()))
+    text = (f"**On the 2D map:** z = ({mu2[0]:+.2f} ± {sd2[0]:.2f}, {mu2[1]:+.2f} ± {sd2[1]:.2f})  \n"
+            f"**Posterior of vae-mnist (μ ± σ per dimension):** {spread}")
+    marker = (float(mu2[0].clamp(-MAP_LIM, MAP_LIM)), float(mu2[1].clamp(-MAP_LIM, MAP_LIM)), (0, 0, 0))
+    return C.grid_image(pair, nrow=2, scale=6), text, _map_with([marker])
+
+
+def resample(sketch):
+    """Draw a fresh ε: z = μ + σ·ε shows the stochastic part of the encoding."""
+    return encode_drawing(sketch, random.randint(0, 2**31 - 1))[0]
+
+
+# ----------------------------------------------------------------------------- interpolation
+def _example(label) -> torch.Tensor:
+    _, _, d = _heldout_codes()
+    k = C.number(label, "Class", 0, 9, integer=True)
+    return d.x[d.y == k][:1]
+
+
+@C.engine_errors
+def interpolate(source_a, class_a, sketch_a, source_b, class_b, sketch_b, frames):
+    """Linear path between the posterior means of two digits (held-out examples or drawings)."""
+    model = _model()
+    k = C.number(frames, "Frames", 2, MAX_FRAMES, integer=True)
+    ends = []
+    for src, cls, sk in ((source_a, class_a, sketch_a), (source_b, class_b, sketch_b)):
+        C.choice(src, "Source", ["held-out example", "my drawing"])
+        ends.append(_example(cls) if src == "held-out example" else sketch_to_digit(sk))
+    za, zb = model.encode(ends[0])[0], model.encode(ends[1])[0]
+    t = torch.linspace(0, 1, k, device=za.device)[:, None]
+    imgs = model.decode((1 - t) * za + t * zb)
+    strip = C.grid_image(imgs, nrow=k, scale=3)
+    frames_ = [C.grid_image(imgs[i:i + 1], scale=6) for i in range(k)]
+    gif = C.temp_file(gif_bytes(frames_ + frames_[::-1][1:-1], duration_ms=90), f"vae-mnist_interp_{k}frames.gif")
+    return strip, gif
+
+
+def grid_png(seed, n, temperature):
+    return C.temp_file(png_bytes(grid(seed, n, temperature)), f"vae-mnist_seed{int(seed)}_t{float(temperature):g}.png")
 
 
 def build() -> list:
-    gr.Markdown("The VAE tab is being built.")
-    return []
+    model = _model()
+    d = model.config.latent_dim
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            with gr.Row():
+                seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="vae_seed")
+                dice = gr.Button("🎲", elem_id="vae_dice", scale=0, min_width=50)
+            img = gr.Image(label="Decoded digit", elem_id="vae_img", format="png", height=240, width=240,
+                           interactive=False)
+            zero = gr.Button("Back to the prior mean (z = 0)", size="sm", elem_id="vae_zero")
+        with gr.Column(scale=2):
+            sliders = [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, label=f"z[{i}]", elem_id=f"vz{i}")
+                       for i in range(d)]
+    gr.on([s.input for s in sliders], render, sliders, img, api_name="vae_render", **C.CHEAP)
+    gr.on([dice.click], lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
+        random_latent, seed, sliders, api_name=False, queue=False).then(render, sliders, img, api_name=False,
+                                                                        **C.CHEAP)
+    seed.submit(random_latent, seed, sliders, api_name="vae_random_latent", queue=False).then(
+        render, sliders, img, api_name=False, **C.CHEAP)
+    zero.click(lambda: [0.0] * d, None, sliders, api_name=False, queue=False).then(
+        render, sliders, img, api_name=False, **C.CHEAP)
+
+    with gr.Accordion("The latent map (a 2-dimensional VAE): click anywhere to decode", open=True):
+        with gr.Row():
+            map_img = gr.Image(value=None, label="Held-out digits encoded, coloured by class (click me)",
+                               elem_id="vae_map", interactive=False, format="png", height=MAP_PX, width=MAP_PX)
+            with gr.Column():
+                point_img = gr.Image(label="Decoded point", elem_id="vae_point", format="png", interactive=False,
+                                     height=180, width=180)
+                point_txt = gr.Markdown("Click the map.", elem_id="vae_point_text")
+                manifold_img = gr.Image(label="Manifold: decoded digits over the same plane",
+                                        elem_id="vae_manifold", format="png", interactive=False)
+    map_img.select(map_click, None, [point_img, map_img, point_txt], api_name="vae_map_click", queue=False)
+
+    with gr.Accordion("Draw a digit", open=False):
+        with gr.Row():
+            sketch = gr.Sketchpad(label="Draw a digit (big, centred)", elem_id="vae_sketch", height=300, width=300,
+                                  type="numpy")
+            with gr.Column():
+                pair = gr.Image(label="Your drawing (28×28) → its reconstruction", elem_id="vae_recon",
+                                format="png", interactive=False)
+                with gr.Row():
+                    enc_btn = gr.Button("Encode", elem_id="vae_encode")
+                    eps_btn = gr.Button("Resample ε", elem_id="vae_resample")
+                post_txt = gr.Markdown(elem_id="vae_posterior")
+    enc_btn.click(encode_drawing, sketch, [pair, post_txt, map_img], api_name="vae_encode", queue=False)
+    eps_btn.click(resample, sketch, pair, api_name="vae_resample", queue=False)
+
+    with gr.Accordion("Sample grid", open=False):
+        with gr.Row():
+            n = gr.Slider(1, MAX_GRID, value=16, step=1, label="Samples", elem_id="vae_n")
+            temp = gr.Slider(0, 2, value=1.0, step=0.05, label="Prior temperature", elem_id="vae_temp")
+            grid_btn = gr.Button("Sample", elem_id="vae_grid_btn")
+            png_btn = gr.Button("Download PNG", elem_id="vae_png_btn")
+        grid_img = gr.Image(label="Samples from the prior", elem_id="vae_grid", format="png", interactive=False)
+        grid_file = gr.File(label="PNG", elem_id="vae_png", height=70)
+    gr.on([grid_btn.click, n.release, temp.release], grid, [seed, n, temp], grid_img, api_name="vae_grid",
+          **C.CHEAP)
+    png_btn.click(grid_png, [seed, n, temp], grid_file, api_name="vae_png", queue=False)
+
+    with gr.Accordion("Interpolate between two digits", open=False):
+        classes = [str(i) for i in range(10)]
+        sources = ["held-out example", "my drawing"]
+        with gr.Row():
+            src_a = gr.Radio(sources, value="held-out example", label="From", elem_id="vae_src_a")
+            cls_a = gr.Dropdown(classes, value="1", label="class", elem_id="vae_cls_a")
+            src_b = gr.Radio(sources, value="held-out example", label="To", elem_id="vae_src_b")
+            cls_b = gr.Dropdown(classes, value="7", label="class", elem_id="vae_cls_b")
+            frames = gr.Slider(2, MAX_FRAMES, value=10, step=1, label="Frames", elem_id="vae_frames")
+        with gr.Row():
+            sketch_b = gr.Sketchpad(label="Second drawing (for 'my drawing' as To)", elem_id="vae_sketch_b",
+                                    height=200, width=200, type="numpy")
+            interp_btn = gr.Button("Interpolate", elem_id="vae_interp_btn")
+        strip = gr.Image(label="Interpolation", elem_id="vae_strip", format="png", interactive=False)
+        gif = gr.File(label="GIF", elem_id="vae_gif", height=70)
+    interp_btn.click(interpolate, [src_a, cls_a, sketch, src_b, cls_b, sketch_b, frames], [strip, gif],
+                     api_name="vae_interpolate", queue=False)
+
+    with gr.Accordion("How it works", open=False):
+        gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    return [(render, sliders, img), (latent_map, None, map_img), (manifold, None, manifold_img)]

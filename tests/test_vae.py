@@ -1,0 +1,196 @@
+"""The VAE family (tiny configs), its tab's handlers (shipped checkpoints) and the tab in Chromium."""
+from __future__ import annotations
+
+import math
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+
+import generators
+from generators.base import make_generator
+from generators.data import load_mnist
+from generators.vae import VAEConfig
+
+
+def tiny(**kw):
+    return generators.build("vae", "mnist", latent_dim=4, width=4, hidden=16, seed=0, **kw).eval()
+
+
+def test_encode_decode_shapes_and_range():
+    m = tiny()
+    x = load_mnist("heldout").x[:5]
+    z = m.encode(x)
+    assert z.shape == (5, 4)
+    y = m.decode(z)
+    assert y.shape == (5, 1, 28, 28) and float(y.min()) >= 0 and float(y.max()) <= 1
+    assert torch.equal(m.reconstruct(x), m.decode(z))             # decode(encode(x)) is the reconstruction
+    mu, logvar = m.posterior(x)
+    assert torch.equal(mu, z) and logvar.shape == (5, 4)
+
+
+def test_input_validation():
+    m = tiny()
+    with pytest.raises(ValueError, match="N×1×28×28"):
+        m.encode(torch.zeros(2, 28, 28))
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        m.encode(torch.full((1, 1, 28, 28), 2.0))
+    with pytest.raises(ValueError, match="finite"):
+        m.decode(torch.full((1, 4), float("nan")))
+    for kw in ({"likelihood": "poisson"}, {"beta": -1.0}, {"latent_dim": 0}, {"beta": float("nan")}):
+        with pytest.raises(ValueError):
+            VAEConfig(**kw)
+
+
+def test_sampling_deterministic_and_stochastic_resample():
+    m = tiny()
+    a = m.sample(3, generator=make_generator(1))
+    assert torch.equal(a, m.sample(3, generator=make_generator(1)))
+    assert not torch.equal(a, m.sample(3, generator=make_generator(2)))
+    x = load_mnist("heldout").x[:2]
+    r1 = m.reconstruct(x, generator=make_generator(0))
+    assert torch.equal(r1, m.reconstruct(x, generator=make_generator(0)))
+    assert not torch.equal(r1, m.reconstruct(x))                   # ε matters
+
+
+def test_conditional_vae_uses_labels():
+    m = tiny(num_classes=10)
+    z = torch.zeros(1, 4)
+    assert not torch.equal(m.decode(z, labels=1), m.decode(z, labels=7))
+    with pytest.raises(ValueError):
+        m.decode(z)                                                # needs a label
+
+
+def test_elbo_finite_and_rises_on_a_toy_batch():
+    m = tiny()
+    opts = m.configure_optimizers(3e-3)
+    batch = (load_mnist("train").x[:32],)
+    g = make_generator(0)
+    first = m.train_step(batch, opts, generator=g)
+    for _ in range(25):
+        last = m.train_step(batch, opts, generator=g)
+    assert all(math.isfinite(v) for v in last.values())
+    assert last["elbo"] > first["elbo"] and last["loss"] < first["loss"]
+
+
+def test_save_load_round_trip(tmp_path):
+    m = tiny(beta=4.0, likelihood="gaussian")
+    generators.save_checkpoint(m, tmp_path / "v", dataset="mnist")
+    m2 = generators.load(tmp_path / "v", device="cpu")
+    assert m2.config == m.config
+    x = load_mnist("heldout").x[:3]
+    assert torch.equal(m.encode(x), m2.encode(x))
+
+
+def test_shipped_vae_quality():
+    """vae-mnist: held-out reconstructions read as the right digit ≥ 92%; prior samples cover all ten digits."""
+    from generators.metrics import load_classifier
+
+    m = generators.load("vae-mnist", device="cpu")
+    r = m.extra_metrics()
+    assert r["reconstruction_accuracy"] >= 0.92 and math.isfinite(r["elbo_nats"]) and r["elbo_nats"] < 0
+    _, p = load_classifier().embed(m.sample(1000, generator=make_generator(0)))
+    assert (torch.bincount(p.argmax(1), minlength=10) >= 10).all()
+    assert generators.load("vae-mnist-2d").config.latent_dim == 2
+
+
+# ----------------------------------------------------------------------------- handlers
+from ui import vae as tab  # noqa: E402
+
+
+def zeros():
+    return [0.0] * tab._model().config.latent_dim
+
+
+def test_render_changes_with_slider():
+    a = tab.render(*zeros())
+    assert a.shape == (224, 224) and a.dtype == np.uint8
+    z = zeros()
+    z[0] = 2.5
+    assert not np.array_equal(a, tab.render(*z))
+    assert np.array_equal(a, tab.render(*zeros()))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 1e308, -10.0, "x" * 100_000, None, [1]])
+def test_render_rejects_bad_values(bad):
+    z = zeros()
+    z[3] = bad
+    with pytest.raises(gr.Error):
+        tab.render(*z)
+    with pytest.raises(gr.Error):
+        tab.render(0.0)                                            # wrong count
+
+
+def test_random_latent_and_grid():
+    z = tab.random_latent(5)
+    assert len(z) == len(zeros()) and z == tab.random_latent(5) and z != tab.random_latent(6)
+    assert all(-tab.SLIDER <= v <= tab.SLIDER for v in z)
+    assert tab.grid(0, 9, 1.0).ndim == 2
+    with pytest.raises(gr.Error):
+        tab.grid(0, 10**6, 1.0)
+
+
+def test_map_and_click_decode():
+    base = tab.latent_map()
+    assert base.shape == (tab.MAP_PX, tab.MAP_PX, 3)
+    digit, marked, text = tab.decode_point(1.0, -0.5)
+    assert digit.shape == (168, 168) and not np.array_equal(marked, base) and "1.00" in text
+    assert not np.array_equal(digit, tab.decode_point(-2.0, 2.0)[0])
+    evt = gr.SelectData(None, {"index": [240, 240], "value": None})
+    d2, _, t2 = tab.map_click(evt)
+    assert "z = (0.00, 0.00)" in t2
+    with pytest.raises(gr.Error):
+        tab.decode_point(float("nan"), 0)
+    assert tab.manifold().shape[0] == tab.manifold().shape[1]
+
+
+def _stroke_canvas(digit: int = 1) -> dict:
+    """A white RGBA canvas with a drawn '1' (a vertical bar) or '0' (a ring) in black."""
+    a = np.zeros((300, 300, 4), np.uint8)
+    if digit == 1:
+        a[60:240, 140:160] = (0, 0, 0, 255)
+    else:
+        yy, xx = np.mgrid[:300, :300]
+        r = np.hypot(yy - 150, (xx - 150) * 1.4)
+        a[(r > 70) & (r < 95)] = (0, 0, 0, 255)
+    return {"background": None, "layers": [a], "composite": a}
+
+
+def test_drawing_is_encoded_and_lands_on_the_map():
+    pair, text, marked = tab.encode_drawing(_stroke_canvas(1))
+    assert pair.shape == (180, 354) and "On the 2D map" in text
+    digit = tab.sketch_to_digit(_stroke_canvas(1))[0, 0]
+    assert digit.shape == (28, 28) and 0.02 < float(digit.mean()) < 0.5
+    # a drawn 1 and a drawn 0 are encoded to different places
+    assert tab._model().encode(tab.sketch_to_digit(_stroke_canvas(0))).sub(
+        tab._model().encode(tab.sketch_to_digit(_stroke_canvas(1)))).abs().sum() > 0.5
+    assert tab.resample(_stroke_canvas(0)).shape == (180, 354)
+
+
+@pytest.mark.parametrize("empty", [None, {"background": None, "layers": [], "composite": None},
+                                   {"background": None, "layers": [], "composite": np.zeros((300, 300, 4), np.uint8)}])
+def test_empty_canvas_gets_a_friendly_message(empty):
+    with pytest.raises(gr.Error, match="Draw a digit|empty"):
+        tab.encode_drawing(empty)
+
+
+def test_interpolate_examples_and_drawings():
+    strip, gif = tab.interpolate("held-out example", "1", None, "held-out example", "7", None, 8)
+    assert strip.shape[1] > strip.shape[0] * 4 and gif.endswith(".gif")
+    strip2, _ = tab.interpolate("my drawing", "1", _stroke_canvas(0), "held-out example", "7", None, 4)
+    assert strip2.shape[1] < strip.shape[1]
+    with pytest.raises(gr.Error):
+        tab.interpolate("my drawing", "1", None, "held-out example", "7", None, 4)
+    with pytest.raises(gr.Error):
+        tab.interpolate("held-out example", "12", None, "held-out example", "7", None, 4)
+
+
+def test_vae_tab_slider_changes_image(page):
+    from conftest import drag_slider_and_wait_for_new_image, open_tab
+
+    open_tab(page, "VAE")
+    new = drag_slider_and_wait_for_new_image(page, "vz0", "2", "vae_img")
+    assert new
+    page.screenshot(path=str(page.screenshot_dir / "vae_tab.png"), full_page=True)
+    assert not page.errors
