@@ -1,21 +1,350 @@
-"""The autoregressive family (placeholder until its issue lands)."""
+"""Character-level autoregressive models (as makemore / nanoGPT): a decoder-only Transformer with KV-cache
+sampling, or an LSTM, behind one contract. p(x) = Π_t p(x_t | x_<t); token 0 ('.') starts and ends a word.
+"""
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .base import Family
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import Family, LatentSpec, make_generator
+from .data import dataset_kind, load_dataset
+
+BOUNDARY = "."   # token 0: start and end of every item
 
 
 @dataclass(frozen=True)
 class AutoregressiveConfig:
-    pass
+    vocab: str = "abcdefghijklmnopqrstuvwxyz"   # the characters (token i+1 is vocab[i])
+    arch: str = "transformer"                   # transformer | lstm
+    block_size: int = 32                        # longest sequence (start token + characters)
+    n_layer: int = 3
+    n_head: int = 4
+    n_embd: int = 64
+    hidden: int = 128                           # lstm width
+    dropout: float = 0.0
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+
+    def __post_init__(self):
+        if self.arch not in ("transformer", "lstm"):
+            raise ValueError(f"arch must be transformer or lstm, not {self.arch!r}")
+        if not isinstance(self.vocab, str) or not 1 <= len(self.vocab) <= 512 or len(set(self.vocab)) != len(self.vocab):
+            raise ValueError("vocab must be 1..512 distinct characters")
+        if BOUNDARY in self.vocab:
+            raise ValueError(f"vocab cannot contain the boundary character {BOUNDARY!r}")
+        for k, lo, hi in (("block_size", 2, 1024), ("n_layer", 1, 24), ("n_head", 1, 32), ("n_embd", 1, 2048),
+                          ("hidden", 1, 4096)):
+            v = getattr(self, k)
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise ValueError(f"{k} must be a whole number in {lo}..{hi}")
+        if self.arch == "transformer" and self.n_embd % self.n_head:
+            raise ValueError("n_embd must be a multiple of n_head")
+        if not 0 <= self.dropout < 1 or not 0 < self.lr <= 1:
+            raise ValueError("dropout must be in [0, 1) and lr in (0, 1]")
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, c: AutoregressiveConfig):
+        super().__init__()
+        self.n_head = c.n_head
+        self.qkv = nn.Linear(c.n_embd, 3 * c.n_embd)
+        self.proj = nn.Linear(c.n_embd, c.n_embd)
+
+    def forward(self, x, cache=None):
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
+        if cache is not None:                       # keys/values of earlier positions, (B, nh, T0, hs)
+            if cache.get("k") is not None:
+                k = torch.cat([cache["k"], k], 2)
+                v = torch.cat([cache["v"], v], 2)
+            cache["k"], cache["v"] = k, v
+        # causal: query t sees keys ≤ its absolute position (T0 + t)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None or T > 1 and k.shape[2] == T)
+        if cache is not None and T > 1 and k.shape[2] != T:
+            raise ValueError("a multi-token step after a cache is not supported")
+        return self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
+
+
+class Block(nn.Module):
+    def __init__(self, c: AutoregressiveConfig):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(c.n_embd), nn.LayerNorm(c.n_embd)
+        self.attn = CausalSelfAttention(c)
+        self.mlp = nn.Sequential(nn.Linear(c.n_embd, 4 * c.n_embd), nn.GELU(), nn.Linear(4 * c.n_embd, c.n_embd),
+                                 nn.Dropout(c.dropout))
+
+    def forward(self, x, cache=None):
+        x = x + self.attn(self.ln1(x), cache)
+        return x + self.mlp(self.ln2(x))
+
+
+class Transformer(nn.Module):
+    def __init__(self, c: AutoregressiveConfig):
+        super().__init__()
+        V = len(c.vocab) + 1
+        self.wte, self.wpe = nn.Embedding(V, c.n_embd), nn.Embedding(c.block_size, c.n_embd)
+        self.blocks = nn.ModuleList(Block(c) for _ in range(c.n_layer))
+        self.ln_f = nn.LayerNorm(c.n_embd)
+        self.head = nn.Linear(c.n_embd, V)
+
+    def forward(self, idx, state=None):
+        """idx (B, T) → logits (B, T, V). `state` (a dict) carries the KV cache and the position."""
+        T = idx.shape[1]
+        t0 = state.get("pos", 0) if state is not None else 0
+        pos = torch.arange(t0, t0 + T, device=idx.device)
+        x = self.wte(idx) + self.wpe(pos)                          # (B, T, C)
+        caches = state.setdefault("layers", [{} for _ in self.blocks]) if state is not None else [None] * len(self.blocks)
+        for block, cache in zip(self.blocks, caches):
+            x = block(x, cache)
+        if state is not None:
+            state["pos"] = t0 + T
+        return self.head(self.ln_f(x))
+
+
+class LSTMNet(nn.Module):
+    def __init__(self, c: AutoregressiveConfig):
+        super().__init__()
+        V = len(c.vocab) + 1
+        self.emb = nn.Embedding(V, c.n_embd)
+        self.lstm = nn.LSTM(c.n_embd, c.hidden, num_layers=min(c.n_layer, 2), batch_first=True)
+        self.head = nn.Linear(c.hidden, V)
+
+    def forward(self, idx, state=None):
+        h0 = state.get("h") if state is not None else None
+        out, h = self.lstm(self.emb(idx), h0)                     # (B, T, hidden)
+        if state is not None:
+            state["h"] = h
+        return self.head(out)
+
+
+def cut_distribution(logits: torch.Tensor, temperature: float, top_k: int, top_p: float) -> torch.Tensor:
+    """logits (B, V) → probabilities after temperature, top-k and nucleus (top-p) cuts; t = 0 → one-hot argmax."""
+    if temperature == 0:
+        return F.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
+    logits = logits / temperature
+    if top_k and top_k < logits.shape[-1]:
+        kth = logits.topk(top_k, dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = F.softmax(logits, -1)
+    if top_p < 1.0:
+        sp, si = probs.sort(-1, descending=True)
+        keep = sp.cumsum(-1) - sp < top_p                       # smallest set with mass ≥ p (first always kept)
+        probs = torch.zeros_like(probs).scatter(-1, si, sp * keep)
+        probs = probs / probs.sum(-1, keepdim=True)
+    return probs
 
 
 class Autoregressive(Family):
     name: ClassVar[str] = "autoregressive"
     Config: ClassVar[type] = AutoregressiveConfig
+    SAMPLE_OPTIONS: ClassVar[dict] = {
+        "temperature": (float, 1.0, "softmax temperature (0 = greedy)"),
+        "top_k": (int, 0, "sample only among the k most likely characters (0 = all)"),
+        "top_p": (float, 1.0, "nucleus sampling: the smallest set of characters with this much mass"),
+        "prefix": (str, "", "every sample starts with these characters"),
+    }
+
+    def __init__(self, config: AutoregressiveConfig):
+        super().__init__(config)
+        self.net = Transformer(config) if config.arch == "transformer" else LSTMNet(config)
+        self.stoi = {ch: i + 1 for i, ch in enumerate(config.vocab)}
+        self._bigram = None
+        self._known: frozenset | None = None
 
     @classmethod
-    def config_for(cls, dataset: str, **overrides):
-        raise NotImplementedError("the autoregressive family is not built yet")
+    def config_for(cls, dataset: str, **overrides) -> AutoregressiveConfig:
+        if dataset_kind(dataset) != "text":
+            raise ValueError(f"the autoregressive family trains on text, not {dataset_kind(dataset)} ({dataset!r})")
+        texts = load_dataset(dataset, "all").texts
+        vocab = "".join(sorted(set("".join(texts)) - {BOUNDARY}))
+        longest = max(len(t) for t in texts) + 1
+        base = {"vocab": vocab, "block_size": max(16, longest)}
+        return AutoregressiveConfig(**{**base, **overrides})
+
+    @property
+    def data_kind(self) -> str:
+        return "text"
+
+    def latent_spec(self) -> LatentSpec:
+        return LatentSpec((self.config.block_size,), "tokens", "one character at a time, each drawn from p(x_t | x_<t)")
+
+    # ------------------------------------------------------------------ tokens
+    def encode_text(self, s: str) -> list[int]:
+        bad = sorted({ch for ch in s if ch not in self.stoi})
+        if bad:
+            raise ValueError(f"characters not in this model's vocabulary: {''.join(bad)!r}")
+        return [self.stoi[ch] for ch in s]
+
+    def decode_tokens(self, toks) -> str:
+        return "".join(self.config.vocab[t - 1] for t in toks if t > 0)
+
+    def prepare_data(self, dataset):
+        if dataset.kind != "text":
+            raise ValueError(f"the autoregressive model trains on text, {dataset.name!r} is {dataset.kind}")
+        T = self.config.block_size
+        texts = [t for t in dataset.texts if len(t) < T]
+        X = torch.zeros(len(texts), T, dtype=torch.long)
+        Y = torch.full((len(texts), T), -1, dtype=torch.long)     # -1: ignored by the loss
+        for i, t in enumerate(texts):
+            ids = self.encode_text(t)
+            X[i, 1:len(ids) + 1] = torch.tensor(ids, dtype=torch.long)
+            Y[i, :len(ids)] = torch.tensor(ids, dtype=torch.long)
+            Y[i, len(ids)] = 0                                     # the end token is predicted too
+        return X, Y
+
+    # ------------------------------------------------------------------ training
+    def configure_optimizers(self, lr: float | None = None):
+        return {"net": torch.optim.AdamW(self.parameters(), lr=lr or self.config.lr, betas=(0.9, 0.99),
+                                         weight_decay=self.config.weight_decay)}
+
+    def train_step(self, batch, optimizers, *, generator: torch.Generator) -> dict[str, float]:
+        X, Y = batch
+        logits = self.net(X)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1), ignore_index=-1)
+        opt = optimizers["net"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return {"loss": loss.item()}
+
+    # ------------------------------------------------------------------ likelihood
+    @torch.no_grad()
+    def nll(self, texts: list[str]) -> list[float]:
+        """Mean negative log-likelihood per character, in nats (the end token counts as a character)."""
+        out = []
+        for t in texts:
+            if len(t) >= self.config.block_size:
+                raise ValueError(f"{t[:20]!r}… is longer than {self.config.block_size - 1} characters")
+            ids = self.encode_text(t)
+            x = torch.tensor([[0] + ids], device=self.device)
+            y = torch.tensor(ids + [0], device=self.device)
+            out.append(F.cross_entropy(self.net(x)[0], y).item())
+        return out
+
+    @torch.no_grad()
+    def surprise(self, text: str) -> list[float]:
+        """−log p of each character of `text`, then of the end token (nats)."""
+        ids = self.encode_text(text)
+        if len(ids) >= self.config.block_size:
+            raise ValueError(f"at most {self.config.block_size - 1} characters")
+        x = torch.tensor([[0] + ids], device=self.device)
+        logp = F.log_softmax(self.net(x)[0], -1)
+        return [-logp[i, t].item() for i, t in enumerate(ids + [0])]
+
+    @torch.no_grad()
+    def next_distribution(self, prefix: str, *, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0):
+        """(raw probabilities, probabilities after the cut) of the character after `prefix`; index 0 = end."""
+        self._check_options(temperature, top_k, top_p)
+        ids = self.encode_text(prefix)
+        if len(ids) >= self.config.block_size:
+            raise ValueError(f"the prefix can be at most {self.config.block_size - 1} characters")
+        logits = self.net(torch.tensor([[0] + ids], device=self.device))[0, -1]
+        return F.softmax(logits, -1), cut_distribution(logits[None], temperature, top_k, top_p)[0]
+
+    # ------------------------------------------------------------------ sampling
+    def _check_options(self, temperature, top_k, top_p):
+        if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and 0 <= temperature <= 5):
+            raise ValueError("temperature must be in 0..5")
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 0 <= top_k <= len(self.config.vocab) + 1:
+            raise ValueError(f"top_k must be a whole number in 0..{len(self.config.vocab) + 1}")
+        if not (isinstance(top_p, (int, float)) and math.isfinite(top_p) and 0 < top_p <= 1):
+            raise ValueError("top_p must be in (0, 1]")
+
+    @torch.no_grad()
+    def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, temperature: float = 1.0,
+               top_k: int = 0, top_p: float = 1.0, prefix: str = "", use_cache: bool = True) -> list[str]:
+        """n strings, each starting with `prefix`; the KV cache (or LSTM state) makes each step O(1) in length."""
+        if labels is not None:
+            raise ValueError("the autoregressive model is unconditional: it takes no label")
+        if latents is not None:
+            raise ValueError("the autoregressive model has no latents: its randomness is the generator")
+        self._check_options(temperature, top_k, top_p)
+        if not isinstance(prefix, str):
+            raise ValueError("prefix must be text")
+        pre = self.encode_text(prefix)
+        T = self.config.block_size
+        if len(pre) >= T - 1:
+            raise ValueError(f"the prefix can be at most {T - 2} characters")
+        dev = self.device
+        idx = torch.tensor([[0] + pre] * n, dtype=torch.long, device=dev)       # (n, 1+len(prefix))
+        done = torch.zeros(n, dtype=torch.bool, device=dev)
+        state = {} if use_cache else None
+        step_in = idx
+        for _ in range(T - idx.shape[1]):
+            logits = self.net(step_in if use_cache else idx, state)[:, -1]      # (n, V)
+            probs = cut_distribution(logits, temperature, top_k, top_p)
+            nxt = torch.multinomial(probs, 1, generator=generator) if temperature > 0 else probs.argmax(-1, keepdim=True)
+            nxt = nxt.masked_fill(done[:, None], 0)
+            idx = torch.cat([idx, nxt], 1)
+            done |= nxt[:, 0] == 0
+            if bool(done.all()):
+                break
+            step_in = nxt
+        return [prefix + self.decode_tokens(row[1 + len(pre):].tolist()[: self._end(row[1 + len(pre):])])
+                for row in idx]
+
+    @staticmethod
+    def _end(row: torch.Tensor) -> int:
+        z = (row == 0).nonzero()
+        return int(z[0]) if len(z) else len(row)
+
+    # ------------------------------------------------------------------ evaluation
+    def training_items(self) -> frozenset:
+        """Every item of the dataset this model was trained on (train and held-out), to mark samples new or known."""
+        if self._known is None:
+            name = getattr(self, "meta", {}).get("dataset", "names")
+            try:
+                self._known = frozenset(load_dataset(name, "all").texts)
+            except (ValueError, OSError):
+                self._known = frozenset()
+        return self._known
+
+    def extra_metrics(self, n: int = 300, seed: int = 0) -> dict:
+        name = getattr(self, "meta", {}).get("dataset", "names")
+        train, held = load_dataset(name, "train").texts, load_dataset(name, "heldout").texts
+        held = [t for t in held if len(t) < self.config.block_size and all(ch in self.stoi for ch in t)]
+        bigram = Bigram(self.config.vocab, train)
+        t0 = time.perf_counter()
+        samples = self.sample(n, generator=make_generator(seed, self.device))
+        dt = time.perf_counter() - t0
+        valid = [s for s in samples if s.isalpha() and 2 <= len(s) <= 15]
+        known = self.training_items()
+        nll = self.nll(held)
+        chars = [len(t) + 1 for t in held]
+        per_char = sum(a * c for a, c in zip(nll, chars)) / sum(chars)
+        return {"heldout_nll_per_char": per_char, "bigram_heldout_nll_per_char": bigram.nll_per_char(held),
+                "validity": len(valid) / n, "novelty": sum(s not in known for s in samples) / n,
+                "distinct": len(set(samples)) / n, "n_samples": n, "n_heldout": len(held),
+                "sample_seconds_per_sample": dt / n, "samples_preview": samples[:10], "dataset": name}
+
+    def preview(self, n: int, *, generator: torch.Generator):
+        return self.sample(n, generator=generator)
+
+
+class Bigram:
+    """Counts of (previous, next) characters with add-one smoothing: the baseline every model must beat."""
+
+    def __init__(self, vocab: str, texts: list[str]):
+        self.stoi = {ch: i + 1 for i, ch in enumerate(vocab)}
+        V = len(vocab) + 1
+        counts = torch.ones(V, V)
+        for t in texts:
+            ids = [0] + [self.stoi[ch] for ch in t if ch in self.stoi] + [0]
+            for a, b in zip(ids, ids[1:]):
+                counts[a, b] += 1
+        self.logp = (counts / counts.sum(1, keepdim=True)).log()
+
+    def nll_per_char(self, texts: list[str]) -> float:
+        total, count = 0.0, 0
+        for t in texts:
+            ids = [0] + [self.stoi[ch] for ch in t] + [0]
+            total -= sum(self.logp[a, b].item() for a, b in zip(ids, ids[1:]))
+            count += len(ids) - 1
+        return total / count

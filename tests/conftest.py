@@ -57,7 +57,9 @@ def page(browser, app_url, tmp_path):
     pg = ctx.new_page()
     pg.errors = []
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    pg.goto(app_url, wait_until="networkidle")
+    pg.set_default_timeout(60_000)
+    pg.goto(app_url, wait_until="domcontentloaded")
+    pg.get_by_role("tab", name="GAN").wait_for()
     pg.screenshot_dir = tmp_path
     yield pg
     ctx.close()

@@ -1,0 +1,172 @@
+"""The autoregressive family (tiny configs), its tab's handlers (shipped checkpoint) and the tab in Chromium."""
+from __future__ import annotations
+
+import math
+
+import gradio as gr
+import pytest
+import torch
+
+import generators
+from generators.autoregressive import AutoregressiveConfig, Bigram, cut_distribution
+from generators.base import make_generator
+from generators.data import load_names
+from generators.train import train
+
+
+def tiny(arch="transformer", **kw):
+    return generators.build("autoregressive", "names", arch=arch, n_layer=1, n_head=2, n_embd=16, hidden=16,
+                            seed=0, **kw).eval()
+
+
+def test_tokenizer_round_trip_and_unknown_characters():
+    m = tiny()
+    for s in ("anna", "zoe", "", "abcdefghijklmnopqrstuvwxyz"[: m.config.block_size - 1]):
+        assert m.decode_tokens(m.encode_text(s)) == s
+    with pytest.raises(ValueError, match="vocabulary"):
+        m.encode_text("Anna!")
+    X, Y = m.prepare_data(load_names("names", "train"))
+    assert X.shape == Y.shape and (X[:, 0] == 0).all()
+    first = load_names("names", "train").texts[0]
+    assert m.decode_tokens(X[0].tolist()) == first and Y[0, len(first)] == 0
+
+
+@pytest.mark.parametrize("arch", ["transformer", "lstm"])
+def test_prefix_kept_and_seeded(arch):
+    m = tiny(arch)
+    a = m.sample(6, generator=make_generator(3), prefix="ma")
+    assert all(s.startswith("ma") for s in a)
+    assert a == m.sample(6, generator=make_generator(3), prefix="ma")
+    assert a != m.sample(6, generator=make_generator(4), prefix="ma")
+
+
+@pytest.mark.parametrize("arch", ["transformer", "lstm"])
+def test_kv_cache_equals_no_cache(arch):
+    m = tiny(arch)
+    for kw in ({}, {"temperature": 0.7, "top_k": 5}, {"top_p": 0.8, "prefix": "e"}):
+        assert m.sample(12, generator=make_generator(1), **kw) == \
+            m.sample(12, generator=make_generator(1), use_cache=False, **kw)
+
+
+def test_temperature_zero_is_greedy_and_deterministic():
+    m = tiny()
+    a = m.sample(5, generator=make_generator(0), temperature=0)
+    b = m.sample(5, generator=make_generator(99), temperature=0)
+    assert a == b and len(set(a)) == 1
+    raw, cut = m.next_distribution("", temperature=0)
+    assert float(cut.max()) == 1.0 and int(cut.argmax()) == int(raw.argmax())
+
+
+def test_cut_distribution():
+    logits = torch.tensor([[3.0, 2.0, 1.0, 0.0]])
+    p = cut_distribution(logits, 1.0, 2, 1.0)
+    assert p[0, 2:].sum() == 0 and math.isclose(float(p.sum()), 1.0, rel_tol=1e-6)
+    p = cut_distribution(logits, 1.0, 0, 0.5)
+    assert int((p > 0).sum()) == 1                               # the top token alone holds ≥ 50%
+    hot = cut_distribution(logits, 5.0, 0, 1.0)
+    cold = cut_distribution(logits, 0.2, 0, 1.0)
+    assert float(hot.max()) < float(cold.max())
+
+
+def test_option_validation():
+    m = tiny()
+    for kw in ({"temperature": -1}, {"temperature": float("nan")}, {"top_k": -1}, {"top_k": 1.5}, {"top_p": 0},
+               {"top_p": 2}, {"prefix": "x" * 100}, {"prefix": "A1"}, {"labels": 3}):
+        with pytest.raises(ValueError):
+            m.sample(2, generator=make_generator(0), **kw)
+    for kw in ({"arch": "gru"}, {"n_embd": 30, "n_head": 4}, {"vocab": "aab"}, {"vocab": "a.b"}, {"n_layer": 0}):
+        with pytest.raises(ValueError):
+            AutoregressiveConfig(**kw)
+
+
+def test_training_lowers_loss_and_nll_prefers_real_names():
+    m = tiny()
+    data = load_names("names", "train")
+    events = list(train(m, data, steps=60, batch_size=64, lr=1e-2, sample_every=60, n_samples=4))
+    losses = [e["losses"]["loss"] for e in events if e["event"] == "step"]
+    assert losses[-1] < losses[0] and all(math.isfinite(x) for x in losses)
+    assert len([e for e in events if e["event"] == "samples"][0]["samples"]) == 4
+    name, junk = m.nll(["anna", "xqzkvw"])
+    assert name < junk
+
+
+def test_bigram_baseline():
+    b = Bigram("abc", ["ab", "abc", "ab"])
+    assert b.nll_per_char(["ab"]) < b.nll_per_char(["cc"])
+
+
+def test_save_load_round_trip(tmp_path):
+    m = tiny("lstm")
+    generators.save_checkpoint(m, tmp_path / "a", dataset="names")
+    m2 = generators.load(tmp_path / "a", device="cpu")
+    assert m2.config == m.config and m2.nll(["anna"]) == m.nll(["anna"])
+
+
+def test_shipped_names_model_quality():
+    m = generators.load("autoregressive-names", device="cpu")
+    r = m.extra_metrics(n=300, seed=0)
+    assert r["validity"] >= 0.98 and r["novelty"] >= 0.5
+    assert r["heldout_nll_per_char"] < r["bigram_heldout_nll_per_char"] - 0.1
+
+
+# ----------------------------------------------------------------------------- handlers
+from ui import autoregressive as tab  # noqa: E402
+
+
+def test_generate_marks_new_and_known():
+    out = tab.generate(0, 1.0, 0, 1.0, "", 24)
+    assert out.count("<li>") == 24 and ("new" in out or "in training data" in out)
+    assert out == tab.generate(0, 1.0, 0, 1.0, "", 24)
+    assert out != tab.generate(0, 1.5, 0, 1.0, "", 24)
+    cold = tab.generate(0, 0.0, 0, 1.0, "", 5)
+    assert cold.count(">in training data</span>") + cold.count(">new</span>") == 5
+    assert len(set(li.split("</b>")[0] for li in cold.split("<li><b>")[1:])) == 1     # greedy: one name
+    items = tab.generate(1, 1.0, 0, 1.0, "Ka", 5).split("<li>")[1:]
+    assert len(items) == 5 and all(li.startswith("<b>ka") for li in items)
+
+
+@pytest.mark.parametrize("args", [
+    (float("nan"), 1.0, 0, 1.0, "", 5), (0, float("inf"), 0, 1.0, "", 5), (0, 1.0, 1e30, 1.0, "", 5),
+    (0, 1.0, 0, 0.0, "", 5), (0, 1.0, 0, 1.0, "x" * 100_000, 5), (0, 1.0, 0, 1.0, "<script>", 5),
+    (0, 1.0, 0, 1.0, "", 10**6), (2**64, 1.0, 0, 1.0, "", 5), (0, "hot", 0, 1.0, "", 5),
+])
+def test_generate_rejects_bad_inputs(args):
+    with pytest.raises(gr.Error):
+        tab.generate(*args)
+
+
+def test_step_through_and_force():
+    text, df, choices, word = tab.step_start("ma", 1.0, 0, 1.0)
+    assert text == "ma" and len(df) == 20 and abs(df[df.distribution == "model"].probability.sum() - 1) < 0.5
+    forced, df2, _, _ = tab.step_force(text, "x", 1.0, 0, 1.0)
+    assert forced == "max"
+    sampled, _, _, _ = tab.step_sample(forced, 0, 1.0, 0, 1.0)
+    assert sampled.startswith("max") and len(sampled) in (3, 4)
+    _, df3, _, _ = tab.step_start("ma", 1.0, 3, 1.0)
+    cut = df3[df3.distribution != "model"]
+    assert (cut.probability > 0).sum() == 3                     # top-k = 3 visibly cuts the rest
+    with pytest.raises(gr.Error):
+        tab.step_force("ma", "ß", 1.0, 0, 1.0)
+
+
+def test_score_colours_surprise():
+    real, junk = tab.score("maria"), tab.score("xqzkvw")
+    assert "nats" in real and real.count("<span") == 6
+    mean = lambda h: float(h.split("Mean surprise ")[1].split()[0])  # noqa: E731
+    assert mean(real) < mean(junk)
+    for bad in ("", "  ", "r2d2", "x" * 1000, None):
+        with pytest.raises(gr.Error):
+            tab.score(bad)
+
+
+def test_autoregressive_tab_slider_changes_names(page):
+    from conftest import open_tab
+
+    open_tab(page, "Autoregressive")
+    page.wait_for_function("() => document.querySelector('#ar_names li')")
+    before = page.inner_text("#ar_names")
+    page.locator("#ar_temperature input[type=range]").fill("1.8")
+    page.wait_for_function("(s) => document.querySelector('#ar_names').innerText !== s", arg=before)
+    assert page.inner_text("#ar_names") != before
+    page.screenshot(path=str(page.screenshot_dir / "ar_tab.png"), full_page=True)
+    assert not page.errors
