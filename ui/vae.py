@@ -15,7 +15,7 @@ from . import common as C
 CHECKPOINT = "vae-mnist"
 CHECKPOINT_2D = "vae-mnist-2d"
 SLIDER = 3.0
-MAP_LIM = 4.0          # the latent map shows [-4, 4]²
+MAP_LIM = 3.0          # the latent map shows [-3, 3]²
 MAP_PX = 480
 MAX_GRID = 64
 MAX_FRAMES = 32
@@ -267,8 +267,12 @@ def build() -> list:
                            interactive=False)
             zero = gr.Button("Back to the prior mean (z = 0)", size="sm", elem_id="vae_zero")
         with gr.Column(scale=2):
-            sliders = [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, label=f"z[{i}]", elem_id=f"vz{i}")
-                       for i in range(d)]
+            sliders = []
+            with gr.Row():
+                for half in (range(0, (d + 1) // 2), range((d + 1) // 2, d)):
+                    with gr.Column(min_width=200):
+                        sliders += [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, label=f"z[{i}]",
+                                              elem_id=f"vz{i}") for i in half]
     gr.on([s.input for s in sliders], render, sliders, img, api_name="vae_render", **C.CHEAP)
     gr.on([dice.click], lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
         random_latent, seed, sliders, api_name=False, queue=False).then(render, sliders, img, api_name=False,
