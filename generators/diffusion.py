@@ -1,21 +1,296 @@
-"""The diffusion family (placeholder until its issue lands)."""
+"""Denoising diffusion (Ho et al. 2020): ε-prediction with a cosine schedule (Nichol & Dhariwal 2021), a small
+UNet for 28×28 digits (or an MLP for 2D points), classifier-free guidance (Ho & Salimans 2022) via label dropout.
+
+Network, noise schedule and samplers are separate: the sampler is a call argument of `sample`.
+  forward  q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I)
+  DDIM     x_{t'} = √ᾱ_{t'} x̂_0 + √(1 − ᾱ_{t'} − σ²) ε̂ + σ z,  σ = η √((1−ᾱ_{t'})/(1−ᾱ_t)) √(1 − ᾱ_t/ᾱ_{t'})
+  DDPM     ancestral sampling = DDIM with η = 1 (Song et al. 2021, §4.1), over all T steps or a stride of them.
+"""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .base import Family
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import Family, LatentSpec, make_grid, to_uint8, upscale
+from .data import dataset_kind
+
+SAMPLERS = ("ddim", "ddpm")
 
 
 @dataclass(frozen=True)
 class DiffusionConfig:
-    pass
+    arch: str = "unet"            # unet (images) | mlp (2D points)
+    timesteps: int = 1000         # T
+    schedule: str = "cosine"      # cosine | linear
+    channels: int = 32            # unet base width (the 14×14 and 7×7 levels use 2×)
+    hidden: int = 256             # mlp width
+    num_classes: int = 10         # 0 = unconditional
+    p_uncond: float = 0.1         # label dropout for classifier-free guidance
+    lr: float = 1e-3
+    default_steps: int = 25       # the sampler's step count when none is given
+    default_guidance: float = 2.0
+
+    def __post_init__(self):
+        if self.arch not in ("unet", "mlp"):
+            raise ValueError(f"arch must be unet or mlp, not {self.arch!r}")
+        if self.schedule not in ("cosine", "linear"):
+            raise ValueError(f"schedule must be cosine or linear, not {self.schedule!r}")
+        for k, lo, hi in (("timesteps", 2, 10000), ("channels", 4, 512), ("hidden", 4, 4096),
+                          ("num_classes", 0, 1000), ("default_steps", 1, 10000)):
+            v = getattr(self, k)
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise ValueError(f"{k} must be a whole number in {lo}..{hi}")
+        if not 0 <= self.p_uncond < 1 or not 0 < self.lr <= 1 or not 0 <= self.default_guidance <= 20:
+            raise ValueError("p_uncond must be in [0, 1), lr in (0, 1], default_guidance in 0..20")
 
 
+# ----------------------------------------------------------------------------- schedule
+def make_schedule(kind: str, T: int) -> torch.Tensor:
+    """ᾱ_t for t = 0 … T−1 (float64), strictly decreasing in (0, 1)."""
+    if kind == "cosine":
+        s = 0.008
+        f = lambda t: torch.cos((t / T + s) / (1 + s) * math.pi / 2) ** 2  # noqa: E731
+        t = torch.arange(T + 1, dtype=torch.float64)
+        betas = (1 - f(t[1:]) / f(t[:-1])).clamp(max=0.999)
+    else:
+        betas = torch.linspace(1e-4 * 1000 / T, 0.02 * 1000 / T, T, dtype=torch.float64)
+    return torch.cumprod(1 - betas, 0)
+
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal embedding of integer timesteps (B,) → (B, dim)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000) * torch.arange(half, device=t.device) / half)
+    a = t.float()[:, None] * freqs[None]
+    return torch.cat([a.sin(), a.cos()], 1)
+
+
+# ----------------------------------------------------------------------------- networks (know nothing of noise)
+class ResBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, emb: int):
+        super().__init__()
+        self.n1, self.n2 = nn.GroupNorm(8, cin), nn.GroupNorm(8, cout)
+        self.c1, self.c2 = nn.Conv2d(cin, cout, 3, padding=1), nn.Conv2d(cout, cout, 3, padding=1)
+        self.e = nn.Linear(emb, cout)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x, e):
+        h = self.c1(F.silu(self.n1(x))) + self.e(e)[:, :, None, None]
+        return self.c2(F.silu(self.n2(h))) + self.skip(x)
+
+
+class UNet(nn.Module):
+    """28×28 UNet, no attention: levels 28 (C), 14 (2C), 7 (2C) with skip connections."""
+
+    def __init__(self, c: DiffusionConfig):
+        super().__init__()
+        C, E = c.channels, c.channels * 4
+        self.emb_dim = E
+        self.t_mlp = nn.Sequential(nn.Linear(C, E), nn.SiLU(), nn.Linear(E, E))
+        self.y_emb = nn.Embedding(c.num_classes + 1, E) if c.num_classes else None   # last index = "no class"
+        self.inp = nn.Conv2d(1, C, 3, padding=1)
+        self.d1 = ResBlock(C, C, E)                      # state size. C × 28 × 28
+        self.down1 = nn.Conv2d(C, C, 3, 2, 1)            # → 14
+        self.d2 = ResBlock(C, 2 * C, E)                  # state size. 2C × 14 × 14
+        self.down2 = nn.Conv2d(2 * C, 2 * C, 3, 2, 1)    # → 7
+        self.mid = ResBlock(2 * C, 2 * C, E)             # state size. 2C × 7 × 7
+        self.u2 = ResBlock(4 * C, 2 * C, E)
+        self.up2 = nn.ConvTranspose2d(2 * C, 2 * C, 4, 2, 1)   # → 14
+        self.u1 = ResBlock(4 * C, C, E)
+        self.up1 = nn.ConvTranspose2d(C, C, 4, 2, 1)           # → 28
+        self.u0 = ResBlock(2 * C, C, E)
+        self.out = nn.Sequential(nn.GroupNorm(8, C), nn.SiLU(), nn.Conv2d(C, 1, 3, padding=1))
+        self.C = C
+
+    def forward(self, x, t, y=None):
+        e = self.t_mlp(timestep_embedding(t, self.C))
+        if self.y_emb is not None:
+            e = e + self.y_emb(y)
+        h0 = self.d1(self.inp(x), e)
+        h1 = self.d2(self.down1(h0), e)
+        d2 = self.down2(h1)
+        h = self.u2(torch.cat([self.mid(d2, e), d2], 1), e)
+        h = self.u1(torch.cat([self.up2(h), h1], 1), e)
+        h = self.u0(torch.cat([self.up1(h), h0], 1), e)
+        return self.out(h)                               # ε̂, (B, 1, 28, 28)
+
+
+class MLPDenoiser(nn.Module):
+    """For 2D points: [x, emb(t)] → ε̂."""
+
+    def __init__(self, c: DiffusionConfig):
+        super().__init__()
+        self.t_dim = 32
+        self.net = nn.Sequential(nn.Linear(2 + self.t_dim, c.hidden), nn.SiLU(), nn.Linear(c.hidden, c.hidden), nn.SiLU(),
+                                 nn.Linear(c.hidden, c.hidden), nn.SiLU(), nn.Linear(c.hidden, 2))
+
+    def forward(self, x, t, y=None):
+        return self.net(torch.cat([x, timestep_embedding(t, self.t_dim)], 1))
+
+
+# ----------------------------------------------------------------------------- the family
 class Diffusion(Family):
     name: ClassVar[str] = "diffusion"
     Config: ClassVar[type] = DiffusionConfig
+    SAMPLE_OPTIONS: ClassVar[dict] = {
+        "sampler": (str, "ddim", "ddim | ddpm (ancestral)"),
+        "steps": (int, None, "denoising steps (default: the checkpoint's, e.g. 25; ddpm: up to T)"),
+        "eta": (float, 0.0, "DDIM η: 0 = deterministic, 1 = as random as DDPM"),
+        "guidance": (float, None, "classifier-free guidance scale w (1 = plain conditional; default: the checkpoint's)"),
+    }
+
+    def __init__(self, config: DiffusionConfig):
+        super().__init__(config)
+        self.net = UNet(config) if config.arch == "unet" else MLPDenoiser(config)
+        self.register_buffer("alpha_bar", make_schedule(config.schedule, config.timesteps), persistent=False)
 
     @classmethod
-    def config_for(cls, dataset: str, **overrides):
-        raise NotImplementedError("the diffusion family is not built yet")
+    def config_for(cls, dataset: str, **overrides) -> DiffusionConfig:
+        kind = dataset_kind(dataset)
+        if kind == "points":
+            base = dict(arch="mlp", num_classes=0, default_steps=50, default_guidance=1.0)
+        elif kind == "image":
+            base = dict(arch="unet")
+        else:
+            raise ValueError(f"the diffusion family trains on images or 2D points, not text ({dataset!r})")
+        return DiffusionConfig(**{**base, **overrides})
+
+    @property
+    def data_kind(self) -> str:
+        return "image" if self.config.arch == "unet" else "points"
+
+    def latent_spec(self) -> LatentSpec:
+        shape = (1, 28, 28) if self.config.arch == "unet" else (2,)
+        return LatentSpec(shape, "gaussian", "x_T ~ N(0, I): pure noise, one value per pixel")
+
+    # ------------------------------------------------------------------ training
+    def configure_optimizers(self, lr: float | None = None):
+        return {"net": torch.optim.Adam(self.net.parameters(), lr=lr or self.config.lr)}
+
+    def prepare_data(self, dataset):
+        if dataset.kind != self.data_kind:
+            raise ValueError(f"this diffusion model is for {self.data_kind} data, {dataset.name!r} is {dataset.kind}")
+        return (dataset.x, dataset.y) if self.num_classes else (dataset.x,)
+
+    def loss(self, x0, y=None, *, generator: torch.Generator) -> torch.Tensor:
+        """E_t,ε ‖ε − ε̂(√ᾱ_t x_0 + √(1−ᾱ_t) ε, t, y)‖² with labels dropped to "no class" with prob p_uncond."""
+        B = x0.shape[0]
+        t = torch.randint(0, self.config.timesteps, (B,), generator=generator, device=x0.device)
+        eps = torch.randn(x0.shape, generator=generator, device=x0.device)
+        ab = self.alpha_bar[t].float().view(B, *([1] * (x0.dim() - 1)))
+        xt = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
+        if y is not None and self.num_classes:
+            drop = torch.rand(B, generator=generator, device=x0.device) < self.config.p_uncond
+            y = torch.where(drop, torch.full_like(y, self.num_classes), y)
+        return F.mse_loss(self.net(xt, t, y), eps)
+
+    def train_step(self, batch, optimizers, *, generator: torch.Generator) -> dict[str, float]:
+        x0 = batch[0] * 2 - 1 if self.config.arch == "unet" else batch[0]
+        y = batch[1] if len(batch) > 1 else None
+        loss = self.loss(x0, y, generator=generator)
+        opt = optimizers["net"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return {"loss": loss.item()}
+
+    # ------------------------------------------------------------------ sampling
+    def timesteps_for(self, sampler: str, steps: int | None) -> list[int]:
+        """The (decreasing) timesteps a sampler visits."""
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, not {sampler!r}")
+        T = self.config.timesteps
+        if steps is None:
+            steps = T if sampler == "ddpm" else self.config.default_steps
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= T:
+            raise ValueError(f"steps must be a whole number in 1..{T} (T = {T})")
+        return torch.linspace(T - 1, 0, steps).round().long().unique_consecutive().tolist()
+
+    def _eps(self, x, t: int, y, guidance: float):
+        tt = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
+        if y is None or not self.num_classes:
+            return self.net(x, tt)
+        if guidance == 1.0:
+            return self.net(x, tt, y)
+        null = torch.full_like(y, self.num_classes)
+        e = self.net(torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([y, null]))   # one batched call
+        e_c, e_u = e.chunk(2)
+        return e_u + guidance * (e_c - e_u)
+
+    @torch.no_grad()
+    def denoise(self, n: int, *, generator: torch.Generator, latents=None, labels=None, sampler: str = "ddim",
+                steps: int | None = None, eta: float = 0.0, guidance: float | None = None, record_every: int = 0):
+        """Run the reverse process. Yields (i, total, t, x_t, x̂_0) every `record_every` steps (and the last)."""
+        ts = self.timesteps_for(sampler, steps)
+        eta = 1.0 if sampler == "ddpm" else eta
+        if not (isinstance(eta, (int, float)) and math.isfinite(eta) and 0 <= eta <= 1):
+            raise ValueError("eta must be in 0..1")
+        w = self.config.default_guidance if guidance is None else guidance
+        if not (isinstance(w, (int, float)) and math.isfinite(w) and 0 <= w <= 20):
+            raise ValueError("guidance must be in 0..20")
+        x = self.draw_latents(n, generator) if latents is None else self.check_latents(latents, n)
+        y = self.check_labels(labels, n)
+        if y is None and self.num_classes:
+            y = torch.randint(0, self.num_classes, (n,), generator=generator, device=self.device)
+        ab = self.alpha_bar
+        clip = self.config.arch == "unet"
+        for i, t in enumerate(ts):
+            a_t = float(ab[t])
+            a_prev = float(ab[ts[i + 1]]) if i + 1 < len(ts) else 1.0
+            e = self._eps(x, t, y, w)
+            x0 = (x - math.sqrt(1 - a_t) * e) / math.sqrt(a_t)
+            if clip:
+                x0 = x0.clamp(-1, 1)
+                e = (x - math.sqrt(a_t) * x0) / math.sqrt(1 - a_t)     # ε consistent with the clipped x̂_0
+            sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)) if a_prev < 1 else 0.0
+            x = math.sqrt(a_prev) * x0 + math.sqrt(max(1 - a_prev - sigma**2, 0.0)) * e
+            if sigma > 0:
+                x = x + sigma * torch.randn(x.shape, generator=generator, device=x.device)
+            if record_every and (i % record_every == 0 or i == len(ts) - 1):
+                yield i + 1, len(ts), t, x, x0
+        if not record_every:
+            yield len(ts), len(ts), 0, x, x
+
+    def _out(self, x):
+        return (x + 1) * 0.5 if self.config.arch == "unet" else x
+
+    def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, sampler: str = "ddim",
+               steps: int | None = None, eta: float = 0.0, guidance: float | None = None):
+        """n samples: images float N×1×28×28 in [0,1] or points N×2."""
+        *_, x, _ = list(self.denoise(n, generator=generator, latents=latents, labels=labels, sampler=sampler,
+                                     steps=steps, eta=eta, guidance=guidance))[-1]
+        return self._out(x)
+
+    def trajectory(self, n: int, *, generator: torch.Generator, frames: int = 20, **kw):
+        """Every few steps of the reverse process: yields (i, total, t, x_t, x̂_0), both in output space."""
+        total = len(self.timesteps_for(kw.get("sampler", "ddim"), kw.get("steps")))
+        every = max(1, total // max(1, frames))
+        for i, tot, t, x, x0 in self.denoise(n, generator=generator, record_every=every, **kw):
+            yield i, tot, t, self._out(x).clamp(0, 1) if self.config.arch == "unet" else x, self._out(x0)
+
+    def sample_frames(self, n: int, *, generator: torch.Generator, labels=None, **kw):
+        """(samples, GIF frames) for the CLI: each frame is the grid of x_t beside the grid of x̂_0."""
+        frames, last = [], None
+        for _, _, _, xt, x0 in self.trajectory(n, generator=generator, labels=labels, **kw):
+            frames.append(upscale(make_grid(to_uint8(torch.cat([xt, x0]).cpu()), nrow=n, pad=1), 3))
+            last = x0
+        return last, frames
+
+    def preview(self, n: int, *, generator: torch.Generator):
+        labels = torch.arange(n) % self.num_classes if self.num_classes else None
+        return self.sample(n, generator=generator, labels=labels, steps=min(10, self.config.timesteps))
+
+    # ------------------------------------------------------------------ the forward process, for teaching
+    def q_sample(self, x0: torch.Tensor, t: int, *, generator: torch.Generator) -> torch.Tensor:
+        """x_t ~ q(x_t | x_0) for data in output space ([0,1] images or points)."""
+        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.config.timesteps:
+            raise ValueError(f"t must be a whole number in 0..{self.config.timesteps - 1}")
+        x = x0 * 2 - 1 if self.config.arch == "unet" else x0
+        a = float(self.alpha_bar[t])
+        xt = math.sqrt(a) * x + math.sqrt(1 - a) * torch.randn(x.shape, generator=generator, device=x.device)
+        return self._out(xt)

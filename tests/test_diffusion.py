@@ -1,0 +1,107 @@
+"""The diffusion family's engine (tiny configs): schedule, samplers, guidance, training, checkpoints."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import generators
+from generators.base import make_generator
+from generators.data import load_mnist, load_toy
+from generators.diffusion import DiffusionConfig, make_schedule
+
+
+def tiny(**kw):
+    return generators.build("diffusion", "mnist", channels=8, timesteps=50, default_steps=5, seed=0, **kw).eval()
+
+
+@pytest.mark.parametrize("kind", ["cosine", "linear"])
+def test_schedule_monotone_in_unit_interval(kind):
+    ab = make_schedule(kind, 1000)
+    assert ab.shape == (1000,) and bool((ab > 0).all()) and bool((ab < 1).all())
+    assert bool((ab[1:] < ab[:-1]).all())
+    assert float(ab[0]) > 0.99 and float(ab[-1]) < 0.01
+
+
+def test_ddim_eta0_deterministic_and_shapes():
+    m = tiny()
+    a = m.sample(3, generator=make_generator(0), labels=[1, 2, 3], sampler="ddim", steps=5, eta=0.0)
+    assert a.shape == (3, 1, 28, 28) and float(a.min()) >= 0 and float(a.max()) <= 1
+    z = m.draw_latents(3, make_generator(7))
+    b1 = m.sample(3, generator=make_generator(1), latents=z, labels=[1, 2, 3], steps=5, eta=0.0)
+    b2 = m.sample(3, generator=make_generator(2), latents=z, labels=[1, 2, 3], steps=5, eta=0.0)
+    assert torch.equal(b1, b2)                           # η = 0: only x_T matters
+    c1 = m.sample(3, generator=make_generator(1), latents=z, labels=[1, 2, 3], steps=5, eta=1.0)
+    c2 = m.sample(3, generator=make_generator(2), latents=z, labels=[1, 2, 3], steps=5, eta=1.0)
+    assert not torch.equal(c1, c2)                       # η = 1 injects fresh noise
+
+
+def test_ddpm_full_and_strided():
+    m = tiny()
+    assert len(m.timesteps_for("ddpm", None)) == 50
+    assert m.timesteps_for("ddim", 5) == [49, 37, 24, 12, 0]
+    x = m.sample(2, generator=make_generator(0), labels=0, sampler="ddpm", steps=10)
+    assert x.shape == (2, 1, 28, 28)
+
+
+def test_bad_sampler_arguments_rejected():
+    m = tiny()
+    for kw in ({"steps": 51}, {"steps": 0}, {"steps": 10**9}, {"sampler": "euler"}, {"eta": 2.0},
+               {"eta": float("nan")}, {"guidance": -1.0}, {"guidance": float("inf")}, {"labels": 10}):
+        with pytest.raises(ValueError):
+            m.sample(1, generator=make_generator(0), **kw)
+    for kw in ({"timesteps": 1}, {"schedule": "sigmoid"}, {"arch": "dit"}, {"p_uncond": 1.5}):
+        with pytest.raises(ValueError):
+            DiffusionConfig(**kw)
+
+
+def test_guidance_changes_samples():
+    m = tiny()
+    z = m.draw_latents(2, make_generator(3))
+    a = m.sample(2, generator=make_generator(0), latents=z, labels=4, guidance=1.0)
+    b = m.sample(2, generator=make_generator(0), latents=z, labels=4, guidance=3.0)
+    assert not torch.equal(a, b)
+
+
+def test_trajectory_and_gif_frames():
+    m = tiny()
+    steps = list(m.trajectory(2, generator=make_generator(0), frames=5, labels=1, steps=5))
+    assert [s[0] for s in steps] == [1, 2, 3, 4, 5] and steps[-1][3].shape == (2, 1, 28, 28)
+    samples, frames = m.sample_frames(2, generator=make_generator(0), labels=1, steps=5)
+    assert len(frames) == 5 and frames[0].dtype.name == "uint8" and samples.shape == (2, 1, 28, 28)
+
+
+def test_forward_process():
+    m = tiny()
+    x0 = load_mnist("heldout").x[:1]
+    near = m.q_sample(x0, 0, generator=make_generator(0))
+    far = m.q_sample(x0, 49, generator=make_generator(0))
+    assert (near - x0).abs().mean() < (far - x0).abs().mean()
+    with pytest.raises(ValueError):
+        m.q_sample(x0, 50, generator=make_generator(0))
+
+
+def test_unet_loss_falls_on_a_toy_batch():
+    m = generators.build("diffusion", "mnist", channels=8, timesteps=50, seed=0)
+    opts = m.configure_optimizers(2e-3)
+    ds = load_mnist("train")
+    batch = (ds.x[:16], ds.y[:16])
+    g = make_generator(0)
+    first = [m.train_step(batch, opts, generator=g)["loss"] for _ in range(3)]
+    for _ in range(40):
+        m.train_step(batch, opts, generator=g)
+    last = [m.train_step(batch, opts, generator=g)["loss"] for _ in range(3)]
+    assert sum(last) < sum(first) and all(math.isfinite(v) for v in last)
+
+
+def test_mlp_denoiser_on_points_and_round_trip(tmp_path):
+    m = generators.build("diffusion", "8gaussians", hidden=16, timesteps=20, seed=0)
+    opts = m.configure_optimizers()
+    m.train_step((load_toy("8gaussians").x[:64],), opts, generator=make_generator(0))
+    m.eval()
+    pts = m.sample(5, generator=make_generator(0), steps=4)
+    assert pts.shape == (5, 2)
+    generators.save_checkpoint(m, tmp_path / "d", dataset="8gaussians")
+    m2 = generators.load(tmp_path / "d", device="cpu")
+    assert torch.equal(pts, m2.sample(5, generator=make_generator(0), steps=4))
