@@ -185,7 +185,8 @@ def cmd_train(args) -> None:
     from .data import load_dataset
     from .train import load_optimizer_tensors, train
 
-    device = resolve_device(args.device)
+    rank, world = _init_distributed(args.device)
+    device = resolve_device(args.device) if world == 1 else _rank_device(args.device)
     overrides = {k: getattr(args, k) for k in args.config_fields if getattr(args, k) is not None}
     if args.lr is not None and "lr" in {f.name for f in dataclasses.fields(REGISTRY[args.family].Config)}:
         overrides["lr"] = args.lr            # the config records the learning rate actually used
@@ -205,12 +206,18 @@ def cmd_train(args) -> None:
     dataset = load_dataset(dataset_name, "train")
     out = Path(args.out) if args.out else CHECKPOINT_DIR / "runs" / f"{args.family}-{Path(dataset_name).stem}"
     events = train(model, dataset, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                   sample_every=args.sample_every, checkpoint=out, checkpoint_every=args.checkpoint_every,
-                   start_step=start, optimizers=optimizers, save_optimizer=not args.weights_only)
+                   sample_every=args.sample_every if rank == 0 else 0, checkpoint=out if rank == 0 else None,
+                   checkpoint_every=args.checkpoint_every, start_step=start, optimizers=optimizers,
+                   save_optimizer=not args.weights_only)
+    if rank != 0:                 # only rank 0 writes the checkpoint and the progress
+        for _ in events:
+            pass
+        return
     bar = None
     for ev in events:
         if ev["event"] == "start":
-            bar = tqdm(total=ev["total"], initial=ev["step"], desc=f"{args.family} on {ev['device']}", unit="step")
+            where = ev["device"] + (f" ×{ev['world_size']} ranks" if ev["world_size"] > 1 else "")
+            bar = tqdm(total=ev["total"], initial=ev["step"], desc=f"{args.family} on {where}", unit="step")
         elif ev["event"] == "step":
             bar.update(1)
             if ev["step"] % 10 == 0:
@@ -219,7 +226,34 @@ def cmd_train(args) -> None:
             bar.write(f"checkpoint at step {ev['step']}: {ev['path']}")
         elif ev["event"] == "done":
             bar.close()
-            print(f"done: {ev['step']} steps in {ev['elapsed']:.1f} s on {device}", file=sys.stderr)
+            print(f"done: {ev['step']} steps in {ev['elapsed']:.1f} s on {device}"
+                  + (f" ×{world} ranks" if world > 1 else ""), file=sys.stderr)
+
+
+def _init_distributed(device: str) -> tuple[int, int]:
+    """Under torchrun (WORLD_SIZE > 1): join the process group (NCCL on GPUs, gloo on CPU) → (rank, world)."""
+    import os
+
+    import torch
+    import torch.distributed as dist
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    if not dist.is_initialized():
+        use_cuda = device != "cpu" and torch.cuda.is_available()
+        dist.init_process_group("nccl" if use_cuda else "gloo")
+    return dist.get_rank(), world
+
+
+def _rank_device(device: str):
+    import os
+
+    import torch
+    if device != "cpu" and torch.cuda.is_available():
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        return torch.device("cuda", local)
+    return torch.device("cpu")
 
 
 def cmd_eval(args) -> None:
@@ -242,6 +276,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if args.command == "train":
+            import torch.distributed as dist
+            if dist.is_available() and dist.is_initialized():
+                dist.destroy_process_group()
     return 0
 
 
