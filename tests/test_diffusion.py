@@ -105,3 +105,80 @@ def test_mlp_denoiser_on_points_and_round_trip(tmp_path):
     generators.save_checkpoint(m, tmp_path / "d", dataset="8gaussians")
     m2 = generators.load(tmp_path / "d", device="cpu")
     assert torch.equal(pts, m2.sample(5, generator=make_generator(0), steps=4))
+
+
+# ----------------------------------------------------------------------------- shipped checkpoints
+def test_shipped_diffusion_models_load_and_sample():
+    m = generators.load("diffusion-mnist", device="cpu")
+    x = m.sample(4, generator=make_generator(0), labels=[0, 1, 2, 3])
+    assert x.shape == (4, 1, 28, 28)
+    p = generators.load("diffusion-8gaussians", device="cpu").sample(10, generator=make_generator(0))
+    assert p.shape == (10, 2)
+
+
+# ----------------------------------------------------------------------------- handlers
+import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ui import diffusion as tab  # noqa: E402
+
+
+def test_render_changes_with_steps_and_guidance():
+    a = tab.render(0, "3", "ddim", 10, 0.0, 2.0, 1)
+    assert a.shape == (224, 224) and np.array_equal(a, tab.render(0, "3", "ddim", 10, 0.0, 2.0, 1))
+    assert not np.array_equal(a, tab.render(0, "3", "ddim", 5, 0.0, 2.0, 1))
+    assert not np.array_equal(a, tab.render(0, "3", "ddim", 10, 0.0, 4.0, 1))
+    assert tab.render(0, "any", "ddpm", 20, 0.0, 1.0, 4).ndim == 2
+
+
+@pytest.mark.parametrize("args", [
+    (0, "3", "ddim", 10**9, 0.0, 2.0, 1), (0, "3", "ddim", 0, 0.0, 2.0, 1), (0, "3", "ddim", float("nan"), 0.0, 2.0, 1),
+    (0, "3", "euler", 10, 0.0, 2.0, 1), (0, "3", "ddim", 10, 5.0, 2.0, 1), (0, "3", "ddim", 10, 0.0, 1e308, 1),
+    (0, "3", "ddim", 10, 0.0, 2.0, 10**6), (2**64, "3", "ddim", 10, 0.0, 2.0, 1), (0, "13", "ddim", 10, 0.0, 2.0, 1),
+])
+def test_render_rejects_bad_inputs(args):
+    with pytest.raises(gr.Error):
+        tab.render(*args)
+
+
+def test_watch_streams_then_scrubs_and_exports():
+    class NoProgress:
+        def __call__(self, *a, **k):
+            pass
+
+    outs = list(tab.watch(0, "7", "ddim", 10, 0.0, 2.0, 1, progress=NoProgress()))
+    assert len(outs) == 10 and "step 10 / 10" in outs[-1][1]
+    frames = outs[-1][2]
+    assert len(frames) == 10 and not np.array_equal(frames[0], frames[-1])
+    assert np.array_equal(tab.scrub(frames, 3), frames[2])
+    assert tab.trajectory_gif(frames).endswith(".gif")
+    with pytest.raises(gr.Error):
+        tab.scrub([], 1)
+    with pytest.raises(gr.Error):
+        list(tab.watch(0, "7", "ddim", 10**6, 0.0, 2.0, 1, progress=NoProgress()))
+
+
+def test_forward_process_and_particles_and_compare():
+    img, curve, text = tab.forward("5", 500, 0)
+    assert img.shape[1] > img.shape[0] and curve.ndim == 3 and "t = 500" in text
+    with pytest.raises(gr.Error):
+        tab.forward("5", 1000, 0)
+    frames, _, fig = tab.particles(0, 200, 5)
+    assert len(frames) == 6 and frames[0].shape == (200, 2) and len(fig.axes) == 1
+    assert tab.particle_plot(frames, 0) is not None
+    cmp_img, notes = tab.compare(0, "2", 2.0)
+    assert notes.count(" s") == 4 and "DDPM-1000" in notes
+
+
+def test_diffusion_tab_slider_changes_image(page):
+    from conftest import open_tab
+
+    open_tab(page, "Diffusion")
+    page.wait_for_function("() => document.querySelector('#diff_img img')?.src")
+    old = page.evaluate("() => document.querySelector('#diff_img img').src")
+    slider = page.locator("#diff_steps input[type=range]")
+    slider.fill("8")
+    slider.dispatch_event("pointerup")       # Gradio's .release listens for pointerup on the range input
+    page.wait_for_function("(s) => document.querySelector('#diff_img img')?.src !== s", arg=old)
+    page.screenshot(path=str(page.screenshot_dir / "diffusion_tab.png"), full_page=True)
+    assert not page.errors

@@ -73,6 +73,18 @@ def label(value, num_classes: int) -> int | None:
 def engine_errors(fn):
     """Turn the engine's ValueErrors (clear messages already) into gr.Error for the user."""
     import functools
+    import inspect
+
+    if inspect.isgeneratorfunction(fn):          # streaming handlers stay generators (Gradio checks this)
+        @functools.wraps(fn)
+        def streaming(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except (ValueError, generators.CheckpointError) as e:
+                raise gr.Error(str(e)) from None
+        return streaming
 
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
