@@ -1,9 +1,559 @@
-"""The Train tab (placeholder until its issue lands)."""
+"""The Train tab: train any family live with the shared engine; watch curves, samples and the 2D view update.
+
+Per-session state (a `Run` in gr.State) holds the model, the engine's event stream (paused runs keep it, so
+Start continues where Pause left off), and the loss history of every run of the session (earlier runs grey).
+"Explore this model" publishes the session's model for the family tabs: `explored_model(request, family)`.
+"""
 from __future__ import annotations
 
+import dataclasses
+import gc
+import io
+import json
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+
 import gradio as gr
+import numpy as np
+import pandas as pd
+import torch
+
+import generators
+from generators.base import make_generator, resolve_device, save_checkpoint
+from generators.data import IMAGE_SETS, TEXT_SETS, TOY_SETS, Dataset, load_dataset, load_text_file, split_indices
+from generators.train import train
+
+from . import common as C
+
+MAX_RUNS = 2                 # concurrent training runs across all sessions (the rest wait, told their place)
+RUN_LIMIT_S = 600            # wall-clock limit per run
+MAX_STEPS = 20_000
+UPDATE_S = 0.5               # the page is updated at least this often while a run streams
+LEASE_S = 10                 # a slot whose run stopped reporting for this long is free again
+MAX_UPLOAD = 20 * 1024 * 1024
+MAX_IMAGES = 20_000
+MAX_POINTS_PER_SERIES = 400
+UPLOAD = "upload (.zip of images / .txt)"
+DATASETS = ["mnist", *TOY_SETS, *TEXT_SETS, UPLOAD]
+GAN_LOSSES = ["bce", "hinge", "wgan-gp"]
+SCHEDULES = ["cosine", "linear"]
+IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+
+LESSON = """**Train a model live.** Pick a family and a dataset, press **Start** and watch the losses and the samples
+(always from the same fixed noise) change as it learns. **Pause** keeps the run; **Start** continues it; **Step once**
+runs one step. Runs you finished stay on the plot in grey, so change one setting and compare. On a 2D set the GAN
+shows its discriminator's opinion (red: "real") and arrows where the generator is pushed."""
 
 
+# ----------------------------------------------------------------------------- session state
+@dataclasses.dataclass
+class Run:
+    """One session's training: the current model and event stream, and every run's loss history."""
+    model: object = None
+    dataset: Dataset | None = None
+    family: str = ""
+    events: object = None          # the engine's iterator; kept while paused
+    step: int = 0
+    total: int = 0
+    rate: float = 0.0
+    device: str = ""
+    phase: str = "idle"            # idle | running | paused | stopped | finished | error
+    stop: bool = False
+    run_id: int = 0
+    history: list = dataclasses.field(default_factory=list)   # (run_id, series, step, value)
+    samples: object = None
+    real: object = None            # a subset of real 2D points for the scatter
+
+
+def _run(state) -> Run:
+    return state if isinstance(state, Run) else Run()
+
+
+# ----------------------------------------------------------------------------- a global cap on runs
+_SLOTS: dict[int, float] = {}      # id(Run) → last heartbeat
+_WAITING: list[int] = []
+_SLOT_LOCK = threading.Lock()
+
+
+def _try_slot(key: int) -> int:
+    """0 when `key` holds a slot (taken now or already), else its place in the waiting line (1 = next)."""
+    now = time.monotonic()
+    with _SLOT_LOCK:
+        for k, beat in list(_SLOTS.items()):
+            if now - beat > LEASE_S:
+                del _SLOTS[k]                      # a run that stopped without releasing (closed tab)
+        if key not in _WAITING:
+            _WAITING.append(key)
+        if key in _SLOTS or (len(_SLOTS) < MAX_RUNS and _WAITING[0] == key):
+            _SLOTS[key] = now
+            _WAITING.remove(key)
+            return 0
+        return _WAITING.index(key) + 1
+
+
+def _release(key: int) -> None:
+    with _SLOT_LOCK:
+        _SLOTS.pop(key, None)
+        if key in _WAITING:
+            _WAITING.remove(key)
+
+
+# ----------------------------------------------------------------------------- families and data
+def available_families() -> list[str]:
+    """Families whose config can be built (a family still being written raises NotImplementedError)."""
+    out = []
+    for name, cls in generators.REGISTRY.items():
+        for ds in ("mnist", "8gaussians", "names"):
+            try:
+                cls.config_for(ds)
+            except NotImplementedError:
+                break
+            except ValueError:
+                continue
+            out.append(name)
+            break
+    return out
+
+
+def datasets_for(family: str) -> list[str]:
+    cls = generators.REGISTRY[family]
+    out = []
+    for ds in DATASETS[:-1]:
+        try:
+            cls.config_for(ds)
+            out.append(ds)
+        except (ValueError, NotImplementedError):
+            pass
+    return out + [UPLOAD]
+
+
+def load_upload(path) -> Dataset:
+    """A user's .txt (one item per line) or .zip of images (→ grayscale 28×28, strokes bright); train split."""
+    if not path:
+        raise gr.Error("Choose a .zip of images or a .txt file to upload")
+    p = Path(path)
+    if p.stat().st_size > MAX_UPLOAD:
+        raise gr.Error(f"the upload is larger than {MAX_UPLOAD // 2**20} MB")
+    if p.suffix.lower() == ".txt":
+        return load_text_file(p, "train")
+    if p.suffix.lower() != ".zip" or not zipfile.is_zipfile(p):
+        raise gr.Error("upload a .zip of images or a .txt file with one item per line")
+    from PIL import Image
+
+    imgs = []
+    with zipfile.ZipFile(p) as zf:
+        members = [m for m in zf.infolist() if not m.is_dir() and m.filename.lower().endswith(IMAGE_EXT)]
+        if len(members) > MAX_IMAGES:
+            raise gr.Error(f"the zip holds more than {MAX_IMAGES} images")
+        if sum(m.file_size for m in members) > 10 * MAX_UPLOAD:
+            raise gr.Error("the zip unpacks to more than 200 MB")
+        for m in members:
+            try:
+                with Image.open(io.BytesIO(zf.read(m))) as im:
+                    if im.width * im.height > 4096 * 4096:
+                        raise gr.Error(f"{m.filename}: image larger than 4096×4096")
+                    g = im.convert("L").resize((28, 28), Image.BILINEAR)
+                imgs.append(np.asarray(g, dtype=np.float32) / 255.0)
+            except (OSError, SyntaxError, ValueError):
+                raise gr.Error(f"{m.filename} is not a readable image") from None
+    if len(imgs) < 10:
+        raise gr.Error("the zip needs at least 10 images (.png, .jpg, .bmp, .gif, .webp)")
+    x = torch.from_numpy(np.stack(imgs))[:, None]
+    if x.mean() > 0.5:
+        x = 1 - x                                  # dark strokes on light paper → bright strokes, like MNIST
+    x = x[torch.from_numpy(split_indices(len(x), "train"))]
+    return Dataset(p.stem[:40], "image", x=x)
+
+
+def build_model(family, dataset_name, data, overrides, seed):
+    """A fresh model for the chosen data; uploaded images train unconditionally."""
+    fields = {f.name for f in dataclasses.fields(generators.REGISTRY[family].Config)}
+    overrides = {k: v for k, v in overrides.items() if k in fields and v is not None}
+    if dataset_name == UPLOAD:
+        if data.kind == "image":
+            return generators.build(family, "mnist", seed=seed, **overrides,
+                                    **({"num_classes": 0} if "num_classes" in fields else {}))
+        return generators.build(family, str(data.source), seed=seed, **overrides)
+    return generators.build(family, dataset_name, seed=seed, **overrides)
+
+
+# ----------------------------------------------------------------------------- views
+def status_text(r: Run) -> str:
+    return (f"**{r.phase}** · step {r.step} / {r.total} · {r.rate:.1f} steps/s · "
+            f"{r.device or resolve_device('auto')}" + (f" · {r.family}" if r.family else ""))
+
+
+def curve_frame(r: Run) -> pd.DataFrame:
+    """Long table (step, loss, series); each series thinned to at most MAX_POINTS_PER_SERIES rows."""
+    if not r.history:
+        return pd.DataFrame({"step": [], "loss": [], "series": []})
+    df = pd.DataFrame(r.history, columns=["run", "series", "step", "loss"])
+    parts = []
+    for _, g in df.groupby("series", sort=False):
+        stride = max(1, len(g) // MAX_POINTS_PER_SERIES)
+        parts.append(g.iloc[::stride])
+    return pd.concat(parts)[["step", "loss", "series"]]
+
+
+def curve_update(r: Run):
+    df = curve_frame(r)
+    palette = ["#e4572e", "#17bebb", "#2e86ab", "#76b041", "#ffc914", "#9b5de5"]
+    cmap, k = {}, 0
+    for s in df["series"].unique():
+        if s.startswith(f"run {r.run_id}:"):
+            cmap[s] = palette[k % len(palette)]
+            k += 1
+        else:
+            cmap[s] = "#c8c8c8"                         # earlier runs, greyed for comparison
+    return gr.LinePlot(value=df, color_map=cmap)
+
+
+def figure_2d(r: Run):
+    """Real vs generated points; for a GAN, D's decision heatmap and the generator's gradient arrows."""
+    from matplotlib.figure import Figure
+
+    if r.samples is None or not torch.is_tensor(r.samples) or r.samples.dim() != 2:
+        return None
+    fake = r.samples.detach().float().cpu()
+    real = r.real if r.real is not None else fake[:0]
+    pts = torch.cat([real, fake])
+    lim = float(pts.abs().max().clamp(min=1.0)) * 1.1
+    fig = Figure(figsize=(5, 5), dpi=80)
+    ax = fig.add_subplot()
+    model = r.model
+    if r.family == "gan" and hasattr(model, "discriminate"):
+        n = 60
+        xs = torch.linspace(-lim, lim, n)
+        grid = torch.stack(torch.meshgrid(xs, xs, indexing="xy"), -1).reshape(-1, 2).to(model.device)
+        with torch.no_grad():
+            d = torch.sigmoid(model.discriminate(grid).float()).reshape(n, n).cpu()
+        ax.imshow(d.numpy(), extent=(-lim, lim, -lim, lim), origin="lower", cmap="RdBu_r", vmin=0, vmax=1, alpha=0.5)
+        x = fake[:64].to(model.device).requires_grad_(True)
+        grad, = torch.autograd.grad(model.discriminate(x).sum(), x)   # where G's samples are pushed
+        grad = grad.cpu() / grad.norm(dim=1, keepdim=True).clamp_min(1e-8)
+        ax.quiver(fake[:64, 0], fake[:64, 1], grad[:, 0], grad[:, 1], color="k", width=0.004, scale=25)
+    ax.scatter(real[:, 0], real[:, 1], s=3, c="#2e86ab", alpha=0.4, label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], s=5, c="#e4572e", alpha=0.8, label="generated")
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def outputs(r: Run):
+    """(state, status, curve, sample grid, 2D figure, text samples) for the current state of the run."""
+    s = r.samples
+    img = C.grid_image(s, nrow=4, scale=3) if torch.is_tensor(s) and s.dim() == 4 else None
+    txt = "\n".join(s) if isinstance(s, list) else ""
+    return r, status_text(r), curve_update(r), img, figure_2d(r), txt
+
+
+# ----------------------------------------------------------------------------- the engine stream
+def begin(r: Run, model, data: Dataset, *, family: str, steps: int, batch: int, lr, seed: int, every: int) -> None:
+    """Point the session at a fresh model and a new engine event stream (nothing runs yet)."""
+    r.model, r.dataset, r.family = model, data, family
+    r.run_id += 1
+    r.step, r.total, r.rate, r.stop, r.phase, r.samples = 0, steps, 0.0, False, "ready", None
+    r.device = str(model.device)
+    r.real = data.x[torch.randperm(len(data), generator=make_generator(seed))[:500]] if data.kind == "points" else None
+    n_samples = 256 if data.kind == "points" else 16
+    r.events = train(model, data, steps=steps, batch_size=batch, lr=lr, seed=seed, sample_every=every,
+                     n_samples=n_samples, time_limit=RUN_LIMIT_S)
+
+
+def advance(r: Run, max_steps: int | None = None):
+    """Pull engine events into `r`, yielding after each preview or UPDATE_S seconds; stops after `max_steps`
+    steps, at the end of the run, or when Stop sets `r.stop`. A CUDA out-of-memory frees the run."""
+    last, done_steps = time.monotonic(), 0
+    try:
+        for ev in r.events:
+            kind = ev["event"]
+            if kind == "start":
+                r.device, r.total = ev["device"], ev["total"]
+            elif kind == "step":
+                r.step, r.rate = ev["step"], ev["steps_per_s"]
+                r.history += [(r.run_id, f"run {r.run_id}: {k}", ev["step"], float(v)) for k, v in ev["losses"].items()]
+                done_steps += 1
+            elif kind == "samples":
+                r.samples = ev["samples"]
+            elif kind == "done":
+                r.events, r.phase = None, "finished" if ev["stopped"] == "finished" else "stopped (time limit)"
+                r.model.eval()
+                yield r
+                return
+            if r.stop:
+                break
+            if kind == "samples" or time.monotonic() - last > UPDATE_S or (max_steps and done_steps >= max_steps):
+                last = time.monotonic()
+                yield r
+            if max_steps and done_steps >= max_steps:
+                return
+    except torch.cuda.OutOfMemoryError:
+        _free(r)
+        raise gr.Error("Out of GPU memory: the run was stopped and its memory freed. "
+                       "Try a smaller batch or model.") from None
+    if r.stop:
+        _finish(r, "stopped")
+        yield r
+
+
+def _finish(r: Run, phase: str) -> None:
+    if r.events is not None:
+        try:
+            r.events.close()
+        except ValueError:             # still executing in the streaming thread: it will see r.stop
+            pass
+    r.events, r.phase = None, phase
+    if r.model is not None:
+        r.model.eval()
+
+
+def _free(r: Run) -> None:
+    r.events = r.model = r.samples = None
+    r.phase = "error: out of memory"
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+# ----------------------------------------------------------------------------- handlers
+def _opt(value, name, lo, hi, integer=False):
+    """Blank → None (the family's default for the dataset), else a validated number."""
+    return None if value in (None, "") else C.number(value, name, lo, hi, integer=integer)
+
+
+def _opt_choice(value, name, options):
+    return None if value in (None, "") else C.choice(value, name, options)
+
+
+def _config(family, dataset, upload, lr, batch, steps, latent, loss, n_critic, beta, schedule, timesteps,
+            n_layer, n_embd, seed, every):
+    family = C.choice(family, "Family", available_families())
+    dataset = C.choice(dataset, "Dataset", DATASETS)
+    if dataset == UPLOAD:
+        data = load_upload(upload)
+        data.source = upload
+    else:
+        data = load_dataset(dataset, "train")
+    overrides = dict(lr=_opt(lr, "Learning rate", 1e-6, 1.0), latent_dim=_opt(latent, "Latent size", 1, 512, True),
+                     loss=_opt_choice(loss, "GAN loss", GAN_LOSSES), n_critic=_opt(n_critic, "D steps per G step", 1, 10, True),
+                     beta=_opt(beta, "β", 0, 100), schedule=_opt_choice(schedule, "Schedule", SCHEDULES),
+                     timesteps=_opt(timesteps, "T", 10, 2000, True), n_layer=_opt(n_layer, "Layers", 1, 8, True),
+                     n_embd=_opt(n_embd, "Width", 8, 512, True))
+    if family != "gan":
+        overrides.pop("loss")
+        overrides.pop("n_critic")
+    run = dict(steps=C.number(steps, "Steps", 1, MAX_STEPS, integer=True), batch=C.number(batch, "Batch", 1, 1024, integer=True),
+               lr=overrides["lr"], seed=C.seed(seed), every=C.number(every, "Preview every", 1, 10_000, integer=True))
+    return family, dataset, data, overrides, run
+
+
+@C.engine_errors
+def start(state, *settings):
+    """Start a run (or continue a paused one), streaming every few steps; waits for a free slot."""
+    r = _run(state)
+    if r.events is None:
+        family, dataset, data, overrides, run = _config(*settings)
+        model = build_model(family, dataset, data, overrides, run["seed"]).to(resolve_device("auto"))
+        begin(r, model, data, family=family, **run)
+    r.stop, key = False, id(r)
+    try:
+        while (place := _try_slot(key)) and not r.stop:
+            r.phase = f"waiting: all {MAX_RUNS} training slots are busy, you are number {place} in line"
+            yield outputs(r)
+            time.sleep(1.0)
+        r.phase = "running"
+        for _ in advance(r):
+            _try_slot(key)                       # heartbeat
+            yield outputs(r)
+        yield outputs(r)
+    finally:
+        _release(key)
+
+
+@C.engine_errors
+def step_once(state, *settings):
+    r = _run(state)
+    if r.events is None:
+        family, dataset, data, overrides, run = _config(*settings)
+        model = build_model(family, dataset, data, overrides, run["seed"]).to(resolve_device("auto"))
+        begin(r, model, data, family=family, **run)
+    for _ in advance(r, max_steps=1):
+        pass
+    if r.events is not None:
+        r.phase = "paused"
+    return outputs(r)
+
+
+def pause(state):
+    r = _run(state)
+    if r.events is not None:
+        r.phase = "paused"
+    return r, status_text(r)
+
+
+def stop(state):
+    r = _run(state)
+    r.stop = True
+    _finish(r, "stopped" if r.model is not None else "idle")
+    return r, status_text(r)
+
+
+def reset(state):
+    """Forget this session's runs and model (and free its memory)."""
+    r = _run(state)
+    r.stop = True
+    _finish(r, "idle")
+    return outputs(Run())
+
+
+@C.engine_errors
+def download(state):
+    """The session's model as a .zip of safetensors weights + JSON config."""
+    r = _run(state)
+    if r.model is None:
+        raise gr.Error("Train or upload a model first")
+    name = f"{r.family}-{r.dataset.name if r.dataset else 'model'}-{r.step}"
+    with tempfile.TemporaryDirectory() as d:
+        w = save_checkpoint(r.model, Path(d) / name, dataset=r.dataset.name if r.dataset else "", steps=r.step)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.write(w, w.name)
+            zf.write(w.with_suffix(".json"), w.with_suffix(".json").name)
+    return C.temp_file(buf.getvalue(), name + ".zip")
+
+
+@C.engine_errors
+def upload_checkpoint(state, files):
+    """Load a checkpoint (.zip of both, or the .safetensors + .json pair): validated, never unpickled."""
+    r = _run(state)
+    paths = [Path(f) for f in (files if isinstance(files, list) else [files] if files else [])]
+    if not paths:
+        raise gr.Error("Choose a checkpoint: a .zip, or its .safetensors and .json files together")
+    if any(p.stat().st_size > 4 * MAX_UPLOAD for p in paths):
+        raise gr.Error("checkpoint files are limited to 80 MB")
+    with tempfile.TemporaryDirectory() as d:
+        blobs = {}
+        if len(paths) == 1 and paths[0].suffix.lower() == ".zip":
+            if not zipfile.is_zipfile(paths[0]):
+                raise gr.Error("the .zip is not a zip archive")
+            with zipfile.ZipFile(paths[0]) as zf:
+                for m in zf.infolist():
+                    ext = Path(m.filename).suffix.lower()
+                    if ext in (".safetensors", ".json") and m.file_size <= 4 * MAX_UPLOAD:
+                        blobs[ext] = zf.read(m)
+        else:
+            blobs = {p.suffix.lower(): p.read_bytes() for p in paths if p.suffix.lower() in (".safetensors", ".json")}
+        if set(blobs) != {".safetensors", ".json"}:
+            raise gr.Error("a checkpoint needs both its .safetensors weights and its .json config")
+        for ext, data in blobs.items():
+            (Path(d) / f"upload{ext}").write_bytes(data)
+        _finish(r, "idle")
+        model = generators.load(Path(d) / "upload.safetensors", device="auto")
+    r.model, r.family, r.step, r.total, r.samples = model, model.name, int(model.meta.get("steps", 0)), 0, None
+    r.dataset = Dataset(str(model.meta.get("dataset", "uploaded"))[:40], model.data_kind)
+    r.device, r.phase = str(model.device), f"loaded {model.name} checkpoint"
+    return r, status_text(r)
+
+
+# Models published by "Explore this model", per browser session; the family tabs can read them.
+EXPLORED: dict[str, generators.Family] = {}
+
+
+def explore(state, request: gr.Request):
+    r = _run(state)
+    if r.model is None:
+        raise gr.Error("Train or upload a model first")
+    EXPLORED[request.session_hash] = r.model
+    return f"Your {r.family} model (step {r.step}) is ready for the {r.family.upper()} tab."
+
+
+def explored_model(request: gr.Request, family: str):
+    """The model this browser session sent to `family`'s tab with "Explore this model", else None."""
+    m = EXPLORED.get(getattr(request, "session_hash", None) or "")
+    return m if m is not None and m.name == family else None
+
+
+def family_changed(family):
+    family = C.choice(family, "Family", available_families())
+    cls = generators.REGISTRY[family]
+    fields = {f.name: f.default for f in dataclasses.fields(cls.Config)}
+    ds = datasets_for(family)
+    show = lambda *names: gr.update(visible=any(n in fields for n in names))   # noqa: E731
+    return (gr.update(choices=ds, value=ds[0]), show("lr"), show("latent_dim"),
+            gr.update(visible=family == "gan"), gr.update(visible=family == "gan"), show("beta"),
+            show("schedule"), show("timesteps"), show("n_layer"), show("n_embd"))
+
+
+# ----------------------------------------------------------------------------- layout
 def build() -> list:
-    gr.Markdown("The Train tab is being built.")
+    fams = available_families()
+    first = fams[0] if fams else None
+    state = gr.State(None)
+    gr.Markdown(LESSON)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            family = gr.Dropdown(fams, value=first, label="Family", elem_id="train_family")
+            dataset = gr.Dropdown(datasets_for(first) if first else [], value="8gaussians" if first == "gan" else None,
+                                  label="Dataset", elem_id="train_dataset")
+            upload = gr.File(label="Your data: .zip of images or .txt (one item per line), 20 MB max",
+                             file_types=[".zip", ".txt"], type="filepath")
+            with gr.Row():
+                steps = gr.Number(2000, label="Steps", precision=0, elem_id="train_steps")
+                batch = gr.Number(64, label="Batch", precision=0, elem_id="train_batch")
+            with gr.Row():
+                lr = gr.Number(None, label="Learning rate (blank: family default)", elem_id="train_lr")
+                latent = gr.Number(None, label="Latent size (blank: default)", precision=0, elem_id="train_latent")
+            with gr.Row():
+                loss = gr.Dropdown(GAN_LOSSES, value="bce", label="GAN loss", elem_id="train_loss")
+                n_critic = gr.Number(None, label="D steps per G step (blank: 1)", precision=0)
+            beta = gr.Number(None, label="VAE β (blank: 1)", visible=False)
+            with gr.Row():
+                schedule = gr.Dropdown(SCHEDULES, value="cosine", label="Noise schedule", visible=False)
+                timesteps = gr.Number(None, label="Diffusion T (blank: 1000)", precision=0, visible=False)
+            with gr.Row():
+                n_layer = gr.Number(None, label="Transformer layers (blank: 3)", precision=0, visible=False)
+                n_embd = gr.Number(None, label="Width (blank: 64)", precision=0, visible=False)
+            with gr.Row():
+                seed = gr.Number(0, label="Seed", precision=0)
+                every = gr.Number(25, label="Preview every (steps)", precision=0, elem_id="train_every")
+        with gr.Column(scale=2):
+            status = gr.Markdown(status_text(Run()), elem_id="train_status")
+            with gr.Row():
+                start_btn = gr.Button("Start", variant="primary", elem_id="train_start")
+                pause_btn = gr.Button("Pause", elem_id="train_pause")
+                step_btn = gr.Button("Step once", elem_id="train_step")
+                stop_btn = gr.Button("Stop", variant="stop", elem_id="train_stop")
+                reset_btn = gr.Button("Reset", elem_id="train_reset")
+            curve = gr.LinePlot(x="step", y="loss", color="series", label="Losses (earlier runs grey)",
+                                elem_id="train_curve", height=260)
+            with gr.Row():
+                samples = gr.Image(label="Samples from fixed noise", elem_id="train_samples", interactive=False)
+                plot2d = gr.Plot(label="2D view", elem_id="train_2d")
+            texts = gr.Textbox(label="Samples (text)", lines=6, elem_id="train_text")
+            with gr.Row():
+                dl_btn = gr.Button("Download", elem_id="train_download")
+                explore_btn = gr.Button("Explore this model", elem_id="train_explore")
+            dl_file = gr.File(label="Model (.zip: safetensors + JSON)", interactive=False)
+            ckpt = gr.File(label="Upload a checkpoint (.zip, or .safetensors + .json)", file_count="multiple",
+                           file_types=[".zip", ".safetensors", ".json"], type="filepath")
+            note = gr.Markdown()
+    settings = [family, dataset, upload, lr, batch, steps, latent, loss, n_critic, beta, schedule, timesteps,
+                n_layer, n_embd, seed, every]
+    outs = [state, status, curve, samples, plot2d, texts]
+    family.change(family_changed, family, [dataset, lr, latent, loss, n_critic, beta, schedule, timesteps,
+                                           n_layer, n_embd], api_name=False, **C.CHEAP)
+    ev = start_btn.click(start, [state, *settings], outs, api_name="train_start", **C.GPU)
+    pause_btn.click(pause, state, [state, status], cancels=[ev], api_name=False, queue=False)
+    stop_btn.click(stop, state, [state, status], cancels=[ev], api_name=False, queue=False)
+    step_btn.click(step_once, [state, *settings], outs, api_name=False, **C.GPU)
+    reset_btn.click(reset, state, outs, cancels=[ev], api_name=False, queue=False)
+    dl_btn.click(download, state, dl_file, api_name=False)
+    explore_btn.click(explore, state, note, api_name=False)
+    ckpt.upload(upload_checkpoint, [state, ckpt], [state, status], api_name=False)
     return []

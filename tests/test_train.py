@@ -1,0 +1,278 @@
+"""The shared training engine (every family, tiny configs), resume, torchrun on CPU, the Train tab's handlers
+and the tab in Chromium."""
+from __future__ import annotations
+
+import io
+import math
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+
+import generators
+from generators.data import Dataset, load_mnist, load_names, load_toy
+from generators.gan import GAN
+from generators.train import train
+from ui import train as T
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+
+TINY = {
+    "gan": ("8gaussians", dict(hidden=16, latent_dim=4)),
+    "vae": ("mnist", dict(width=4, hidden=16, latent_dim=4)),
+    "diffusion": ("8gaussians", dict(hidden=32)),
+    "autoregressive": ("names", dict(n_layer=1, n_head=2, n_embd=16)),
+}
+
+
+def tiny_data(dataset: str) -> Dataset:
+    if dataset == "mnist":
+        d = load_mnist("train")
+        return Dataset("mnist", "image", x=d.x[:64], y=d.y[:64], num_classes=10)
+    if dataset == "names":
+        d = load_names("names", "train")
+        return Dataset("names", "text", texts=d.texts[:64])
+    return load_toy(dataset, "train", n=256)
+
+
+def tiny_model(family: str):
+    dataset, kw = TINY[family]
+    return generators.build(family, dataset, seed=0, **kw), tiny_data(dataset)
+
+
+# ----------------------------------------------------------------------------- the engine
+@pytest.mark.parametrize("family", list(TINY))
+def test_engine_events_in_order_and_losses_finite(family):
+    model, data = tiny_model(family)
+    events = list(train(model, data, steps=6, batch_size=16, sample_every=3, n_samples=4))
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "done" and events[0]["total"] == 6
+    steps = [e["step"] for e in events if e["event"] == "step"]
+    assert steps == [1, 2, 3, 4, 5, 6]
+    assert [e["step"] for e in events if e["event"] == "samples"] == [3, 6]
+    for e in events:
+        if e["event"] == "step":
+            assert e["losses"] and all(math.isfinite(v) for v in e["losses"].values())
+            assert e["steps_per_s"] > 0 and e["items_per_s"] == pytest.approx(e["steps_per_s"] * 16)
+
+
+@pytest.mark.parametrize("family", ["vae", "diffusion", "autoregressive"])
+def test_engine_loss_falls_on_a_toy_batch(family):
+    model, data = tiny_model(family)
+    key = {"vae": "loss", "diffusion": "loss", "autoregressive": "loss"}[family]
+    losses = [e["losses"] for e in train(model, data, steps=60, batch_size=32, sample_every=0, lr=3e-3)
+              if e["event"] == "step"]
+    name = key if key in losses[0] else next(iter(losses[0]))
+    first, last = np.mean([l[name] for l in losses[:8]]), np.mean([l[name] for l in losses[-8:]])
+    assert last < first
+
+
+def test_gan_discriminator_learns_on_a_toy_batch():
+    model, data = tiny_model("gan")
+    ev = [e["losses"] for e in train(model, data, steps=40, batch_size=64, sample_every=0, lr=5e-3) if e["event"] == "step"]
+    assert np.mean([l["d_real"] - l["d_fake"] for l in ev[-8:]]) > np.mean([l["d_real"] - l["d_fake"] for l in ev[:3]])
+
+
+def test_engine_time_limit_stops_the_run():
+    model, data = tiny_model("gan")
+    events = list(train(model, data, steps=10**6, batch_size=8, sample_every=0, time_limit=0.2))
+    assert events[-1]["event"] == "done" and events[-1]["stopped"] == "time_limit" and events[-1]["step"] < 10**6
+
+
+def test_cli_resume_continues_step_count_and_optimizer(tmp_path):
+    common = [sys.executable, "-m", "generators", "train", "gan", "--checkpoint-every", "0", "--batch-size", "16"]
+    subprocess.run(common + ["--dataset", "8gaussians", "--steps", "7", "--hidden", "16", "--out", str(tmp_path / "a")],
+                   check=True, env=ENV, cwd=ROOT, capture_output=True)
+    r = subprocess.run(common + ["--resume", str(tmp_path / "a.safetensors"), "--steps", "5", "--out", str(tmp_path / "b")],
+                       env=ENV, cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-500:]
+    model, extra = generators.load(tmp_path / "b.safetensors", device="cpu", with_extra=True)
+    assert model.meta["steps"] == 12 and model.meta["dataset"] == "8gaussians"
+    assert float(extra["optim.G.0.step"]) == 12 and float(extra["optim.D.0.step"]) == 12   # Adam's t carried on
+
+
+def test_torchrun_two_processes_on_cpu(tmp_path):
+    out = tmp_path / "ddp"
+    from conftest import free_port
+
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+           "-m", "generators", "train", "gan", "--dataset", "8gaussians", "--steps", "12", "--batch-size", "16",
+           "--hidden", "16", "--checkpoint-every", "0", "--device", "cpu", "--out", str(out)]
+    r = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=120, start_new_session=True)
+    assert r.returncode == 0, r.stderr[-800:]
+    assert "×2 ranks" in r.stderr and r.stderr.count("done: 12 steps") == 1     # rank 0 alone reports
+    model = generators.load(out.with_suffix(".safetensors"), device="cpu")
+    assert model.meta["steps"] == 12
+
+
+# ----------------------------------------------------------------------------- the tab's handlers
+SETTINGS = dict(family="gan", dataset="8gaussians", upload=None, lr=None, batch=32, steps=40, latent=4, loss="bce",
+                n_critic=None, beta=None, schedule=None, timesteps=None, n_layer=None, n_embd=None, seed=0, every=10)
+
+
+def settings(**kw):
+    return list({**SETTINGS, **kw}.values())
+
+
+def test_start_streams_to_the_end_and_keeps_runs_for_comparison():
+    outs = list(T.start(None, *settings()))
+    r, status = outs[-1][0], outs[-1][1]
+    assert "step 40 / 40" in status and "steps/s" in status and "cpu" in status and r.phase == "finished"
+    assert outs[-1][4] is not None                      # the 2D figure with the heatmap
+    list(T.start(r, *settings(loss="hinge", steps=5)))
+    df = T.curve_frame(r)
+    assert {"run 1: d_loss", "run 2: d_loss"} <= set(df["series"])
+    cmap = T.curve_update(r).color_map
+    assert cmap["run 1: d_loss"] == "#c8c8c8" and cmap["run 2: d_loss"] != "#c8c8c8"
+
+
+def test_pause_then_start_continues_and_step_once_steps_one():
+    r = T.Run()
+    gen = T.start(r, *settings(steps=10_000))
+    next(gen)
+    T.pause(r)
+    gen.close()                                       # what cancels=[ev] does to the stream
+    assert r.events is not None and r.phase == "paused"
+    before = r.step
+    r2, status, *_ = T.step_once(r, *settings())
+    assert r2.step == before + 1 and f"step {before + 1} / 10000" in status
+    T.stop(r)
+    assert r.events is None and r.phase == "stopped"
+
+
+def test_stop_halts_a_running_stream_and_reset_clears():
+    r = T.Run()
+    gen = T.start(r, *settings(steps=10_000))
+    next(gen)
+    T.stop(r)
+    rest = list(gen)                                  # the stream notices the flag at its next step
+    assert len(rest) <= 2 and r.phase == "stopped"
+    step = r.step
+    time.sleep(0.3)
+    assert r.step == step
+    out = T.reset(r)
+    assert out[0].history == [] and out[0].model is None and "step 0 / 0" in out[1]
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(gr.Error, match="Steps"):
+        list(T.start(None, *settings(steps=10**9)))
+    with pytest.raises(gr.Error, match="Family"):
+        list(T.start(None, *settings(family="vit")))
+    with pytest.raises(gr.Error, match="GAN loss"):
+        list(T.start(None, *settings(loss="l2")))
+    with pytest.raises(gr.Error, match="text"):           # a GAN cannot train on names
+        list(T.start(None, *settings(dataset="names")))
+
+
+def test_bad_uploads_give_clear_errors(tmp_path):
+    fake = tmp_path / "x.zip"
+    fake.write_bytes(b"not a zip")
+    few = tmp_path / "few.zip"
+    with zipfile.ZipFile(few, "w") as zf:
+        zf.writestr("a.png", b"not a png")
+    short = tmp_path / "short.txt"
+    short.write_text("ann\nbob\n")
+    for path, msg in ((fake, "zip"), (few, "not a readable image"), (short, "at least 10"), (None, "Choose")):
+        with pytest.raises(gr.Error, match=msg):
+            list(T.start(None, *settings(dataset=T.UPLOAD, upload=str(path) if path else None)))
+    pickled = generators.save_checkpoint(tiny_model("gan")[0], tmp_path / "m", dataset="8gaussians")
+    pickled.write_bytes(b"\x80\x04\x95" + b"cos\nsystem\n" * 4)      # a pickle under the weights' name
+    with pytest.raises(gr.Error, match="safetensors"):
+        T.upload_checkpoint(None, [str(pickled), str(tmp_path / "m.json")])
+    with pytest.raises(gr.Error, match="both"):
+        T.upload_checkpoint(None, [str(tmp_path / "m.json")])
+
+
+def test_uploaded_images_and_text_train(tmp_path):
+    from PIL import Image
+    z = tmp_path / "digits.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for i in range(12):
+            buf = io.BytesIO()
+            Image.fromarray(np.full((40, 30), 255 - 10 * i, np.uint8)).save(buf, format="PNG")
+            zf.writestr(f"d/{i}.png", buf.getvalue())
+    data = T.load_upload(str(z))
+    assert data.x.shape == (10, 1, 28, 28) and float(data.x.mean()) < 0.5      # 12 minus the held-out 2, inverted
+    outs = list(T.start(None, *settings(family="vae", dataset=T.UPLOAD, upload=str(z), steps=2, latent=None, every=1)))
+    assert "step 2 / 2" in outs[-1][1] and outs[-1][3] is not None
+    txt = tmp_path / "pets.txt"
+    txt.write_text("\n".join(["rex", "fido", "luna", "max", "bella", "coco", "milo", "nala", "oscar", "ruby", "kiki"]))
+    outs = list(T.start(None, *settings(family="autoregressive", dataset=T.UPLOAD, upload=str(txt), steps=2,
+                                        latent=None, n_layer=1, n_embd=16, every=1)))
+    assert "step 2 / 2" in outs[-1][1] and outs[-1][5]
+
+
+def test_download_upload_roundtrip_and_explore(tmp_path):
+    r = list(T.start(None, *settings(steps=5)))[-1][0]
+    path = T.download(r)
+    assert path.endswith(".zip")
+    r2, status = T.upload_checkpoint(None, [path])
+    assert r2.model.name == "gan" and "step 5" in status
+    for k, v in r.model.state_dict().items():
+        assert torch.equal(v, r2.model.state_dict()[k])
+
+    class Req:
+        session_hash = "abc"
+    assert "GAN tab" in T.explore(r2, Req())
+    assert T.explored_model(Req(), "gan") is r2.model and T.explored_model(Req(), "vae") is None
+
+
+class OOMGAN(GAN):
+    """A family whose step runs out of GPU memory (simulated on CPU)."""
+
+    def train_step(self, batch, optimizers, *, generator):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+
+def test_cuda_out_of_memory_is_reported_freed_and_next_run_works():
+    r = T.Run()
+    model = OOMGAN(GAN.config_for("8gaussians", hidden=8))
+    T.begin(r, model, load_toy("8gaussians", "train", n=64), family="gan", steps=5, batch=8, lr=None, seed=0, every=1)
+    with pytest.raises(gr.Error, match="Out of GPU memory"):
+        list(T.advance(r))
+    assert r.model is None and r.events is None and "memory" in r.phase
+    outs = list(T.start(r, *settings(steps=3)))
+    assert "step 3 / 3" in outs[-1][1]
+
+
+def test_family_dropdown_lists_buildable_families():
+    fams = T.available_families()
+    assert "gan" in fams and set(fams) <= set(generators.REGISTRY)
+    assert "names" not in T.datasets_for("gan") and "names" in T.datasets_for("autoregressive")
+
+
+# ----------------------------------------------------------------------------- in Chromium
+def test_train_tab_in_chromium(page):
+    from conftest import open_tab
+
+    open_tab(page, "Train")
+    page.locator("#train_steps input").fill("100000")
+    page.locator("#train_every input").fill("20")
+    page.locator("#train_start").click()
+
+    def step():
+        txt = page.locator("#train_status").inner_text()
+        import re
+        m = re.search(r"step (\d+) / (\d+)", txt)
+        return int(m.group(1)) if m else -1
+
+    page.wait_for_function("() => /step [1-9]\\d* \\/ 100000/.test(document.querySelector('#train_status').innerText)")
+    first = step()
+    page.wait_for_function(f"() => +(/step (\\d+) \\//.exec(document.querySelector('#train_status').innerText)[1]) > {first}")
+    page.wait_for_function("() => document.querySelector('#train_curve canvas, #train_curve svg')")
+    page.locator("#train_stop").click()
+    page.wait_for_function("() => /stopped/.test(document.querySelector('#train_status').innerText)", timeout=5000)
+    halted = step()
+    time.sleep(1.5)
+    assert step() == halted and halted < 100000
+    page.screenshot(path=str(page.screenshot_dir / "train_tab.png"), full_page=True)
+    assert not page.errors
