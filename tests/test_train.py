@@ -115,7 +115,7 @@ def test_torchrun_two_processes_on_cpu(tmp_path):
 
 # ----------------------------------------------------------------------------- the tab's handlers
 SETTINGS = dict(family="gan", dataset="8gaussians", upload=None, lr=None, batch=32, steps=40, latent=4, loss="bce",
-                n_critic=None, beta=None, schedule=None, timesteps=None, n_layer=None, n_embd=None, seed=0, every=10)
+                n_critic=None, beta=1.0, schedule=None, timesteps=None, n_layer=None, n_embd=None, seed=0, every=10)
 
 
 def settings(**kw):
@@ -255,7 +255,7 @@ def test_train_tab_in_chromium(page):
     from conftest import open_tab
 
     open_tab(page, "Train")
-    page.locator("#train_steps input").fill("100000")
+    page.locator("#train_steps input").fill("20000")
     page.locator("#train_every input").fill("20")
     page.locator("#train_start").click()
 
@@ -265,7 +265,7 @@ def test_train_tab_in_chromium(page):
         m = re.search(r"step (\d+) / (\d+)", txt)
         return int(m.group(1)) if m else -1
 
-    page.wait_for_function("() => /step [1-9]\\d* \\/ 100000/.test(document.querySelector('#train_status').innerText)")
+    page.wait_for_function("() => /step [1-9]\\d* \\/ 20000/.test(document.querySelector('#train_status').innerText)")
     first = step()
     page.wait_for_function(f"() => +(/step (\\d+) \\//.exec(document.querySelector('#train_status').innerText)[1]) > {first}")
     page.wait_for_function("() => document.querySelector('#train_curve canvas, #train_curve svg')")
@@ -273,6 +273,6 @@ def test_train_tab_in_chromium(page):
     page.wait_for_function("() => /stopped/.test(document.querySelector('#train_status').innerText)", timeout=5000)
     halted = step()
     time.sleep(1.5)
-    assert step() == halted and halted < 100000
+    assert step() == halted and halted < 20000
     page.screenshot(path=str(page.screenshot_dir / "train_tab.png"), full_page=True)
     assert not page.errors

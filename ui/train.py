@@ -323,8 +323,8 @@ def _free(r: Run) -> None:
 
 # ----------------------------------------------------------------------------- handlers
 def _opt(value, name, lo, hi, integer=False):
-    """Blank → None (the family's default for the dataset), else a validated number."""
-    return None if value in (None, "") else C.number(value, name, lo, hi, integer=integer)
+    """Blank or 0 → None (the family's default for the dataset), else a validated number."""
+    return None if value in (None, "", 0) else C.number(value, name, lo, hi, integer=integer)
 
 
 def _opt_choice(value, name, options):
@@ -342,7 +342,7 @@ def _config(family, dataset, upload, lr, batch, steps, latent, loss, n_critic, b
         data = load_dataset(dataset, "train")
     overrides = dict(lr=_opt(lr, "Learning rate", 1e-6, 1.0), latent_dim=_opt(latent, "Latent size", 1, 512, True),
                      loss=_opt_choice(loss, "GAN loss", GAN_LOSSES), n_critic=_opt(n_critic, "D steps per G step", 1, 10, True),
-                     beta=_opt(beta, "β", 0, 100), schedule=_opt_choice(schedule, "Schedule", SCHEDULES),
+                     beta=C.number(beta, "β", 0, 100), schedule=_opt_choice(schedule, "Schedule", SCHEDULES),
                      timesteps=_opt(timesteps, "T", 10, 2000, True), n_layer=_opt(n_layer, "Layers", 1, 8, True),
                      n_embd=_opt(n_embd, "Width", 8, 512, True))
     if family != "gan":
@@ -507,18 +507,18 @@ def build() -> list:
                 steps = gr.Number(2000, label="Steps", precision=0, elem_id="train_steps")
                 batch = gr.Number(64, label="Batch", precision=0, elem_id="train_batch")
             with gr.Row():
-                lr = gr.Number(None, label="Learning rate (blank: family default)", elem_id="train_lr")
-                latent = gr.Number(None, label="Latent size (blank: default)", precision=0, elem_id="train_latent")
+                lr = gr.Number(0, label="Learning rate (0: family default)", elem_id="train_lr")
+                latent = gr.Number(0, label="Latent size (0: default)", precision=0, elem_id="train_latent")
             with gr.Row():
                 loss = gr.Dropdown(GAN_LOSSES, value="bce", label="GAN loss", elem_id="train_loss")
-                n_critic = gr.Number(None, label="D steps per G step (blank: 1)", precision=0)
-            beta = gr.Number(None, label="VAE β (blank: 1)", visible=False)
+                n_critic = gr.Number(0, label="D steps per G step (0: 1)", precision=0)
+            beta = gr.Number(1.0, label="VAE β", visible=False)
             with gr.Row():
                 schedule = gr.Dropdown(SCHEDULES, value="cosine", label="Noise schedule", visible=False)
-                timesteps = gr.Number(None, label="Diffusion T (blank: 1000)", precision=0, visible=False)
+                timesteps = gr.Number(0, label="Diffusion T (0: 1000)", precision=0, visible=False)
             with gr.Row():
-                n_layer = gr.Number(None, label="Transformer layers (blank: 3)", precision=0, visible=False)
-                n_embd = gr.Number(None, label="Width (blank: 64)", precision=0, visible=False)
+                n_layer = gr.Number(0, label="Transformer layers (0: 3)", precision=0, visible=False)
+                n_embd = gr.Number(0, label="Width (0: 64)", precision=0, visible=False)
             with gr.Row():
                 seed = gr.Number(0, label="Seed", precision=0)
                 every = gr.Number(25, label="Preview every (steps)", precision=0, elem_id="train_every")
