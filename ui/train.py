@@ -189,16 +189,19 @@ def status_text(r: Run) -> str:
 def curve_frame(r: Run) -> pd.DataFrame:
     """Long table (step, loss, series); each series thinned to at most MAX_POINTS_PER_SERIES rows."""
     if not r.history:
-        return pd.DataFrame({"step": [], "loss": [], "series": []})
+        return pd.DataFrame({"step": pd.Series([], dtype="int64"), "loss": pd.Series([], dtype="float64"),
+                             "series": pd.Series([], dtype="str")})
     df = pd.DataFrame(r.history, columns=["run", "series", "step", "loss"])
     parts = []
     for _, g in df.groupby("series", sort=False):
         stride = max(1, len(g) // MAX_POINTS_PER_SERIES)
         parts.append(g.iloc[::stride])
-    return pd.concat(parts)[["step", "loss", "series"]]
+    return pd.concat(parts)[["step", "loss", "series"]].reset_index(drop=True)
 
 
 def curve_update(r: Run):
+    if not r.history and r.model is not None:
+        return gr.skip()                                # nothing new yet (a run waiting for its slot)
     df = curve_frame(r)
     palette = ["#e4572e", "#17bebb", "#2e86ab", "#76b041", "#ffc914", "#9b5de5"]
     cmap, k = {}, 0
@@ -394,14 +397,14 @@ def pause(state):
     r = _run(state)
     if r.events is not None:
         r.phase = "paused"
-    return r, status_text(r)
+    return r, status_text(r), curve_update(r)
 
 
 def stop(state):
     r = _run(state)
     r.stop = True
     _finish(r, "stopped" if r.model is not None else "idle")
-    return r, status_text(r)
+    return r, status_text(r), curve_update(r)
 
 
 def reset(state):
@@ -549,8 +552,8 @@ def build() -> list:
     family.change(family_changed, family, [dataset, lr, latent, loss, n_critic, beta, schedule, timesteps,
                                            n_layer, n_embd], api_name=False, **C.CHEAP)
     ev = start_btn.click(start, [state, *settings], outs, api_name="train_start", **C.GPU)
-    pause_btn.click(pause, state, [state, status], cancels=[ev], api_name=False, queue=False)
-    stop_btn.click(stop, state, [state, status], cancels=[ev], api_name=False, queue=False)
+    pause_btn.click(pause, state, [state, status, curve], cancels=[ev], api_name=False, queue=False)
+    stop_btn.click(stop, state, [state, status, curve], cancels=[ev], api_name=False, queue=False)
     step_btn.click(step_once, [state, *settings], outs, api_name=False, **C.GPU)
     reset_btn.click(reset, state, outs, cancels=[ev], api_name=False, queue=False)
     dl_btn.click(download, state, dl_file, api_name=False)
