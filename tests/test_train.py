@@ -276,3 +276,24 @@ def test_train_tab_in_chromium(page):
     assert step() == halted and halted < 20000
     page.screenshot(path=str(page.screenshot_dir / "train_tab.png"), full_page=True)
     assert not page.errors
+
+
+@pytest.mark.parametrize("family", ["gan", "vae"])
+def test_engine_mixed_precision_path_gives_finite_losses(family):
+    """The bf16 autocast used on CUDA, exercised on the CPU."""
+    model, data = tiny_model(family)
+    events = list(train(model, data, steps=3, batch_size=8, sample_every=0, amp=True))
+    assert events[0]["amp"] is True
+    assert all(math.isfinite(v) for e in events if e["event"] == "step" for v in e["losses"].values())
+
+
+def test_concurrent_run_cap_tells_waiting_sessions_their_place():
+    keys = [10**9 + i for i in range(T.MAX_RUNS + 2)]
+    try:
+        assert [T._try_slot(k) for k in keys[:T.MAX_RUNS]] == [0] * T.MAX_RUNS
+        assert T._try_slot(keys[-2]) == 1 and T._try_slot(keys[-1]) == 2
+        T._release(keys[0])
+        assert T._try_slot(keys[-1]) == 2 and T._try_slot(keys[-2]) == 0     # first in line gets the slot
+    finally:
+        for k in keys:
+            T._release(k)
