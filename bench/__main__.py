@@ -134,7 +134,7 @@ def extra_events():
 
 
 def users(server: Server, api: str, make, n_users: int, seconds: float) -> dict:
-    lat, errors = [], [0]
+    lat, errors, kinds = [], [0], {}
     stop = time.perf_counter() + seconds
 
     def user(k):
@@ -142,8 +142,9 @@ def users(server: Server, api: str, make, n_users: int, seconds: float) -> dict:
         while time.perf_counter() < stop:
             try:
                 lat.append(server.call(api, make(i + 1000 * k)))
-            except Exception:
+            except Exception as e:
                 errors[0] += 1
+                kinds[f"{type(e).__name__}: {str(e)[:120]}"] = kinds.get(f"{type(e).__name__}: {str(e)[:120]}", 0) + 1
             i += 1
 
     threads = [threading.Thread(target=user, args=(k,)) for k in range(n_users)]
@@ -151,7 +152,8 @@ def users(server: Server, api: str, make, n_users: int, seconds: float) -> dict:
         t.start()
     for t in threads:
         t.join()
-    return {"calls": len(lat), "errors": errors[0], "p50": percentiles(lat)[0], "p95": percentiles(lat)[1]}
+    return {"calls": len(lat), "errors": errors[0], "error_kinds": kinds, "p50": percentiles(lat)[0],
+            "p95": percentiles(lat)[1]}
 
 
 def main(argv=None) -> None:
@@ -192,6 +194,8 @@ def main(argv=None) -> None:
         print(f"| {name} | {p50:.1f} | {p95:.1f} | {ratio:.2f} |")
     print(f"\n{args.users} users dragging gan_render for {args.seconds:.0f} s: {many['calls']} calls, "
           f"{many['errors']} errors, p50 {many['p50'] * 1e3:.1f} ms, p95 {many['p95'] * 1e3:.1f} ms")
+    for kind, count in many["error_kinds"].items():
+        print(f"  error ×{count}: {kind}")
     print(f"cold start of app.py to first gan_render answer: {cold:.2f} s; resident memory after the run: {rss:.0f} MB")
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "users": many, "cold_start_s": cold, "rss_mb": rss},

@@ -13,6 +13,34 @@ import numpy as np
 import generators
 from generators.base import MAX_SEED, make_grid, to_uint8, upscale
 
+def _atomic_save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
+    """Gradio 6.31 writes each output image to a content-addressed cache path with a plain write_bytes, so when
+    two users get the same picture at once, one can download the file while the other is still rewriting it
+    (truncated PNG; seen as IncompleteRead in `python -m bench`). Write to a temp file and rename instead."""
+    from gradio import processing_utils as pu
+
+    data = pu.encode_pil_to_bytes(img, format)
+    folder = Path(cache_dir) / pu.hash_bytes(data)
+    folder.mkdir(exist_ok=True, parents=True)
+    path = (folder / f"{name}.{format}").resolve()
+    if path.exists():
+        os.utime(path)                               # delete_cache ages files by ctime
+    else:
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    return str(path)
+
+
+def _patch_gradio_image_cache() -> None:
+    from gradio import processing_utils as pu
+
+    pu.save_pil_to_cache = _atomic_save_pil_to_cache
+
+
+_patch_gradio_image_cache()
+
 CHEAP = dict(queue=False, trigger_mode="always_last", show_progress="hidden")   # slider drags: un-queued
 GPU = dict(concurrency_id="gpu", concurrency_limit=2)                           # heavy work shares one lane
 MAX_TEXT = 200
