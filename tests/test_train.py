@@ -101,9 +101,7 @@ def test_cli_resume_continues_step_count_and_optimizer(tmp_path):
 
 def test_torchrun_two_processes_on_cpu(tmp_path):
     out = tmp_path / "ddp"
-    from conftest import free_port
-
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "generators", "train", "gan", "--dataset", "8gaussians", "--steps", "12", "--batch-size", "16",
            "--hidden", "16", "--checkpoint-every", "0", "--device", "cpu", "--out", str(out)]
     r = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=120, start_new_session=True)
