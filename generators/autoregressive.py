@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, make_generator
+from .base import Family, LatentSpec, check_whole_numbers, make_generator
 from .data import dataset_kind, load_dataset
 
 BOUNDARY = "."   # token 0: start and end of every item
@@ -38,11 +38,8 @@ class AutoregressiveConfig:
             raise ValueError("vocab must be 1..512 distinct characters")
         if BOUNDARY in self.vocab:
             raise ValueError(f"vocab cannot contain the boundary character {BOUNDARY!r}")
-        for k, lo, hi in (("block_size", 2, 1024), ("n_layer", 1, 24), ("n_head", 1, 32), ("n_embd", 1, 2048),
-                          ("hidden", 1, 4096)):
-            v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-                raise ValueError(f"{k} must be a whole number in {lo}..{hi}")
+        check_whole_numbers(self, (("block_size", 2, 1024), ("n_layer", 1, 24), ("n_head", 1, 32),
+                                   ("n_embd", 1, 2048), ("hidden", 1, 4096)))
         if self.arch == "transformer" and self.n_embd % self.n_head:
             raise ValueError("n_embd must be a multiple of n_head")
         if not 0 <= self.dropout < 1 or not 0 < self.lr <= 1:

@@ -156,6 +156,23 @@ class Family(nn.Module):
         return t.to(self.device)
 
 
+def check_whole_numbers(config, bounds) -> None:
+    """Each (field, lo, hi): the config's field must be an int in lo..hi (a hostile config cannot allocate
+    unbounded memory)."""
+    for k, lo, hi in bounds:
+        v = getattr(config, k)
+        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+            raise ValueError(f"{k} must be a whole number in {lo}..{hi}")
+
+
+def check_reals(config, bounds) -> None:
+    """Each (field, lo, hi): the config's field must be a finite number in lo..hi."""
+    for k, lo, hi in bounds:
+        v = getattr(config, k)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
+            raise ValueError(f"{k} must be in {lo:g}..{hi:g}")
+
+
 # ----------------------------------------------------------------------------- devices and seeds
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if isinstance(device, torch.device):

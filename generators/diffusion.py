@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, make_grid, to_uint8, upscale
+from .base import Family, LatentSpec, check_whole_numbers, make_grid, to_uint8, upscale
 from .data import dataset_kind
 
 SAMPLERS = ("ddim", "ddpm")
@@ -43,11 +43,8 @@ class DiffusionConfig:
             raise ValueError(f"default_sampler must be one of {', '.join(SAMPLERS)}")
         if self.schedule not in ("cosine", "linear"):
             raise ValueError(f"schedule must be cosine or linear, not {self.schedule!r}")
-        for k, lo, hi in (("timesteps", 2, 10000), ("channels", 4, 512), ("hidden", 4, 4096),
-                          ("num_classes", 0, 1000), ("default_steps", 1, 10000)):
-            v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-                raise ValueError(f"{k} must be a whole number in {lo}..{hi}")
+        check_whole_numbers(self, (("timesteps", 2, 10000), ("channels", 4, 512), ("hidden", 4, 4096),
+                                   ("num_classes", 0, 1000), ("default_steps", 1, 10000)))
         if not 0 <= self.p_uncond < 1 or not 0 < self.lr <= 1 or not 0 <= self.default_guidance <= 20:
             raise ValueError("p_uncond must be in [0, 1), lr in (0, 1], default_guidance in 0..20")
 

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec
+from .base import Family, LatentSpec, check_whole_numbers
 from .data import dataset_kind
 
 LOSSES = ("bce", "hinge", "wgan-gp")
@@ -43,12 +43,9 @@ class GANConfig:
             raise ValueError(f"arch must be dcgan or mlp, not {self.arch!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
-        for k, lo, hi in (("latent_dim", 1, 1024), ("num_classes", 0, 1000), ("ngf", 1, 1024), ("ndf", 1, 1024),
-                          ("hidden", 1, 4096), ("layers", 1, 16), ("n_critic", 1, 100), ("channels", 1, 4),
-                          ("image_size", 4, 256)):
-            v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-                raise ValueError(f"{k} must be a whole number in {lo}..{hi}")
+        check_whole_numbers(self, (("latent_dim", 1, 1024), ("num_classes", 0, 1000), ("ngf", 1, 1024),
+                                   ("ndf", 1, 1024), ("hidden", 1, 4096), ("layers", 1, 16), ("n_critic", 1, 100),
+                                   ("channels", 1, 4), ("image_size", 4, 256)))
         if self.arch == "dcgan":
             _levels(self.image_size)
 

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, make_generator
+from .base import Family, LatentSpec, check_reals, check_whole_numbers, make_generator
 from .data import dataset_kind
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -32,14 +32,9 @@ class VAEConfig:
     def __post_init__(self):
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, not {self.likelihood!r}")
-        for k, lo, hi in (("latent_dim", 1, 512), ("num_classes", 0, 1000), ("width", 1, 512), ("hidden", 1, 4096)):
-            v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-                raise ValueError(f"{k} must be a whole number in {lo}..{hi}")
-        for k, lo, hi in (("sigma", 1e-4, 10.0), ("beta", 0.0, 1000.0), ("lr", 1e-7, 1.0)):
-            v = getattr(self, k)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
-                raise ValueError(f"{k} must be in {lo:g}..{hi:g}")
+        check_whole_numbers(self, (("latent_dim", 1, 512), ("num_classes", 0, 1000), ("width", 1, 512),
+                                   ("hidden", 1, 4096)))
+        check_reals(self, (("sigma", 1e-4, 10.0), ("beta", 0.0, 1000.0), ("lr", 1e-7, 1.0)))
 
 
 class Encoder(nn.Module):
