@@ -220,8 +220,11 @@ def test_download_upload_roundtrip_and_explore(tmp_path):
 
     class Req:
         session_hash = "abc"
-    assert "GAN tab" in T.explore(r2, Req())
+    assert "Compare tab" in T.explore(r2, Req())
     assert T.explored_model(Req(), "gan") is r2.model and T.explored_model(Req(), "vae") is None
+    from ui import compare
+    table = compare.evaluate_mine(50, Req())                       # the Compare tab measures it
+    assert table.iloc[-1]["model"] == "yours (gan)" and len(table) == len(compare.ALL_MODELS) + 1
 
 
 class OOMGAN(GAN):

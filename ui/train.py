@@ -473,7 +473,8 @@ def explore(state, request: gr.Request):
     if r.model is None:
         raise gr.Error("Train or upload a model first")
     EXPLORED[request.session_hash] = r.model
-    return f"Your {r.family} model (step {r.step}) is ready for the {r.family.upper()} tab."
+    return (f"Your {r.family} model (step {r.step}) is ready: in the Compare tab, press "
+            f"'Add my trained model' to measure it beside the shipped ones.")
 
 
 def explored_model(request: gr.Request, family: str):
