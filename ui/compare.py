@@ -113,8 +113,8 @@ def evaluate_mine(n, request: gr.Request):
 
 
 def build() -> list:
-    gr.Markdown("GANs are sharp but can collapse, VAEs are blurry, diffusion is best but slow, and text models are "
-                "measured by likelihood — here are the numbers. FID and precision/recall use the shipped MNIST "
+    gr.Markdown("It is often said that GANs are sharp but can collapse, VAEs are blurry, diffusion is best but slow, "
+                "and text models are measured by likelihood — here are the numbers for the models shipped here. FID and precision/recall use the shipped MNIST "
                 "feature network (99.4% on held-out digits) in place of Inception, against the 500 held-out digits; "
                 "the sample count is in the table because FID depends on it.")
     with gr.Row():
