@@ -173,11 +173,6 @@ class Diffusion(Family):
     def configure_optimizers(self, lr: float | None = None):
         return {"net": torch.optim.Adam(self.net.parameters(), lr=lr or self.config.lr)}
 
-    def prepare_data(self, dataset):
-        if dataset.kind != self.data_kind:
-            raise ValueError(f"this diffusion model is for {self.data_kind} data, {dataset.name!r} is {dataset.kind}")
-        return (dataset.x, dataset.y) if self.num_classes else (dataset.x,)
-
     def loss(self, x0, y=None, *, generator: torch.Generator) -> torch.Tensor:
         """E_t,ε ‖ε − ε̂(√ᾱ_t x_0 + √(1−ᾱ_t) ε, t, y)‖² with labels dropped to "no class" with prob p_uncond."""
         B = x0.shape[0]

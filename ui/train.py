@@ -356,14 +356,20 @@ def _config(family, dataset, upload, lr, batch, steps, latent, loss, n_critic, b
     return family, dataset, data, overrides, run
 
 
-@C.engine_errors
-def start(state, *settings):
-    """Start a run (or continue a paused one), streaming every few steps; waits for a free slot."""
+def _ensure_run(state, settings):
+    """The session's run; a fresh model and run from `settings` unless one is already under way or paused."""
     r = _run(state)
     if r.events is None:
         family, dataset, data, overrides, run = _config(*settings)
         model = build_model(family, dataset, data, overrides, run["seed"]).to(resolve_device("auto"))
         begin(r, model, data, family=family, **run)
+    return r
+
+
+@C.engine_errors
+def start(state, *settings):
+    """Start a run (or continue a paused one), streaming every few steps; waits for a free slot."""
+    r = _ensure_run(state, settings)
     r.stop, key = False, id(r)
     try:
         while (place := _try_slot(key)) and not r.stop:
@@ -381,11 +387,7 @@ def start(state, *settings):
 
 @C.engine_errors
 def step_once(state, *settings):
-    r = _run(state)
-    if r.events is None:
-        family, dataset, data, overrides, run = _config(*settings)
-        model = build_model(family, dataset, data, overrides, run["seed"]).to(resolve_device("auto"))
-        begin(r, model, data, family=family, **run)
+    r = _ensure_run(state, settings)
     for _ in advance(r, max_steps=1):
         pass
     if r.events is not None:
