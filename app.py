@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -16,6 +17,19 @@ TABS = [("GAN", "gan", gan), ("VAE", "vae", vae), ("Diffusion", "diffusion", dif
         ("Autoregressive", "autoregressive", autoregressive), ("Train", "train", train), ("Compare", "compare", compare)]
 MAX_FILE_SIZE = "20mb"
 QUEUE_MAX = 64
+UI = Path(__file__).resolve().parent / "ui"
+
+
+def _head() -> str:
+    """Every ui/js/*.js inlined as a <script> (page-side features: browser rendering, links); ui/css/*.css as <style>."""
+    js = "".join(f"<script>/* {p.name} */\n{p.read_text()}\n</script>\n" for p in sorted((UI / "js").glob("*.js")))
+    css = "".join(f"<style>/* {p.name} */\n{p.read_text()}\n</style>\n" for p in sorted((UI / "css").glob("*.css")))
+    return js + css
+
+
+# One set of launch settings for `python app.py`, the tests and the bench (theme/css/js/head are launch()
+# arguments in Gradio 6, so a test server launched without them would not be the app users get).
+LAUNCH_KWARGS = dict(max_file_size=MAX_FILE_SIZE, show_error=True, head=_head())
 
 HEADER = """# Latent Lab
 Generative models you can touch: drag a latent slider, pick a seed, watch noise become a digit, train one live.
@@ -39,5 +53,4 @@ def build_demo() -> gr.Blocks:
 demo = build_demo()
 
 if __name__ == "__main__":
-    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"), max_file_size=MAX_FILE_SIZE,
-                show_error=True)
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"), **LAUNCH_KWARGS)

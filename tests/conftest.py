@@ -33,7 +33,7 @@ def app_url():
 
     port = free_port()
     app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                    max_file_size=app.MAX_FILE_SIZE)
+                    **app.LAUNCH_KWARGS)
     yield f"http://127.0.0.1:{port}"
     app.demo.close()
 
