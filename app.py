@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -12,9 +13,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from ui import autoregressive, compare, diffusion, gan, train, vae  # noqa: E402
+from ui import common as C  # noqa: E402
 
 TABS = [("GAN", "gan", gan), ("VAE", "vae", vae), ("Diffusion", "diffusion", diffusion),
         ("Autoregressive", "autoregressive", autoregressive), ("Train", "train", train), ("Compare", "compare", compare)]
+FAMILY_TABS = ("gan", "vae", "diffusion", "autoregressive")
 MAX_FILE_SIZE = "20mb"
 QUEUE_MAX = 64
 UI = Path(__file__).resolve().parent / "ui"
@@ -42,7 +45,11 @@ def build_demo() -> gr.Blocks:
         on_load = []
         with gr.Tabs(elem_id="tabs"):
             for title, tab_id, module in TABS:
-                with gr.Tab(title, id=tab_id, elem_id=f"tab_{tab_id}"):
+                with gr.Tab(title, id=tab_id, elem_id=f"tab_{tab_id}") as tab:
+                    if tab_id in FAMILY_TABS:      # says when the tab draws with this session's trained model
+                        note = gr.Markdown("", elem_id=f"{tab_id}_model_note")
+                        tab.select(functools.partial(C.model_note, tab_id), None, note, api_name=False,
+                                   queue=False, show_progress="hidden")
                     on_load += module.build() or []
         for fn, inputs, outputs in on_load:
             demo.load(fn, inputs, outputs, api_name=False, queue=False, show_progress="hidden")

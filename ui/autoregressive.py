@@ -33,7 +33,7 @@ show which letters surprised the model.
 
 
 def _model():
-    return C.pretrained(CHECKPOINT)
+    return C.model_for("autoregressive", "text", CHECKPOINT)
 
 
 def _options(temperature, top_k, top_p):

@@ -5,6 +5,7 @@ import math
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import gradio as gr
@@ -136,6 +137,62 @@ def pretrained(name: str) -> generators.Family:
         if name not in _MODELS:
             _MODELS[name] = generators.load(name, device="auto")
         return _MODELS[name]
+
+
+# ----------------------------------------------------------------------------- models a session trained
+# "Explore this model" (Train tab) puts a session's model here; the family tabs draw with it instead of the
+# shipped one, for that browser session only. Bounded: the oldest sessions' models are dropped first.
+EXPLORED: "OrderedDict[str, generators.Family]" = OrderedDict()
+MAX_EXPLORED = 16
+
+
+def session_id(request=None) -> str | None:
+    """The browser session of the event being handled (Gradio sets it per call; None outside an event)."""
+    if request is None:
+        from gradio.context import LocalContext
+        request = LocalContext.request.get(None)
+    return getattr(request, "session_hash", None) or None
+
+
+def explore(model, request=None) -> None:
+    sid = session_id(request)
+    if sid is None:
+        raise gr.Error("no browser session: open the app in a browser to explore a trained model")
+    with _LOCK:
+        EXPLORED[sid] = model
+        EXPLORED.move_to_end(sid)
+        while len(EXPLORED) > MAX_EXPLORED:
+            EXPLORED.popitem(last=False)
+
+
+def unexplore(request=None) -> None:
+    with _LOCK:
+        EXPLORED.pop(session_id(request) or "", None)
+
+
+def explored(family: str, kind: str | None = None, request=None):
+    """The model this session sent to `family`'s tab (of data kind `kind`, if given), else None."""
+    m = EXPLORED.get(session_id(request) or "")
+    if m is None or m.name != family or (kind is not None and m.data_kind != kind):
+        return None
+    return m
+
+
+def model_for(family: str, kind: str, shipped: str) -> generators.Family:
+    """What a family tab draws with: this session's explored model when it fits the view, else the shipped one."""
+    return explored(family, kind) or pretrained(shipped)
+
+
+def model_note(family: str) -> str:
+    """One line for the top of a family tab: which model it is drawing with."""
+    m = explored(family)
+    if m is None:
+        return ""
+    meta = getattr(m, "meta", None) or {}
+    steps, ds = meta.get("steps", "?"), meta.get("dataset", "")
+    where = {"image": "the main view", "points": "the 2D view", "text": "this tab"}.get(m.data_kind, "this tab")
+    return (f"🧪 **Your model from the Train tab** draws in {where} ({m.num_parameters():,} parameters"
+            + (f", {ds}" if ds else "") + f", step {steps}). Train tab → *Back to the shipped models* undoes it.")
 
 
 # ----------------------------------------------------------------------------- images

@@ -38,11 +38,11 @@ typical digits of the asked class, less variety.
 
 
 def _model():
-    return C.pretrained(CHECKPOINT)
+    return C.model_for("diffusion", "image", CHECKPOINT)
 
 
 def _model2d():
-    return C.pretrained(CHECKPOINT_2D)
+    return C.model_for("diffusion", "points", CHECKPOINT_2D)
 
 
 def _opts(sampler, steps, eta, guidance):
@@ -54,7 +54,9 @@ def _opts(sampler, steps, eta, guidance):
 
 def _labels(model, label, n):
     y = C.label(label, model.num_classes)
-    return y if y is not None else torch.arange(n) % model.num_classes
+    if y is not None or not model.num_classes:
+        return y
+    return torch.arange(n) % model.num_classes
 
 
 @C.engine_errors

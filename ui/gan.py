@@ -35,7 +35,7 @@ al. 2020): directions that change the picture most. The raw dimensions of $z$ ra
 
 
 def _model():
-    return C.pretrained(CHECKPOINT)
+    return C.model_for("gan", "image", CHECKPOINT)
 
 
 def _labels(model) -> list[str]:
@@ -97,7 +97,7 @@ def scatter_2d(seed, n):
     from generators.data import load_toy
     from generators.plots import scatter_figure
 
-    model = C.pretrained(CHECKPOINT_2D)
+    model = C.model_for("gan", "points", CHECKPOINT_2D)
     s, n = C.seed(seed), C.number(n, "Points", 10, MAX_POINTS, integer=True)
     pts = model.sample(n, generator=make_generator(s, model.device)).cpu().numpy()
     real = load_toy(model.meta.get("dataset", "8gaussians"), "heldout").x.numpy()

@@ -7,9 +7,11 @@ Start continues where Pause left off), and the loss history of every run of the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import io
 import json
+import math
 import tempfile
 import threading
 import time
@@ -24,7 +26,7 @@ import torch
 import generators
 from generators.base import make_generator, resolve_device, save_checkpoint
 from generators.data import IMAGE_SETS, TEXT_SETS, TOY_SETS, Dataset, load_dataset, load_text_file, split_indices
-from generators.train import train
+from generators.train import load_optimizer_tensors, optimizer_tensors, train
 
 from . import common as C
 
@@ -36,6 +38,7 @@ LEASE_S = 10                 # a slot whose run stopped reporting for this long 
 MAX_UPLOAD = 20 * 1024 * 1024
 MAX_IMAGES = 20_000
 MAX_POINTS_PER_SERIES = 400
+MAX_CURVE = 5_000            # loss points saved with a downloaded checkpoint
 UPLOAD = "upload (.zip of images / .txt)"
 DATASETS = ["mnist", *TOY_SETS, *TEXT_SETS, UPLOAD]
 GAN_LOSSES = ["bce", "hinge", "wgan-gp"]
@@ -66,6 +69,10 @@ class Run:
     history: list = dataclasses.field(default_factory=list)   # (run_id, series, step, value)
     samples: object = None
     real: object = None            # a subset of real 2D points for the scatter
+    optimizers: dict | None = None  # the run's optimizers (saved with Download, so an upload can continue)
+    resume: bool = False           # an uploaded checkpoint waiting for Start to continue training it
+    previews: int = 0              # samples events seen (the pictures are redrawn when it changes)
+    drawn: tuple = ()              # what the pictures on the page were drawn from
 
 
 def _run(state) -> Run:
@@ -215,15 +222,22 @@ def curve_update(r: Run):
 
 
 def figure_2d(r: Run):
-    """Real vs generated points; for a GAN, D's decision heatmap and the generator's gradient arrows."""
-    from matplotlib.figure import Figure
-
+    """The live picture beside the samples: for 2D sets real vs generated points (a GAN adds its discriminator's
+    heatmap and gradient arrows, diffusion the particles' paths from noise to data); for a VAE on images its
+    encoded cloud of held-out digits and their reconstructions."""
+    if r.model is None:
+        return None
+    if r.family == "vae" and r.dataset is not None and r.dataset.kind == "image" and r.dataset.x is not None:
+        return _vae_figure(r)
     if r.samples is None or not torch.is_tensor(r.samples) or r.samples.dim() != 2:
         return None
+    from matplotlib.figure import Figure
+
     fake = r.samples.detach().float().cpu()
     real = r.real if r.real is not None else fake[:0]
-    pts = torch.cat([real, fake])
-    lim = float(pts.abs().max().clamp(min=1.0)) * 1.1
+    paths = _diffusion_paths(r.model, len(fake)) if r.family == "diffusion" else None
+    ref = real if len(real) else fake                   # frame the data; stray samples may fall outside
+    lim = float(ref.abs().max().clamp(min=2.5, max=50.0)) * 1.3 if torch.isfinite(ref).all() else 5.0
     fig = Figure(figsize=(5, 5), dpi=80)
     ax = fig.add_subplot()
     model = r.model
@@ -238,6 +252,10 @@ def figure_2d(r: Run):
         grad, = torch.autograd.grad(model.discriminate(x).sum(), x)   # where G's samples are pushed
         grad = grad.cpu() / grad.norm(dim=1, keepdim=True).clamp_min(1e-8)
         ax.quiver(fake[:64, 0], fake[:64, 1], grad[:, 0], grad[:, 1], color="k", width=0.004, scale=25)
+    if paths is not None:                               # (frames, n, 2): noise (grey) → data (orange)
+        p = paths[:, :64].numpy()
+        ax.plot(p[:, :, 0], p[:, :, 1], color="#999999", lw=0.6, alpha=0.6)
+        ax.scatter(p[0, :, 0], p[0, :, 1], s=4, c="#999999", alpha=0.7, label="noise x_T")
     ax.scatter(real[:, 0], real[:, 1], s=3, c="#2e86ab", alpha=0.4, label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=5, c="#e4572e", alpha=0.8, label="generated")
     ax.set_xlim(-lim, lim)
@@ -248,25 +266,89 @@ def figure_2d(r: Run):
     return fig
 
 
+def _diffusion_paths(model, n: int):
+    """The preview particles' reverse-process paths: (frames, n, 2), from the same fixed noise as the preview."""
+    if not hasattr(model, "trajectory") or model.data_kind != "points":
+        return None
+    with torch.no_grad():
+        steps = min(25, model.config.timesteps)           # DDIM (η = 0): smooth, deterministic paths
+        xs = [x.float().cpu() for *_, x, _ in model.trajectory(n, generator=make_generator(1234, model.device),
+                                                             frames=steps, sampler="ddim", steps=steps)]
+    return torch.stack(xs) if xs else None
+
+
+@functools.lru_cache(maxsize=1)
+def _heldout_digits(n: int = 500):
+    from generators.data import load_dataset
+
+    d = load_dataset("mnist", "heldout")
+    idx = torch.arange(0, len(d), max(1, len(d) // n))[:n]
+    return d.x[idx], d.y[idx]
+
+
+def _vae_figure(r: Run):
+    """Held-out digits encoded (μ; first two principal axes when the latent has more than two dimensions),
+    coloured by class, beside a row of digits and their reconstructions."""
+    from matplotlib.figure import Figure
+
+    model = r.model
+    if r.dataset.name == "mnist":
+        x, y = _heldout_digits()
+    else:                                                # the user's own images: no classes to colour by
+        x = r.dataset.x[:500]
+        y = torch.zeros(len(x), dtype=torch.long)
+    sel = torch.arange(8) * max(1, len(x) // 8) % len(x)          # one of each class where sorted by class
+    with torch.no_grad():
+        labels = y.to(model.device) if model.num_classes else None
+        mu = model.encode(x.to(model.device), labels=labels).float().cpu()
+        rec = model.decode(mu[sel].to(model.device), labels=labels[sel] if labels is not None else None).float().cpu()
+    if mu.shape[1] > 2:
+        centred = mu - mu.mean(0)
+        _, _, v = torch.linalg.svd(centred, full_matrices=False)
+        mu, axes = centred @ v[:2].T, "principal axes of μ"
+    else:
+        axes = "z₁, z₂"
+    fig = Figure(figsize=(5, 6), dpi=80)
+    ax = fig.add_axes((0.1, 0.3, 0.85, 0.65))
+    sc = ax.scatter(mu[:, 0], mu[:, 1], c=y.numpy(), cmap="tab10", s=6, vmin=-0.5, vmax=9.5)
+    fig.colorbar(sc, ax=ax, ticks=range(10), fraction=0.04)
+    ax.set_title(f"encoded held-out digits ({axes})", fontsize=9)
+    strip = torch.cat([torch.cat(list(x[sel, 0]), 1), torch.cat(list(rec[:, 0].clamp(0, 1)), 1)], 0)
+    ax2 = fig.add_axes((0.05, 0.02, 0.9, 0.2))
+    ax2.imshow(strip.numpy(), cmap="gray", vmin=0, vmax=1)
+    ax2.set_axis_off()
+    ax2.set_title("held-out digits (top) and their reconstructions", fontsize=9)
+    return fig
+
+
 def outputs(r: Run):
-    """(state, status, curve, sample grid, 2D figure, text samples) for the current state of the run."""
+    """(state, status, curve, sample grid, 2D figure, text samples) for the current state of the run; the
+    pictures are redrawn only when the run has new samples (a figure costs tens of ms)."""
     s = r.samples
+    key = (id(r.model), r.run_id, r.previews)
+    if key == r.drawn and s is not None:
+        return r, status_text(r), curve_update(r), gr.skip(), gr.skip(), gr.skip()
+    r.drawn = key
     img = C.grid_image(s, nrow=4, scale=3) if torch.is_tensor(s) and s.dim() == 4 else None
     txt = "\n".join(s) if isinstance(s, list) else ""
     return r, status_text(r), curve_update(r), img, figure_2d(r), txt
 
 
 # ----------------------------------------------------------------------------- the engine stream
-def begin(r: Run, model, data: Dataset, *, family: str, steps: int, batch: int, lr, seed: int, every: int) -> None:
-    """Point the session at a fresh model and a new engine event stream (nothing runs yet)."""
+def begin(r: Run, model, data: Dataset, *, family: str, steps: int, batch: int, lr, seed: int, every: int,
+          start_step: int = 0, optimizers: dict | None = None) -> None:
+    """Point the session at a model and a new engine event stream (nothing runs yet); a continued model
+    counts on from `start_step` with its saved `optimizers`."""
     r.model, r.dataset, r.family = model, data, family
-    r.run_id += 1
-    r.step, r.total, r.rate, r.stop, r.phase, r.samples = 0, steps, 0.0, False, "ready", None
+    if not start_step:
+        r.run_id += 1
+    r.step, r.total, r.rate, r.stop, r.phase, r.samples = start_step, start_step + steps, 0.0, False, "ready", None
+    r.optimizers, r.resume = optimizers or model.configure_optimizers(lr), False
     r.device = str(model.device)
     r.real = data.x[torch.randperm(len(data), generator=make_generator(seed))[:500]] if data.kind == "points" else None
     n_samples = 256 if data.kind == "points" else 16
     r.events = train(model, data, steps=steps, batch_size=batch, lr=lr, seed=seed, sample_every=every,
-                     n_samples=n_samples, time_limit=RUN_LIMIT_S)
+                     n_samples=n_samples, time_limit=RUN_LIMIT_S, start_step=start_step, optimizers=r.optimizers)
 
 
 def advance(r: Run, max_steps: int | None = None):
@@ -283,7 +365,7 @@ def advance(r: Run, max_steps: int | None = None):
                 r.history += [(r.run_id, f"run {r.run_id}: {k}", ev["step"], float(v)) for k, v in ev["losses"].items()]
                 done_steps += 1
             elif kind == "samples":
-                r.samples = ev["samples"]
+                r.samples, r.previews = ev["samples"], r.previews + 1
             elif kind == "done":
                 r.events, r.phase = None, "finished" if ev["stopped"] == "finished" else "stopped (time limit)"
                 r.model.eval()
@@ -357,9 +439,17 @@ def _config(family, dataset, upload, lr, batch, steps, latent, loss, n_critic, b
 
 
 def _ensure_run(state, settings):
-    """The session's run; a fresh model and run from `settings` unless one is already under way or paused."""
+    """The session's run: the one under way or paused; an uploaded checkpoint continued (its config, weights,
+    optimizer state and step count, on the chosen dataset); else a fresh model and run from `settings`."""
     r = _run(state)
-    if r.events is None:
+    if r.events is None and r.resume and r.model is not None:
+        _, dataset, data, _, run = _config(r.family, *settings[1:])
+        if data.kind != r.model.data_kind:
+            raise gr.Error(f"this {r.family} checkpoint trains on {r.model.data_kind} data; "
+                           f"choose a dataset of that kind ({dataset!r} is {data.kind})")
+        run.pop("lr")
+        begin(r, r.model, data, family=r.family, lr=None, start_step=r.step, optimizers=r.optimizers, **run)
+    elif r.events is None:
         family, dataset, data, overrides, run = _config(*settings)
         model = build_model(family, dataset, data, overrides, run["seed"]).to(resolve_device("auto"))
         begin(r, model, data, family=family, **run)
@@ -423,9 +513,15 @@ def download(state):
     r = _run(state)
     if r.model is None:
         raise gr.Error("Train or upload a model first")
-    name = f"{r.family}-{r.dataset.name if r.dataset else 'model'}-{r.step}"
+    name = f"{r.family}-{r.dataset.name if r.dataset is not None else 'model'}-{r.step}"
+    curve = [[step, series.split(": ", 1)[-1], v] for run, series, step, v in r.history if run == r.run_id]
+    extra, info = {}, {"curve": curve[::-(-len(curve) // MAX_CURVE) or 1]}        # thinned to ≤ MAX_CURVE points
+    if r.optimizers:                                   # so an upload of this file can continue training
+        extra, groups = optimizer_tensors(r.optimizers)
+        info["optimizer"] = json.loads(json.dumps(groups, default=float))
     with tempfile.TemporaryDirectory() as d:
-        w = save_checkpoint(r.model, Path(d) / name, dataset=r.dataset.name if r.dataset else "", steps=r.step)
+        w = save_checkpoint(r.model, Path(d) / name, dataset=r.dataset.name if r.dataset is not None else "", steps=r.step,
+                            extra=extra, info=info)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as zf:
             zf.write(w, w.name)
@@ -459,30 +555,77 @@ def upload_checkpoint(state, files):
         for ext, data in blobs.items():
             (Path(d) / f"upload{ext}").write_bytes(data)
         _finish(r, "idle")
-        model = generators.load(Path(d) / "upload.safetensors", device="auto")
-    r.model, r.family, r.step, r.total, r.samples = model, model.name, int(model.meta.get("steps", 0)), 0, None
+        model, extra = generators.load(Path(d) / "upload.safetensors", device="auto", with_extra=True)
+    steps = model.meta.get("steps", 0)
+    steps = steps if isinstance(steps, int) and 0 <= steps <= 10**9 else 0
+    r.model, r.family, r.step, r.total, r.samples = model, model.name, steps, steps, None
     r.dataset = Dataset(str(model.meta.get("dataset", "uploaded"))[:40], model.data_kind)
-    r.device, r.phase = str(model.device), f"loaded {model.name} checkpoint"
+    r.optimizers, fresh = _restore_optimizers(model, extra, model.meta.get("optimizer"))
+    r.run_id += 1
+    r.history = [h for h in r.history] + [(r.run_id, f"run {r.run_id}: {k}", st, v)
+                                          for st, k, v in _curve(model.meta.get("curve"))]
+    r.resume, r.events = True, None
+    r.device = str(model.device)
+    r.phase = (f"loaded {model.name} checkpoint at step {steps}: Start continues training it"
+               + (" (with a fresh optimizer: the file has no usable optimizer state)" if fresh else ""))
     return r, status_text(r)
 
 
-# Models published by "Explore this model", per browser session; the family tabs can read them.
-EXPLORED: dict[str, generators.Family] = {}
+def _restore_optimizers(model, extra: dict, groups) -> tuple[dict, bool]:
+    """The model's optimizers with the uploaded state when it fits every parameter exactly; else fresh ones."""
+    opts = model.configure_optimizers(None)
+    if not extra or not isinstance(groups, dict):
+        return opts, True
+    try:
+        load_optimizer_tensors(opts, extra, groups)
+        for opt in opts.values():
+            for group in opt.param_groups:
+                for p in group["params"]:
+                    for k, v in opt.state.get(p, {}).items():
+                        if k != "step" and (not torch.is_tensor(v) or v.shape != p.shape or not torch.isfinite(v).all()):
+                            raise ValueError(k)
+                        if torch.is_tensor(v):
+                            opt.state[p][k] = v.to(p.device)
+        return opts, False
+    except (ValueError, KeyError, TypeError, RuntimeError, IndexError):
+        return model.configure_optimizers(None), True
+
+
+def _curve(points) -> list[tuple[int, str, float]]:
+    """The loss curve saved in a checkpoint's JSON, checked (else nothing): [[step, series, value], ...]."""
+    if not isinstance(points, list) or len(points) > MAX_CURVE:
+        return []
+    out = []
+    for p in points:
+        if not (isinstance(p, list) and len(p) == 3 and isinstance(p[0], int) and isinstance(p[1], str)
+                and len(p[1]) <= 40 and isinstance(p[2], (int, float)) and math.isfinite(p[2])):
+            return []
+        out.append((p[0], p[1], float(p[2])))
+    return out
 
 
 def explore(state, request: gr.Request):
+    """Send the session's model to its family's tab (this browser session only), in place of the shipped one."""
     r = _run(state)
     if r.model is None:
         raise gr.Error("Train or upload a model first")
-    EXPLORED[request.session_hash] = r.model
-    return (f"Your {r.family} model (step {r.step}) is ready: in the Compare tab, press "
-            f"'Add my trained model' to measure it beside the shipped ones.")
+    r.model.meta = {**(getattr(r.model, "meta", None) or {}), "steps": r.step,
+                    "dataset": r.dataset.name if r.dataset is not None else "uploaded"}
+    C.explore(r.model, request)
+    tab = {"gan": "GAN", "vae": "VAE", "diffusion": "Diffusion", "autoregressive": "Autoregressive"}[r.family]
+    view = {"image": "", "points": " (its 2D view)", "text": ""}.get(r.model.data_kind, "")
+    return (f"Your {r.family} model (step {r.step}) now draws in the **{tab}** tab{view}, for this browser session "
+            f"only; in the Compare tab, 'Add my trained model' measures it beside the shipped ones.")
+
+
+def unexplore(request: gr.Request):
+    C.unexplore(request)
+    return "The family tabs draw with the shipped models again."
 
 
 def explored_model(request: gr.Request, family: str):
     """The model this browser session sent to `family`'s tab with "Explore this model", else None."""
-    m = EXPLORED.get(getattr(request, "session_hash", None) or "")
-    return m if m is not None and m.name == family else None
+    return C.explored(family, request=request)
 
 
 def family_changed(family):
@@ -545,6 +688,7 @@ def build() -> list:
             with gr.Row():
                 dl_btn = gr.Button("Download", elem_id="train_download")
                 explore_btn = gr.Button("Explore this model", elem_id="train_explore")
+                unexplore_btn = gr.Button("Back to the shipped models", elem_id="train_unexplore", size="sm")
             dl_file = gr.File(label="Model (.zip: safetensors + JSON)", interactive=False)
             ckpt = gr.File(label="Upload a checkpoint (.zip, or .safetensors + .json)", file_count="multiple",
                            file_types=[".zip", ".safetensors", ".json"], type="filepath")
@@ -561,5 +705,6 @@ def build() -> list:
     reset_btn.click(reset, state, outs, cancels=[ev], api_name=False, queue=False)
     dl_btn.click(download, state, dl_file, api_name=False)
     explore_btn.click(explore, state, note, api_name=False)
+    unexplore_btn.click(unexplore, None, note, api_name=False, queue=False)
     ckpt.upload(upload_checkpoint, [state, ckpt], [state, status], api_name=False)
     return []

@@ -38,7 +38,7 @@ that wobble is the posterior's spread σ. ③ Move one slider at a time: most di
 
 
 def _model():
-    return C.pretrained(CHECKPOINT)
+    return C.model_for("vae", "image", CHECKPOINT)
 
 
 def _model2d():
