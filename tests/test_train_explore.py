@@ -148,3 +148,22 @@ def test_explore_in_chromium_opens_in_the_gan_tab(page):
     page.locator("#gan_seed input").press("Enter")
     page.wait_for_function("(s) => document.querySelector('#gan_img img')?.src !== s", arg=shipped)
     assert not page.errors
+
+
+def test_an_explored_vae_with_another_latent_size_works_with_the_tabs_sliders():
+    from ui import vae as V
+
+    m = T.build_model("vae", "mnist", T.load_dataset("mnist", "train"), {"latent_dim": 4, "width": 4, "hidden": 16}, 0)
+    me = Req("vae-user")
+    C.explore(m, me)
+    token = LocalContext.request.set(me)
+    try:
+        z = V.random_latent(5)
+        assert len(z) == V._n_sliders() and z[4:] == [0.0] * (len(z) - 4)
+        img = V.render(*z)
+        assert img.shape == V.render(*([0.0] * len(z))).shape
+        expected = C.grid_image(m.decode(torch.tensor([z[:4]])), scale=8)
+        assert np.array_equal(img, expected)
+    finally:
+        LocalContext.request.reset(token)
+        C.unexplore(me)

@@ -48,12 +48,21 @@ def _model2d():
 @C.engine_errors
 def render(*z):
     """The slider vector z → the decoded digit (the decoder's mean image)."""
-    model = _model()
-    d = model.config.latent_dim
-    if len(z) != d:
-        raise gr.Error(f"expected {d} latent values, got {len(z)}")
+    model, n = _model(), _n_sliders()
+    if len(z) != n:
+        raise gr.Error(f"expected {n} latent values, got {len(z)}")
     vals = [C.number(v, f"z[{i}]", -SLIDER, SLIDER) for i, v in enumerate(z)]
-    return C.grid_image(model.decode(torch.tensor([vals])), scale=8)
+    return C.grid_image(model.decode(torch.tensor([_fit(vals, model.config.latent_dim)])), scale=8)
+
+
+def _n_sliders() -> int:
+    """The tab has one slider per latent dimension of the shipped model."""
+    return C.pretrained(CHECKPOINT).config.latent_dim
+
+
+def _fit(vals: list, d: int) -> list:
+    """Slider values for a model with d latent dimensions (a session's own VAE may have more or fewer)."""
+    return (list(vals) + [0.0] * d)[:d]
 
 
 @C.engine_errors
@@ -61,7 +70,7 @@ def random_latent(seed):
     """A seed → a draw from the prior, written into the sliders (clipped to their range)."""
     model = _model()
     z = model.draw_latents(1, make_generator(C.seed(seed), model.device))[0].clamp(-SLIDER, SLIDER)
-    return [round(float(v), 2) for v in z]
+    return _fit([round(float(v), 2) for v in z], _n_sliders())
 
 
 @C.engine_errors
