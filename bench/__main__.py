@@ -197,6 +197,14 @@ def main(argv=None) -> None:
     for kind, count in many["error_kinds"].items():
         print(f"  error ×{count}: {kind}")
     print(f"cold start of app.py to first gan_render answer: {cold:.2f} s; resident memory after the run: {rss:.0f} MB")
+    try:
+        import diffusers  # noqa: F401
+    except ImportError:
+        print("\ndiffusers' DDIMScheduler vs ours: not measured (pip install -r bench/requirements.txt)")
+    else:
+        from bench import diffusion_samplers
+        print()
+        diffusion_samplers.main(["--repeats", "5"])
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "users": many, "cold_start_s": cold, "rss_mb": rss},
                                               indent=2))
