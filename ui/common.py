@@ -41,6 +41,43 @@ def _patch_gradio_image_cache() -> None:
 
 _patch_gradio_image_cache()
 
+# Defence in depth: PIL refuses to open any image over 2× this many pixels (its default allows 179 million).
+from PIL import Image as _PILImage  # noqa: E402
+
+from generators.data import MAX_IMAGE_PIXELS  # noqa: E402
+
+_PILImage.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+
+class Sketchpad(gr.Sketchpad):
+    """gr.Sketchpad whose server-side decoding of a posted drawing cannot fail with a traceback: an image
+    over MAX_IMAGE_PIXELS is refused from its header (a 30000×30000 PNG of a few KB is never decoded), and a
+    file PIL cannot read (truncated, SVG/HTML named .png, empty) gives a gr.Error instead of Gradio's
+    "Could not preprocess input component" with internal paths in it."""
+
+    def get_block_name(self) -> str:
+        return "imageeditor"                 # the same front-end component as gr.Sketchpad
+
+    def get_block_class(self) -> str:
+        return "sketchpad"
+
+    def convert_and_format_image(self, file, flatten_on_white: bool = False):
+        import io
+
+        if file is None:
+            return None
+        try:
+            with _PILImage.open(file.path if hasattr(file, "path") else io.BytesIO(file)) as im:
+                w, h = im.size
+        except Exception:                    # untrusted bytes: OSError, DecompressionBombError, …
+            raise gr.Error("The drawing is not a readable image (a PNG or JPEG is expected).") from None
+        if w * h > MAX_IMAGE_PIXELS:
+            raise gr.Error(f"The drawing is {w}×{h} pixels; at most {MAX_IMAGE_PIXELS:,} pixels are accepted.")
+        try:
+            return super().convert_and_format_image(file, flatten_on_white=flatten_on_white)
+        except Exception:                    # truncated pixel data
+            raise gr.Error("The drawing is not a readable image (a PNG or JPEG is expected).") from None
+
 CHEAP = dict(queue=False, trigger_mode="always_last", show_progress="hidden")   # slider drags: un-queued
 GPU = dict(concurrency_id="gpu", concurrency_limit=2)                           # heavy work shares one lane
 MAX_TEXT = 200
