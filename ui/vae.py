@@ -296,7 +296,7 @@ def build() -> list:
 
     with gr.Accordion("Draw a digit", open=False):
         with gr.Row():
-            sketch = C.Sketchpad(label="Draw a digit (big, centred)", elem_id="vae_sketch", height=300, width=300,
+            sketch = gr.Sketchpad(label="Draw a digit (big, centred)", elem_id="vae_sketch", height=300, width=300,
                                   type="numpy")
             with gr.Column():
                 pair = gr.Image(label="Your drawing (28×28) → its reconstruction", elem_id="vae_recon",
@@ -330,7 +330,7 @@ def build() -> list:
             cls_b = gr.Dropdown(classes, value="7", label="class", elem_id="vae_cls_b")
             frames = gr.Slider(2, MAX_FRAMES, value=10, step=1, label="Frames", elem_id="vae_frames")
         with gr.Row():
-            sketch_b = C.Sketchpad(label="Second drawing (for 'my drawing' as To)", elem_id="vae_sketch_b",
+            sketch_b = gr.Sketchpad(label="Second drawing (for 'my drawing' as To)", elem_id="vae_sketch_b",
                                     height=200, width=200, type="numpy")
             interp_btn = gr.Button("Interpolate", elem_id="vae_interp_btn")
         strip = gr.Image(label="Interpolation", elem_id="vae_strip", format="png", interactive=False)
