@@ -323,6 +323,14 @@ def advance(r: Run, max_steps: int | None = None):
         _free(r)
         raise gr.Error("Out of GPU memory: the run was stopped and its memory freed. "
                        "Try a smaller batch or model.") from None
+    except gr.Error:
+        raise
+    except Exception as e:             # any fault inside a step: tell this user, free the run, the next one works
+        step = r.step
+        _free(r, "error")
+        msg = str(e).splitlines()[0][:200] if str(e) else ""
+        raise gr.Error(f"The run failed at step {step + 1} ({type(e).__name__}{': ' + msg if msg else ''}); "
+                       "it was stopped and its memory freed. Press Start to begin a new run.") from None
     if r.stop:
         _finish(r, "stopped")
         yield r
@@ -339,9 +347,14 @@ def _finish(r: Run, phase: str) -> None:
         r.model.eval()
 
 
-def _free(r: Run) -> None:
+def _free(r: Run, why: str = "out of memory") -> None:
+    if r.events is not None:
+        try:
+            r.events.close()
+        except ValueError:             # still executing in another thread
+            pass
     r.events = r.model = r.samples = None
-    r.phase = "error: out of memory"
+    r.phase = f"error: {why}"
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
