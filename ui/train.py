@@ -147,10 +147,10 @@ def load_upload(path) -> Dataset:
     """A user's .txt (one item per line) or .zip of images (→ grayscale 28×28, strokes bright); train split."""
     if not path:
         raise gr.Error("Choose a .zip of images or a .txt file to upload")
-    p = Path(path)
     try:
+        p = Path(path)
         size = p.stat().st_size
-    except (OSError, ValueError):
+    except (OSError, ValueError, TypeError):
         raise gr.Error("the upload cannot be read") from None
     if size > MAX_UPLOAD:
         raise gr.Error(f"the upload is larger than {MAX_UPLOAD // 2**20} MB")
