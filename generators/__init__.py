@@ -13,8 +13,8 @@ import torch
 
 from .autoregressive import Autoregressive
 from .base import (CHECKPOINT_DIR, CheckpointError, Family, LatentSpec, check_seed, checkpoint_paths,
-                   config_from_json, load_state_into, make_generator, read_meta, read_safetensors,
-                   resolve_device, save_checkpoint)
+                   clean_stale_temp_files, config_from_json, load_state_into, make_generator, read_meta,
+                   read_safetensors, resolve_device, save_checkpoint)
 from .diffusion import Diffusion
 from .gan import GAN
 from .vae import VAE
@@ -73,6 +73,8 @@ def load(name_or_path: str | os.PathLike, device: str | torch.device = "auto", *
     """
     wpath = resolve_checkpoint(name_or_path)
     _, cpath = checkpoint_paths(wpath)
+    for p in (wpath, cpath):
+        clean_stale_temp_files(p)          # a save killed mid-write leaves only its temp file: tidy it
     meta = read_meta(cpath)
     fam = meta.get("family")
     if fam not in REGISTRY:

@@ -8,6 +8,7 @@ import math
 import os
 import struct
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -231,9 +232,50 @@ def config_from_json(cls, data: dict):
         raise CheckpointError(f"bad config: {e}") from None
 
 
+def _temp_prefix(path: Path) -> str:
+    """Temp files of an atomic write to `path` are `.<name>.<writer pid>.<random>.tmp` beside it."""
+    return f".{path.name}."
+
+
+def clean_stale_temp_files(path: Path, max_age_s: float = 3600.0) -> list[Path]:
+    """Remove temp files left beside `path` by atomic writes that were killed (kill -9, power loss): those of
+    a writer process that no longer runs, or older than `max_age_s`. A live writer's temp file is kept."""
+    removed = []
+    try:
+        candidates = list(path.parent.glob(_temp_prefix(path) + "*.tmp"))
+    except OSError:
+        return removed
+    now = time.time()
+    for tmp in candidates:
+        middle = tmp.name[len(_temp_prefix(path)):-len(".tmp")]
+        pid = middle.split(".", 1)[0]
+        try:
+            alive = pid.isdigit() and _pid_alive(int(pid))
+            if not alive or now - tmp.stat().st_mtime > max_age_s:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:                    # gone already, or a read-only folder: nothing to clean
+            pass
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:                # another user's live process
+        return True
+    return True
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temp file beside `path`, fsync, then rename over it: a reader (or a crash at any moment)
+    sees the old file or the new one, never a torn one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o644)                   # mkstemp makes 0600; checkpoints are meant to be shared
         with os.fdopen(fd, "wb") as f:
@@ -266,6 +308,8 @@ def save_checkpoint(model: Family, path, *, dataset: str, steps: int = 0, metric
     from safetensors.torch import save
 
     wpath, cpath = checkpoint_paths(path)
+    for p in (wpath, cpath):
+        clean_stale_temp_files(p)          # leftovers of an earlier save that was killed mid-write
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     for k, v in (extra or {}).items():
         tensors["extra." + k] = v.detach().to("cpu").contiguous()

@@ -5,6 +5,7 @@ Held-out rule for every bundled set: the item whose index % 10 == 0 is held out,
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
 import struct
@@ -123,6 +124,48 @@ def load_mnist_full(split: str = "train", cache_dir: str | os.PathLike | None = 
     X = parse_idx(cache / img_f).astype(np.float32)[:, None] / 255.0
     y = parse_idx(cache / lab_f).astype(np.int64)
     return Dataset("mnist-full", "image", torch.from_numpy(X), torch.from_numpy(y), num_classes=10)
+
+
+# ----------------------------------------------------------------------------- user images
+MAX_IMAGE_PIXELS = 4096 * 4096      # one image; larger is refused from its header, before any decoding
+
+
+def image_to_gray(data: bytes, name: str = "image", size: int = 28,
+                  max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """Untrusted image bytes → float32 size×size grey in [0, 1] (dark on light stays dark on light).
+
+    The size is checked from the header before decoding (a 30000×30000 PNG of a few KB is refused, not
+    decoded); 16-bit and CMYK images are converted properly, transparent ones flattened onto white.
+    Anything PIL cannot read (truncated, SVG/HTML renamed .png, empty) raises a one-line ValueError.
+    """
+    from PIL import Image
+
+    if not data:
+        raise ValueError(f"{name} is empty")
+    try:
+        im = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise ValueError(f"{name} declares too many pixels (a decompression bomb?)") from None
+    except Exception:    # untrusted bytes: PIL raises OSError, SyntaxError, ValueError, EOFError, …
+        raise ValueError(f"{name} is not a readable image") from None
+    with im:
+        if im.width * im.height > max_pixels:
+            raise ValueError(f"{name} is {im.width}×{im.height} pixels, over the {max_pixels:,}-pixel limit "
+                             "for one image")
+        try:
+            im.draft("L", (size * 4, size * 4))     # JPEG: decode at a reduced scale where possible
+            im.load()
+            if im.mode.startswith("I;16") or im.mode in ("I", "F"):       # 16-bit / 32-bit grey
+                a = np.asarray(im, dtype=np.float32)
+                top = 65535.0 if a.max() > 255 else 255.0
+                im = Image.fromarray(np.clip(a / top * 255, 0, 255).astype(np.uint8), "L")
+            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+                rgba = im.convert("RGBA")                                # flatten transparency onto white
+                im = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+            g = im.convert("L").resize((size, size), Image.BILINEAR)       # CMYK, palette, RGB → grey
+        except Exception:    # truncated or corrupt pixel data
+            raise ValueError(f"{name} is not a readable image") from None
+        return np.asarray(g, dtype=np.float32) / 255.0
 
 
 # ----------------------------------------------------------------------------- 2D toy sets

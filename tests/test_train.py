@@ -298,3 +298,35 @@ def test_concurrent_run_cap_tells_waiting_sessions_their_place():
     finally:
         for k in keys:
             T._release(k)
+
+
+class FaultyGAN(GAN):
+    """Fault injection: the third training step raises (a bug, a NaN check, a driver error)."""
+
+    def train_step(self, batch, optimizers, *, generator):
+        self.calls = getattr(self, "calls", 0) + 1
+        if self.calls == 3:
+            raise RuntimeError("cuDNN error: CUDNN_STATUS_INTERNAL_ERROR")
+        return super().train_step(batch, optimizers, generator=generator)
+
+
+@pytest.mark.parametrize("fault", [FaultyGAN, OOMGAN])
+def test_any_fault_in_a_run_is_reported_its_memory_freed_and_the_next_run_works(fault):
+    import gc
+    import weakref
+
+    r = T.Run()
+    model = fault(GAN.config_for("8gaussians", hidden=8))
+    alive = weakref.ref(model)
+    T.begin(r, model, load_toy("8gaussians", "train", n=64), family="gan", steps=50, batch=8, lr=None, seed=0,
+            every=1)
+    del model
+    with pytest.raises(gr.Error, match="memory freed") as e:
+        list(T.advance(r))
+    assert "\n" not in str(e.value) and (fault is OOMGAN or "step 3" in str(e.value))
+    del e
+    gc.collect()
+    assert alive() is None, "the failed run's model is still referenced"
+    assert r.model is None and r.events is None and r.phase.startswith("error")
+    outs = list(T.start(r, *settings(steps=3)))                      # the same session starts afresh
+    assert "step 3 / 3" in outs[-1][1] and "finished" in outs[-1][1]

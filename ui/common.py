@@ -42,6 +42,49 @@ def _patch_gradio_image_cache() -> None:
 
 _patch_gradio_image_cache()
 
+# Defence in depth: PIL refuses to open any image over 2× this many pixels (its default allows 179 million).
+from PIL import Image as _PILImage  # noqa: E402
+
+from generators.data import MAX_IMAGE_PIXELS  # noqa: E402
+
+_PILImage.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+
+def _patch_gradio_image_editor() -> None:
+    """Gradio decodes a posted drawing (gr.Sketchpad / gr.ImageEditor) before our handler runs, and a file PIL
+    cannot read (truncated, SVG/HTML named .png, empty) came back as "Could not preprocess input component"
+    with server paths in it, after a traceback in the log. Check the size from the header first (a
+    30000×30000 PNG of a few KB is never decoded) and answer anything unreadable with a gr.Error.
+    (A patch rather than a subclass: Gradio writes a .pyi file beside any module that subclasses a component.)"""
+    import io
+
+    from gradio.components.image_editor import ImageEditor
+
+    original = ImageEditor.convert_and_format_image
+    if getattr(original, "latent_lab_safe", False):
+        return
+
+    def convert_and_format_image(self, file, flatten_on_white: bool = False):
+        if file is None:
+            return None
+        try:
+            with _PILImage.open(file.path if hasattr(file, "path") else io.BytesIO(file)) as im:
+                w, h = im.size
+        except Exception:                    # untrusted bytes: OSError, DecompressionBombError, …
+            raise gr.Error("The drawing is not a readable image (a PNG or JPEG is expected).") from None
+        if w * h > MAX_IMAGE_PIXELS:
+            raise gr.Error(f"The drawing is {w}×{h} pixels; at most {MAX_IMAGE_PIXELS:,} pixels are accepted.")
+        try:
+            return original(self, file, flatten_on_white=flatten_on_white)
+        except Exception:                    # truncated pixel data
+            raise gr.Error("The drawing is not a readable image (a PNG or JPEG is expected).") from None
+
+    convert_and_format_image.latent_lab_safe = True
+    ImageEditor.convert_and_format_image = convert_and_format_image
+
+
+_patch_gradio_image_editor()
+
 CHEAP = dict(queue=False, trigger_mode="always_last", show_progress="hidden")   # slider drags: un-queued
 GPU = dict(concurrency_id="gpu", concurrency_limit=2)                           # heavy work shares one lane
 MAX_TEXT = 200

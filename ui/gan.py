@@ -68,8 +68,9 @@ def grid(seed, label, truncation, n):
 
 
 def grid_png(seed, label, truncation, n):
-    img = grid(seed, label, truncation, n)
-    return C.temp_file(png_bytes(img), f"gan-mnist_seed{int(seed)}_class-{label}_trunc{float(truncation):g}.png")
+    img = grid(seed, label, truncation, n)          # validates; the name below uses the validated values
+    y, psi = C.label(label, _model().num_classes), C.number(truncation, "Truncation", 0, 2)
+    return C.temp_file(png_bytes(img), f"gan-mnist_seed{C.seed(seed)}_class-{'any' if y is None else y}_trunc{psi:g}.png")
 
 
 @C.engine_errors

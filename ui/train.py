@@ -25,7 +25,8 @@ import torch
 
 import generators
 from generators.base import make_generator, resolve_device, save_checkpoint
-from generators.data import IMAGE_SETS, TEXT_SETS, TOY_SETS, Dataset, load_dataset, load_text_file, split_indices
+from generators.data import (IMAGE_SETS, TEXT_SETS, TOY_SETS, Dataset, image_to_gray, load_dataset, load_text_file,
+                             split_indices)
 from generators.train import load_optimizer_tensors, optimizer_tensors, train
 
 from . import common as C
@@ -37,6 +38,7 @@ UPDATE_S = 0.5               # the page is updated at least this often while a r
 LEASE_S = 10                 # a slot whose run stopped reporting for this long is free again
 MAX_UPLOAD = 20 * 1024 * 1024
 MAX_IMAGES = 20_000
+MAX_ZIP_PIXELS = 100_000_000    # decoded pixels over all images of a zip
 MAX_POINTS_PER_SERIES = 400
 MAX_CURVE = 5_000            # loss points saved with a downloaded checkpoint
 UPLOAD = "upload (.zip of images / .txt)"
@@ -137,35 +139,56 @@ def datasets_for(family: str) -> list[str]:
     return out + [UPLOAD]
 
 
+def _header_pixels(data: bytes) -> int:
+    """Width × height from an image's header (no decoding); 0 when unreadable (image_to_gray says why)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return im.width * im.height
+    except Exception:     # untrusted bytes
+        return 0
+
+
 def load_upload(path) -> Dataset:
     """A user's .txt (one item per line) or .zip of images (→ grayscale 28×28, strokes bright); train split."""
     if not path:
         raise gr.Error("Choose a .zip of images or a .txt file to upload")
-    p = Path(path)
-    if p.stat().st_size > MAX_UPLOAD:
+    try:
+        p = Path(path)
+        size = p.stat().st_size
+    except (OSError, ValueError, TypeError):
+        raise gr.Error("the upload cannot be read") from None
+    if size > MAX_UPLOAD:
         raise gr.Error(f"the upload is larger than {MAX_UPLOAD // 2**20} MB")
     if p.suffix.lower() == ".txt":
         return load_text_file(p, "train")
     if p.suffix.lower() != ".zip" or not zipfile.is_zipfile(p):
         raise gr.Error("upload a .zip of images or a .txt file with one item per line")
-    from PIL import Image
-
-    imgs = []
-    with zipfile.ZipFile(p) as zf:
-        members = [m for m in zf.infolist() if not m.is_dir() and m.filename.lower().endswith(IMAGE_EXT)]
-        if len(members) > MAX_IMAGES:
-            raise gr.Error(f"the zip holds more than {MAX_IMAGES} images")
-        if sum(m.file_size for m in members) > 10 * MAX_UPLOAD:
-            raise gr.Error("the zip unpacks to more than 200 MB")
-        for m in members:
-            try:
-                with Image.open(io.BytesIO(zf.read(m))) as im:
-                    if im.width * im.height > 4096 * 4096:
-                        raise gr.Error(f"{m.filename}: image larger than 4096×4096")
-                    g = im.convert("L").resize((28, 28), Image.BILINEAR)
-                imgs.append(np.asarray(g, dtype=np.float32) / 255.0)
-            except (OSError, SyntaxError, ValueError):
-                raise gr.Error(f"{m.filename} is not a readable image") from None
+    imgs, pixels = [], 0
+    try:
+        with zipfile.ZipFile(p) as zf:
+            members = [m for m in zf.infolist() if not m.is_dir() and m.filename.lower().endswith(IMAGE_EXT)]
+            if len(members) > MAX_IMAGES:
+                raise gr.Error(f"the zip holds more than {MAX_IMAGES} images")
+            if sum(m.file_size for m in members) > 10 * MAX_UPLOAD:
+                raise gr.Error("the zip unpacks to more than 200 MB")
+            for m in members:       # read into memory only: member names (../, absolute) never touch the disk
+                if m.file_size > MAX_UPLOAD:
+                    raise gr.Error(f"{m.filename[:80]} unpacks to more than {MAX_UPLOAD // 2**20} MB")
+                data = zf.read(m)
+                pixels += _header_pixels(data)
+                if pixels > MAX_ZIP_PIXELS:
+                    raise gr.Error(f"the images hold more than {MAX_ZIP_PIXELS:,} pixels in all: "
+                                   "resize them (28×28 is enough)")
+                try:
+                    imgs.append(image_to_gray(data, m.filename[:80]))
+                except ValueError as e:
+                    raise gr.Error(str(e)) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, EOFError, OSError) as e:
+        # a corrupt member (bad CRC), an encrypted one, an unknown compression method
+        raise gr.Error(f"the zip cannot be read: {str(e).splitlines()[0][:120] if str(e) else type(e).__name__}") \
+            from None
     if len(imgs) < 10:
         raise gr.Error("the zip needs at least 10 images (.png, .jpg, .bmp, .gif, .webp)")
     x = torch.from_numpy(np.stack(imgs))[:, None]
@@ -382,6 +405,14 @@ def advance(r: Run, max_steps: int | None = None):
         _free(r)
         raise gr.Error("Out of GPU memory: the run was stopped and its memory freed. "
                        "Try a smaller batch or model.") from None
+    except gr.Error:
+        raise
+    except Exception as e:             # any fault inside a step: tell this user, free the run, the next one works
+        step = r.step
+        _free(r, "error")
+        msg = str(e).splitlines()[0][:200] if str(e) else ""
+        raise gr.Error(f"The run failed at step {step + 1} ({type(e).__name__}{': ' + msg if msg else ''}); "
+                       "it was stopped and its memory freed. Press Start to begin a new run.") from None
     if r.stop:
         _finish(r, "stopped")
         yield r
@@ -398,9 +429,14 @@ def _finish(r: Run, phase: str) -> None:
         r.model.eval()
 
 
-def _free(r: Run) -> None:
+def _free(r: Run, why: str = "out of memory") -> None:
+    if r.events is not None:
+        try:
+            r.events.close()
+        except ValueError:             # still executing in another thread
+            pass
     r.events = r.model = r.samples = None
-    r.phase = "error: out of memory"
+    r.phase = f"error: {why}"
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()

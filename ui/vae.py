@@ -261,7 +261,8 @@ def interpolate(source_a, class_a, sketch_a, source_b, class_b, sketch_b, frames
 
 
 def grid_png(seed, n, temperature):
-    return C.temp_file(png_bytes(grid(seed, n, temperature)), f"vae-mnist_seed{int(seed)}_t{float(temperature):g}.png")
+    img = grid(seed, n, temperature)                 # validates; the name below uses the validated values
+    return C.temp_file(png_bytes(img), f"vae-mnist_seed{C.seed(seed)}_t{C.number(temperature, 'Temperature', 0, 2):g}.png")
 
 
 def build() -> list:

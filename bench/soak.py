@@ -1,0 +1,267 @@
+"""python -m bench.soak — many users for N minutes against a real `python app.py`, then a health report.
+
+8 users drag sliders through direct HTTP (gan_render, vae_render, autoregressive_sample; every returned image
+fetched), 2 users run training through the Train tab's named event (train_start, streamed through the queue)
+one run after another, and now and then a hostile request is mixed in. Reported: calls and errors, unhandled
+exceptions in the server's log (tracebacks other than gr.Error), resident memory at start and end, files in
+GRADIO_TEMP_DIR, and whether a queue flood is refused politely (HTTP 503 "Queue is full").
+`tests/test_soak.py` runs a short version and asserts on the report.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.__main__ import file_urls, free_port, gan_payload, get, post  # noqa: E402
+from bench.events import autoregressive_payload, vae_payload  # noqa: E402
+
+SLIDERS = [("gan_render", gan_payload), ("vae_render", vae_payload), ("autoregressive_sample", autoregressive_payload)]
+HOSTILE = [("gan_render", [2**64, "3", 1.0] + [0.0] * 24), ("vae_render", [float("nan")] + [0.0] * 15),
+           ("autoregressive_sample", [0, 1.0, 0, 1.0, "x" * 100_000, 4])]
+
+
+def train_payload(steps: int, seed: int) -> list:
+    # state, family, dataset, upload, lr, batch, steps, latent, loss, n_critic, beta, schedule, T, layers, width,
+    # seed, preview every
+    return [None, "gan", "8gaussians", None, 0, 64, steps, 0, "bce", 0, 1.0, "cosine", 0, 0, 0, seed, 25]
+
+
+class AppServer:
+    """`python app.py` on a free port, its log in a file, its own GRADIO_TEMP_DIR."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.temp = workdir / "gradio-tmp"
+        self.temp.mkdir(parents=True, exist_ok=True)
+        self.log_path = workdir / "server.log"
+        self.log = open(self.log_path, "wb")
+        env = {**os.environ, "GRADIO_SERVER_PORT": str(self.port), "GRADIO_SERVER_NAME": "127.0.0.1",
+               "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(self.temp), "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+
+    def wait(self, timeout: float = 180) -> None:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app.py exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                post(f"{self.url}/gradio_api/run/gan_render", {"data": gan_payload(0), "session_hash": "w"}, 10)
+                return
+            except OSError:
+                time.sleep(0.25)
+        raise TimeoutError("app.py did not answer")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def temp_files(self) -> int:
+        return sum(len(files) for _, _, files in os.walk(self.temp))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def unhandled_exceptions(log: str) -> list[str]:
+    """The last line of every traceback in the log that is not a gr.Error (those are answers, not crashes)."""
+    out = []
+    for block in re.split(r"(?m)^Traceback \(most recent call last\):\n", log)[1:]:
+        last = next((ln for ln in block.splitlines() if ln and not ln.startswith((" ", "\t"))), "")
+        if not last.startswith("gradio.exceptions.Error"):
+            out.append(last[:200])
+    return out
+
+
+def call(url: str, api: str, data: list, session: str) -> None:
+    """POST an un-queued event and GET every file it returns (what the browser does)."""
+    out = post(f"{url}/gradio_api/run/{api}", {"data": data, "session_hash": session}, 60)
+    for u in file_urls(out):
+        get(u if u.startswith("http") else url + u)
+
+
+def queued(url: str, api: str, data: list, timeout: float = 600) -> tuple[int, str]:
+    """Submit through the queue and read the stream to its end → (HTTP status of the submit, last event)."""
+    req = urllib.request.Request(f"{url}/gradio_api/call/{api}", data=json.dumps({"data": data}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            event_id = json.loads(r.read())["event_id"]
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+    last = ""
+    with urllib.request.urlopen(f"{url}/gradio_api/call/{api}/{event_id}", timeout=timeout) as r:
+        for raw in r:
+            line = raw.decode(errors="replace").strip()
+            if line.startswith("event:"):
+                last = line.split(":", 1)[1].strip()
+                if last in ("complete", "error"):
+                    break
+    return 200, last
+
+
+def soak(url: str, seconds: float, users: int = 8, trainers: int = 2, train_steps: int = 300,
+         hostile_every: int = 25, sample=None) -> dict:
+    """Run the load for `seconds`; `sample()` is called about once a second (RSS, temp files)."""
+    stop = time.monotonic() + seconds
+    stats = {"calls": 0, "errors": 0, "hostile": 0, "hostile_answered": 0, "train_runs": 0, "train_failed": 0,
+             "error_kinds": {}}
+    lock = threading.Lock()
+
+    def count(key, n=1, kind=None):
+        with lock:
+            stats[key] += n
+            if kind:
+                stats["error_kinds"][kind] = stats["error_kinds"].get(kind, 0) + 1
+
+    def user(k):
+        i = 0
+        while time.monotonic() < stop:
+            i += 1
+            if hostile_every and i % hostile_every == 0:
+                api, data = HOSTILE[i // hostile_every % len(HOSTILE)]
+                count("hostile")
+                try:
+                    call(url, api, data, f"soak{k}")
+                except urllib.error.HTTPError as e:
+                    count("hostile_answered", int(e.code == 500 and b"error" in e.read()))
+                except Exception as e:  # counted: a hostile request must be answered, not dropped
+                    count("errors", kind=f"hostile {type(e).__name__}")
+                continue
+            api, make = SLIDERS[k % len(SLIDERS)]
+            try:
+                call(url, api, make(i + 1000 * k), f"soak{k}")
+                count("calls")
+            except Exception as e:  # counted and reported
+                count("errors", kind=f"{api} {type(e).__name__}: {str(e)[:80]}")
+
+    def trainer(k):
+        run = 0
+        while time.monotonic() < stop:
+            run += 1
+            try:
+                status, last = queued(url, "train_start", train_payload(train_steps, 1000 * k + run))
+                count("train_runs")
+                if status != 200 or last != "complete":
+                    count("train_failed", kind=f"train_start {status} {last[:80]}")
+            except Exception as e:  # counted and reported
+                count("train_failed", kind=f"train_start {type(e).__name__}: {str(e)[:80]}")
+
+    threads = [threading.Thread(target=user, args=(k,)) for k in range(users)]
+    threads += [threading.Thread(target=trainer, args=(k,)) for k in range(trainers)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        if sample:
+            sample()
+        time.sleep(1.0)
+    for t in threads:
+        t.join()
+    return stats
+
+
+def flood(url: str, api: str, data: list, n: int) -> dict:
+    """n submissions at once through the queue → how many were accepted and how many refused with 503."""
+    codes = []
+
+    def one():
+        req = urllib.request.Request(f"{url}/gradio_api/call/{api}", data=json.dumps({"data": data}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                codes.append((r.status, ""))
+        except urllib.error.HTTPError as e:
+            codes.append((e.code, e.read().decode(errors="replace")[:100]))
+        except Exception as e:  # reported
+            codes.append((0, type(e).__name__))
+
+    ts = [threading.Thread(target=one) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return {"accepted": sum(c == 200 for c, _ in codes), "refused_503": sum(c == 503 for c, _ in codes),
+            "other": [c for c in codes if c[0] not in (200, 503)], "messages": sorted({m for c, m in codes if c == 503})}
+
+
+def run(minutes: float, users: int, trainers: int, train_steps: int, workdir: Path | None = None,
+        flood_n: int = 0) -> dict:
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="latent-lab-soak-"))
+    server = AppServer(workdir)
+    try:
+        server.wait()
+        rss, temps = [server.rss_mb()], [server.temp_files()]
+
+        def sample():
+            rss.append(server.rss_mb())
+            temps.append(server.temp_files())
+
+        stats = soak(server.url, minutes * 60, users, trainers, train_steps, sample=sample)
+        report = {**stats, "seconds": minutes * 60, "users": users, "trainers": trainers,
+                  "rss_start_mb": rss[0], "rss_peak_mb": max(rss), "rss_end_mb": server.rss_mb(),
+                  "temp_files_peak": max(temps), "temp_files_end": server.temp_files()}
+        if flood_n:       # more queued jobs at once than the queue holds (QUEUE_MAX), each a 1-step run
+            report["flood"] = flood(server.url, "train_start", train_payload(1, 0), flood_n)
+        call(server.url, "gan_render", gan_payload(1), "after")      # still answering after all that
+        report["still_serving"] = True
+    finally:
+        server.stop()
+    log = server.log_path.read_text(errors="replace")
+    report["unhandled_exceptions"] = unhandled_exceptions(log)
+    report["log"] = str(server.log_path)
+    return report
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=5, help="how long the load runs")
+    ap.add_argument("--users", type=int, default=8, help="users dragging sliders at once (direct HTTP)")
+    ap.add_argument("--trainers", type=int, default=2, help="users training through train_start at once")
+    ap.add_argument("--train-steps", type=int, default=300, help="steps of each training run (runs repeat)")
+    ap.add_argument("--flood", type=int, default=80, help="queued submissions at once at the end (0: skip)")
+    ap.add_argument("--json", default=None, help="also write the report to this JSON file")
+    args = ap.parse_args(argv)
+    r = run(args.minutes, args.users, args.trainers, args.train_steps, flood_n=args.flood)
+    print(f"# soak: {args.users} users dragging + {args.trainers} training for {args.minutes:g} min")
+    print(f"calls {r['calls']}, errors {r['errors']}, hostile {r['hostile']} (answered {r['hostile_answered']}), "
+          f"training runs {r['train_runs']} (failed {r['train_failed']})")
+    for kind, n in r["error_kinds"].items():
+        print(f"  ×{n}: {kind}")
+    print(f"unhandled exceptions in the server log: {len(r['unhandled_exceptions'])}")
+    for line in r["unhandled_exceptions"][:10]:
+        print(f"  {line}")
+    print(f"resident memory: {r['rss_start_mb']:.0f} MB at start, {r['rss_peak_mb']:.0f} MB peak, "
+          f"{r['rss_end_mb']:.0f} MB at the end")
+    print(f"files in GRADIO_TEMP_DIR: peak {r['temp_files_peak']}, end {r['temp_files_end']}")
+    if "flood" in r:
+        f = r["flood"]
+        print(f"queue flood of {args.flood}: {f['accepted']} accepted, {f['refused_503']} refused with 503 "
+              f"{f['messages'][:1]}, other {f['other'][:3]}")
+    print(f"server log: {r['log']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(r, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""Hostile files: images that are not what they claim (both places a user can send one: the VAE tab's drawing
+and the Train tab's .zip of images), zip tricks, the upload route, and Gradio's file routes."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+import zipfile
+import zlib
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+from PIL import Image
+
+from generators.data import MAX_IMAGE_PIXELS, image_to_gray
+from ui import train as T
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ----------------------------------------------------------------------------- the files
+def _png(arr, mode=None) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr, mode).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _digit() -> np.ndarray:
+    a = np.zeros((28, 28), np.uint8)
+    a[6:22, 12:16] = 255
+    a[6:9, 9:16] = 128
+    return a
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _bomb_png(w: int, h: int) -> bytes:
+    """A valid PNG header declaring w×h grey pixels, and a few KB of zero rows: decoding it would take w·h bytes."""
+    co = zlib.compressobj(9)
+    idat = co.compress(b"\0" * (w + 1) * 16) + co.flush()
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
+
+
+OK = _png(_digit())
+REFUSED = {                                   # name → (bytes, what the message says)
+    "truncated.png": (OK[: len(OK) // 2], "not a readable image"),
+    "bomb-30000.png": (_bomb_png(30000, 30000), "pixels"),
+    "bomb-5000.png": (_bomb_png(5000, 5000), "pixel"),       # under PIL's own limit, over ours
+    "svg.png": (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "not a readable image"),
+    "html.png": (b"<!doctype html><html><body><script>alert(1)</script></body></html>", "not a readable image"),
+    "empty.png": (b"", "empty"),
+    "random.png": (os.urandom(2048), "not a readable image"),
+    "header-only.png": (OK[:40], "not a readable image"),
+}
+
+
+def _converted() -> dict[str, tuple[bytes, np.ndarray]]:
+    """Unusual but legitimate images → what they must decode to (the digit, or its negative)."""
+    d = _digit()
+    b16 = io.BytesIO()
+    Image.fromarray(d.astype(np.uint16) * 257).save(b16, format="PNG")
+    cmyk = io.BytesIO()
+    Image.fromarray(np.stack([d] * 3, -1)).convert("CMYK").save(cmyk, format="JPEG", quality=95)
+    ink = np.zeros((28, 28, 4), np.uint8)          # black ink on a transparent sheet
+    ink[..., 3] = d
+    pal = Image.fromarray(d).convert("P")
+    pb = io.BytesIO()
+    pal.save(pb, format="GIF")
+    want = d.astype(np.float32) / 255
+    return {"16bit.png": (b16.getvalue(), want), "cmyk.jpg": (cmyk.getvalue(), want),
+            "alpha.png": (_png(ink, "RGBA"), 1 - want), "palette.gif": (pb.getvalue(), want)}
+
+
+# ----------------------------------------------------------------------------- the engine's decoder
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_hostile_image_bytes_refused_with_one_line(name):
+    data, msg = REFUSED[name]
+    with pytest.raises(ValueError, match=msg) as e:
+        image_to_gray(data, name)
+    assert "\n" not in str(e.value) and name in str(e.value)
+
+
+@pytest.mark.parametrize("name", ["16bit.png", "cmyk.jpg", "alpha.png", "palette.gif"])
+def test_unusual_images_are_converted_correctly(name):
+    data, want = _converted()[name]
+    got = image_to_gray(data, name)
+    assert got.shape == (28, 28) and np.abs(got - want).mean() < 0.03, np.abs(got - want).mean()
+
+
+# ----------------------------------------------------------------------------- the Train tab's .zip
+def _zip(path: Path, extra: dict[str, bytes], n_ok: int = 10, **kw) -> str:
+    with zipfile.ZipFile(path, "w", **kw) as zf:
+        for i in range(n_ok):
+            zf.writestr(f"ok/{i}.png", OK)
+        for name, data in extra.items():
+            zf.writestr(name, data)
+    return str(path)
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_zip_with_a_hostile_image_gives_a_clear_error(tmp_path, name):
+    data, msg = REFUSED[name]
+    with pytest.raises(gr.Error, match=msg):
+        T.load_upload(_zip(tmp_path / "d.zip", {f"x/{name}": data}))
+
+
+def test_zip_of_unusual_images_trains_on_the_right_pixels(tmp_path):
+    conv = _converted()
+    for name, (data, _) in conv.items():
+        z = tmp_path / f"{name}.zip"
+        with zipfile.ZipFile(z, "w") as zf:
+            for i in range(20):
+                zf.writestr(f"{i}-{name}", data)
+        x = T.load_upload(str(z)).x
+        ref = image_to_gray(OK)
+        assert x.shape == (18, 1, 28, 28)
+        assert np.abs(x[0, 0].numpy() - ref).mean() < 0.03, name    # bright strokes on dark, like MNIST
+
+
+def test_zip_member_names_never_touch_the_disk(tmp_path):
+    names = {"../../../../tmp/latent-lab-evil.png": OK, "/tmp/latent-lab-evil-abs.png": OK,
+             "..\\..\\evil.png": OK, "a/" + "b" * 300 + ".png": OK, "nul\x00.png": OK}
+    data = T.load_upload(_zip(tmp_path / "names.zip", names))
+    assert len(data) == 12       # 10 + 4 images ("nul\0.png" is cut at the NUL: not an image name), 2 held out
+    assert not Path("/tmp/latent-lab-evil.png").exists() and not Path("/tmp/latent-lab-evil-abs.png").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["names.zip"]
+
+
+def test_zip_bombs_and_floods_are_refused_before_decoding(tmp_path, monkeypatch):
+    big = _zip(tmp_path / "big.zip", {"big.png": b"\0" * (T.MAX_UPLOAD + 1)}, compresslevel=1,
+               compression=zipfile.ZIP_DEFLATED)
+    assert Path(big).stat().st_size < 100_000                  # 20 MB of zeros in a few KB
+    with pytest.raises(gr.Error, match="unpacks to more than"):
+        T.load_upload(big)
+    many = _zip(tmp_path / "many.zip", {}, n_ok=T.MAX_IMAGES + 1, compression=zipfile.ZIP_STORED)
+    with pytest.raises(gr.Error, match="more than 20000 images"):
+        T.load_upload(many)
+    # every image under the per-image limit, together over the whole-zip pixel budget
+    monkeypatch.setattr(T, "MAX_ZIP_PIXELS", 20 * 28 * 28)
+    with pytest.raises(gr.Error, match="pixels in all"):
+        T.load_upload(_zip(tmp_path / "px.zip", {}, n_ok=21))
+
+
+def test_corrupt_or_encrypted_zip_members_give_a_clear_error(tmp_path):
+    z = Path(_zip(tmp_path / "crc.zip", {"x/bad.png": OK}, compression=zipfile.ZIP_STORED))
+    raw = bytearray(z.read_bytes())
+    i = raw.rfind(OK) + len(OK) // 2
+    raw[i] ^= 0xFF                                                  # flip a byte of the last member: CRC mismatch
+    z.write_bytes(bytes(raw))
+    with pytest.raises(gr.Error, match="cannot be read|not a readable image"):
+        T.load_upload(str(z))
+    enc = tmp_path / "enc.zip"
+    with zipfile.ZipFile(enc, "w") as zf:
+        for i in range(10):
+            zf.writestr(f"{i}.png", OK)
+            zf.filelist[-1].flag_bits |= 0x1                        # marked encrypted
+    with pytest.raises(gr.Error, match="cannot be read"):
+        T.load_upload(str(enc))
+
+
+def test_upload_path_that_cannot_be_read_is_a_clear_error(tmp_path):
+    for path in (str(tmp_path / "missing.zip"), "x" * 100_000, str(tmp_path / ("y" * 300 + ".zip"))):
+        with pytest.raises(gr.Error):
+            T.load_upload(path)
+
+
+# ----------------------------------------------------------------------------- over HTTP
+def upload(url: str, name: str, data: bytes, ctype: str = "image/png"):
+    b = uuid.uuid4().hex
+    body = (f'--{b}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            f"Content-Type: {ctype}\r\n\r\n").encode() + data + f"\r\n--{b}--\r\n".encode()
+    req = urllib.request.Request(url + "/gradio_api/upload", data=body,
+                                 headers={"Content-Type": f"multipart/form-data; boundary={b}"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def post(url: str, api: str, data: list):
+    body = json.dumps({"data": data, "session_hash": "hostile-files"}).encode()
+    req = urllib.request.Request(f"{url}/gradio_api/run/{api}", data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def _drawing(path: str, name: str) -> dict:
+    fd = {"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": name}
+    return {"background": fd, "layers": [], "composite": fd}
+
+
+def test_hostile_drawings_posted_to_the_vae_tab_get_a_clear_error(app_url):
+    for name, (data, _) in REFUSED.items():
+        status, paths = upload(app_url, name, data)
+        assert status == 200, paths
+        status, body = post(app_url, "vae_encode", [_drawing(paths[0], name)])
+        assert status != 200 and "The drawing" in body.get("error", ""), (name, body)
+        assert "/" not in body["error"], "the message must not show server paths"
+        status, body = post(app_url, "vae_encode", [_drawing(upload(app_url, "ok.png", OK)[1][0], "ok.png")])
+        assert status == 200 and "On the 2D map" in body["data"][1], f"not served after {name}"
+    for name, (data, _) in _converted().items():
+        status, body = post(app_url, "vae_encode", [_drawing(upload(app_url, name, data)[1][0], name)])
+        assert status == 200, (name, body)
+
+
+def test_upload_route_caps_size_and_keeps_odd_names_inside_its_cache(app_url):
+    status, _ = upload(app_url, "big.png", b"\0" * (20 * 1024 * 1024 + 1))
+    assert status == 413
+    cache = Path(os.environ["GRADIO_TEMP_DIR"]).resolve()
+    for name in ("../../../../tmp/evil.png", "/etc/passwd", "..%2F..%2Fevil.png", "a" * 1000 + ".png",
+                 "con.png", ".htaccess", "x.png\r\nX-Injected: 1"):
+        status, paths = upload(app_url, name, OK)
+        if status == 200:
+            stored = Path(paths[0]).resolve()
+            assert stored.is_relative_to(cache) and stored.read_bytes() == OK, (name, stored)
+        else:
+            assert status in (400, 413, 422), (name, status)
+    assert not Path("/tmp/evil.png").exists()
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, b""
+
+
+SECRET_FILES = [ROOT / "app.py", ROOT / "generators" / "base.py", ROOT / "ui" / "common.py",
+                ROOT / "checkpoints" / "gan-mnist.safetensors", ROOT / "checkpoints" / "gan-mnist.json"]
+
+
+def test_file_routes_serve_our_cache_but_no_sources_checkpoints_or_environment(app_url):
+    status, paths = upload(app_url, "mine.png", OK)
+    status, body = _get(f"{app_url}/gradio_api/file={paths[0]}")
+    assert status == 200 and body == OK                       # the route works: what it refuses below is refused
+    cache = Path(os.environ["GRADIO_TEMP_DIR"]).resolve()
+    tried = 0
+    for f in SECRET_FILES:
+        secret = f.read_bytes()
+        rel = os.path.relpath(f, cache)
+        for p in (str(f), f.relative_to(ROOT).as_posix(), rel, f"{paths[0]}/../../{rel}",
+                  f"{cache}/../{os.path.relpath(f, cache.parent)}", f"//{f}", f"{cache}/%2e%2e/{rel}"):
+            for quoted in (urllib.parse.quote(p, safe="/%"), urllib.parse.quote(urllib.parse.quote(p, safe="/"), safe="/%")):
+                for prefix in ("/gradio_api/file=", "/file=", "/gradio_api/file/"):
+                    status, body = _get(app_url + prefix + quoted)
+                    tried += 1
+                    assert status != 200 or secret[:64] not in body, (prefix, p)
+    for p in ("/proc/self/environ", "/proc/self/cmdline", "/proc/self/maps", "/etc/shadow"):
+        for prefix in ("/gradio_api/file=", "/file="):
+            status, body = _get(app_url + prefix + urllib.parse.quote(p))
+            tried += 1
+            assert status != 200 or (b"PATH=" not in body and b"python" not in body), p
+    assert tried > 200
