@@ -13,6 +13,7 @@ import torch
 from generators.base import gif_bytes, make_generator
 
 from . import common as C
+from . import share
 
 CHECKPOINT = "diffusion-mnist"
 CHECKPOINT_2D = "diffusion-8gaussians"
@@ -195,8 +196,9 @@ def build() -> list:
             n = gr.Slider(1, MAX_N, value=1, step=1, label="Samples", elem_id="diff_n")
         with gr.Column(scale=1):
             img = gr.Image(label="Sample", elem_id="diff_img", format="png", interactive=False, height=300)
+            share.link_row("diffusion")
     inputs = [seed, label, sampler, steps, eta, guidance, n]
-    gr.on([steps.release, guidance.release, eta.release, n.release, sampler.change, label.change, seed.submit],
+    gr.on([steps.release, guidance.release, eta.release, n.release, sampler.input, label.input, seed.submit],
           render, inputs, img, api_name="diffusion_render", show_progress="minimal", **C.GPU)
     dice.click(lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.GPU)
@@ -250,4 +252,10 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+
+    share.register("diffusion", [("seed", seed, C.seed), ("label", label, share.choice("Class", classes)),
+                                 ("sampler", sampler, share.choice("Sampler", ["ddim", "ddpm"])),
+                                 ("steps", steps, share.number("Steps", 1, model.config.timesteps, True)),
+                                 ("eta", eta, share.number("η", 0, 1)), ("guidance", guidance, share.number("Guidance", 0, 10)),
+                                 ("n", n, share.number("Samples", 1, MAX_N, True))])
     return [(render, inputs, img)]

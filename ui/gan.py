@@ -10,6 +10,7 @@ import torch
 from generators.base import gif_bytes, make_generator, png_bytes, slerp
 
 from . import common as C
+from . import share
 
 CHECKPOINT = "gan-mnist"
 CHECKPOINT_2D = "gan-8gaussians"
@@ -125,6 +126,7 @@ def build() -> list:
                               elem_id="gan_truncation")
             img = gr.Image(label="Your digit", elem_id="gan_img", format="png", height=240, width=240,
                            interactive=False, show_label=True)
+            share.link_row("gan")
         with gr.Column(scale=2):
             with gr.Group():
                 pca = [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, elem_id=f"z{i}",
@@ -138,7 +140,7 @@ def build() -> list:
     sliders = pca + raw
     inputs = [seed_box, label, trunc, *sliders]
     gr.on([s.input for s in sliders] + [trunc.input], render, inputs, img, api_name="gan_render", **C.CHEAP)
-    gr.on([seed_box.submit, label.change], render, inputs, img, api_name="gan_render_seed", **C.CHEAP)
+    gr.on([seed_box.submit, label.input], render, inputs, img, api_name="gan_render_seed", **C.CHEAP)
     dice.click(random_seed, None, seed_box, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.CHEAP)
     reset_btn.click(reset, None, sliders, api_name=False, queue=False).then(
@@ -152,7 +154,7 @@ def build() -> list:
         grid_img = gr.Image(label="Samples", elem_id="gan_grid", format="png", interactive=False)
         grid_file = gr.File(label="PNG", elem_id="gan_png", height=70)
     ginputs = [seed_box, label, trunc, n]
-    gr.on([grid_btn.click, n.release, trunc.release, seed_box.submit, label.change], grid, ginputs, grid_img,
+    gr.on([grid_btn.click, n.release, trunc.release, seed_box.submit, label.input], grid, ginputs, grid_img,
           api_name="gan_grid", **C.CHEAP)
     png_btn.click(grid_png, ginputs, grid_file, api_name="gan_png", queue=False)
 
@@ -177,4 +179,10 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+
+    share.register("gan", [("seed", seed_box, C.seed), ("label", label, share.choice("Class", _labels(model))),
+                           ("trunc", trunc, share.number("Truncation", 0, 2)),
+                           *[(f"z{i}", s, share.number(f"z{i}", -SLIDER, SLIDER)) for i, s in enumerate(pca)],
+                           *[(f"raw{i}", s, share.number(f"raw{i}", -SLIDER, SLIDER)) for i, s in enumerate(raw)],
+                           ("n", n, share.number("Samples", 1, MAX_GRID, True))])
     return [(render, inputs, img), (grid, ginputs, grid_img)]   # run once when the page opens
