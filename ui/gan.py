@@ -10,7 +10,7 @@ import torch
 from generators.base import gif_bytes, make_generator, png_bytes, slerp
 
 from . import common as C
-from . import share
+from . import classroom, share
 
 CHECKPOINT = "gan-mnist"
 CHECKPOINT_2D = "gan-8gaussians"
@@ -176,6 +176,10 @@ def build() -> list:
             btn2 = gr.Button("Draw", elem_id="gan2d_btn")
         plot = gr.Plot(label="Real vs generated", elem_id="gan2d_plot")
     btn2.click(scatter_2d, [seed2, npts], plot, api_name="gan_2d", queue=False)
+
+    with gr.Accordion("Classroom mode: train a 2D GAN one D step / one G step per click", open=False,
+                      elem_id="gan2d_classroom") as class_acc:
+        classroom.build_ui(class_acc)
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
