@@ -58,6 +58,7 @@ def _labels(model, label, n):
     return y if y is not None else torch.arange(n) % model.num_classes
 
 
+@C.gpu
 @C.engine_errors
 def render(seed, label, sampler, steps, eta, guidance, n):
     """A grid of n samples (one digit by default) for the chosen sampler settings."""
@@ -68,6 +69,7 @@ def render(seed, label, sampler, steps, eta, guidance, n):
     return C.grid_image(x, scale=8 if n == 1 else 4)
 
 
+@C.gpu
 @C.engine_errors
 def watch(seed, label, sampler, steps, eta, guidance, n, progress=gr.Progress()):
     """Stream x_t (left) and the predicted x̂_0 (right) every few steps; keep the frames for scrubbing."""
@@ -136,6 +138,7 @@ def forward(label, t, seed):
 
 
 # ----------------------------------------------------------------------------- 2D particles
+@C.gpu
 @C.engine_errors
 def particles(seed, n, steps):
     """Points moving from noise to the 8 modes, one frame per step; returns frames for the slider."""
@@ -161,6 +164,7 @@ def particle_plot(frames, k):
 
 
 # ----------------------------------------------------------------------------- speed vs quality
+@C.gpu
 @C.engine_errors
 def compare(seed, label, guidance):
     """One seed through DDPM-1000 and DDIM-10/25/50: the pictures and each one's time."""
