@@ -10,7 +10,7 @@ import pandas as pd
 from generators.base import make_generator
 
 from . import common as C
-from . import share
+from . import lessons, share
 
 CHECKPOINT = "autoregressive-names"
 MAX_N = 64
@@ -203,6 +203,7 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.HTML(lessons.DIAGRAMS["autoregressive"](), elem_id="ar_diagram")
 
     share.register("autoregressive", [("seed", seed, C.seed), ("temperature", temp, share.number("Temperature", 0, MAX_TEMP)),
                                       ("top_k", top_k, share.number("Top-k", 0, 27, True)),

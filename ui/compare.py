@@ -11,7 +11,7 @@ import torch
 from generators.base import make_generator
 
 from . import common as C
-from . import share
+from . import lessons, share
 
 IMAGE_MODELS = ("gan-mnist", "vae-mnist", "diffusion-mnist")
 ALL_MODELS = IMAGE_MODELS + ("autoregressive-names", "gan-8gaussians", "diffusion-8gaussians")
@@ -143,6 +143,10 @@ def build() -> list:
         hist_btn = gr.Button("Draw the histogram", elem_id="cmp_hist_btn")
         hist = gr.Plot(elem_id="cmp_hist")
     hist_btn.click(collapse_histogram, None, hist, api_name="compare_histogram", **C.GPU)
+    with gr.Accordion("How it works", open=False):
+        gr.Markdown(lessons.COMPARE_LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.HTML(lessons.DIAGRAMS["compare"](), elem_id="cmp_diagram")
+
     share.register("compare", [("seed", seed, C.seed),
                                ("label", label, share.choice("Class", ["any"] + [str(i) for i in range(10)]))])
     return [(side_by_side, [seed, label], [row_img, names])]

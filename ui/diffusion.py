@@ -13,7 +13,7 @@ import torch
 from generators.base import gif_bytes, make_generator
 
 from . import common as C
-from . import share
+from . import lessons, share
 
 CHECKPOINT = "diffusion-mnist"
 CHECKPOINT_2D = "diffusion-8gaussians"
@@ -256,6 +256,7 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.HTML(lessons.DIAGRAMS["diffusion"](), elem_id="diff_diagram")
 
     share.register("diffusion", [("seed", seed, C.seed), ("label", label, share.choice("Class", classes)),
                                  ("sampler", sampler, share.choice("Sampler", ["ddim", "ddpm"])),

@@ -10,7 +10,7 @@ import torch
 from generators.base import gif_bytes, make_generator, png_bytes, slerp
 
 from . import common as C
-from . import classroom, share
+from . import classroom, lessons, share
 
 CHECKPOINT = "gan-mnist"
 CHECKPOINT_2D = "gan-8gaussians"
@@ -183,6 +183,7 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.HTML(lessons.DIAGRAMS["gan"](), elem_id="gan_diagram")
 
     share.register("gan", [("seed", seed_box, C.seed), ("label", label, share.choice("Class", _labels(model))),
                            ("trunc", trunc, share.number("Truncation", 0, 2)),

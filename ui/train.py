@@ -27,6 +27,7 @@ from generators.data import IMAGE_SETS, TEXT_SETS, TOY_SETS, Dataset, load_datas
 from generators.train import train
 
 from . import common as C
+from . import lessons
 
 MAX_RUNS = 2                 # concurrent training runs across all sessions (the rest wait, told their place)
 RUN_LIMIT_S = 600            # wall-clock limit per run
@@ -562,4 +563,8 @@ def build() -> list:
     dl_btn.click(download, state, dl_file, api_name=False)
     explore_btn.click(explore, state, note, api_name=False)
     ckpt.upload(upload_checkpoint, [state, ckpt], [state, status], api_name=False)
+
+    with gr.Accordion("How it works", open=False):
+        gr.Markdown(lessons.TRAIN_LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.HTML(lessons.DIAGRAMS["train"](), elem_id="train_diagram")
     return []

@@ -11,7 +11,7 @@ import torch
 from generators.base import gif_bytes, make_generator, png_bytes
 
 from . import common as C
-from . import share
+from . import lessons, share
 
 CHECKPOINT = "vae-mnist"
 CHECKPOINT_2D = "vae-mnist-2d"
@@ -342,6 +342,7 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.HTML(lessons.DIAGRAMS["vae"](), elem_id="vae_diagram")
 
     share.register("vae", [*[(f"vz{i}", s, share.number(f"vz{i}", -SLIDER, SLIDER)) for i, s in enumerate(sliders)],
                            ("seed", seed, C.seed), ("n", n, share.number("Samples", 1, MAX_GRID, True)),
