@@ -93,6 +93,14 @@ def scrub(frames, k):
     return frames[k - 1]
 
 
+def grid_png(seed, label, sampler, steps, eta, guidance, n):
+    from generators.base import png_bytes
+
+    img = render(seed, label, sampler, steps, eta, guidance, n)      # validates every input
+    return C.temp_file(png_bytes(img), f"diffusion-mnist_seed{int(seed)}_class-{label}_{sampler}{int(steps)}"
+                                       f"_eta{float(eta):g}_w{float(guidance):g}_n{int(n)}.png")
+
+
 def trajectory_gif(frames):
     if not frames:
         raise gr.Error("Run 'Watch it denoise' first.")
@@ -201,11 +209,15 @@ def build() -> list:
         with gr.Column(scale=1):
             img = gr.Image(label="Sample", elem_id="diff_img", format="png", interactive=False, height=300)
             share.link_row("diffusion")
+            with gr.Row():
+                png_btn = gr.Button("Download PNG", size="sm", elem_id="diff_png_btn", scale=0, min_width=140)
+                png_file = gr.File(label="PNG", elem_id="diff_png", height=70, interactive=False)
     inputs = [seed, label, sampler, steps, eta, guidance, n]
     gr.on([steps.release, guidance.release, eta.release, n.release, sampler.input, label.input, seed.submit],
           render, inputs, img, api_name="diffusion_render", show_progress="minimal", **C.GPU)
     dice.click(lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.GPU)
+    png_btn.click(grid_png, inputs, png_file, api_name="diffusion_png", **C.GPU)
 
     with gr.Accordion("Watch it denoise", open=True):
         with gr.Row():
