@@ -12,7 +12,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from ui import autoregressive, compare, diffusion, gan, train, vae  # noqa: E402
+from ui import autoregressive, compare, diffusion, gan, share, train, vae  # noqa: E402
 from ui import common as C  # noqa: E402
 
 TABS = [("GAN", "gan", gan), ("VAE", "vae", vae), ("Diffusion", "diffusion", diffusion),
@@ -43,7 +43,7 @@ def build_demo() -> gr.Blocks:
     with gr.Blocks(title="Latent Lab", delete_cache=(600, 1800), analytics_enabled=False) as demo:
         gr.Markdown(HEADER)
         on_load = []
-        with gr.Tabs(elem_id="tabs"):
+        with gr.Tabs(elem_id="tabs") as tabs:
             for title, tab_id, module in TABS:
                 with gr.Tab(title, id=tab_id, elem_id=f"tab_{tab_id}") as tab:
                     if tab_id in FAMILY_TABS:      # says when the tab draws with this session's trained model
@@ -51,8 +51,9 @@ def build_demo() -> gr.Blocks:
                         tab.select(functools.partial(C.model_note, tab_id), None, note, api_name=False,
                                    queue=False, show_progress="hidden")
                     on_load += module.build() or []
+        from_url = share.wire(demo, tabs)              # a shared link's state first, then the first renders
         for fn, inputs, outputs in on_load:
-            demo.load(fn, inputs, outputs, api_name=False, queue=False, show_progress="hidden")
+            from_url.then(fn, inputs, outputs, api_name=False, queue=False, show_progress="hidden")
     demo.queue(max_size=QUEUE_MAX, default_concurrency_limit=2)
     return demo
 

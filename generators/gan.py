@@ -237,32 +237,42 @@ class GAN(Family):
         return self.G(z, y) if self.config.arch == "dcgan" else self.G(z)
 
     def train_step(self, batch, optimizers, *, generator: torch.Generator) -> dict[str, float]:
-        c = self.config
-        real = batch[0] * 2 - 1 if c.arch == "dcgan" else batch[0]       # images to [-1, 1]
+        real = batch[0] * 2 - 1 if self.config.arch == "dcgan" else batch[0]       # images to [-1, 1]
         y = batch[1] if len(batch) > 1 else None
-        b = real.shape[0]
-        for _ in range(c.n_critic):
-            z = torch.randn(b, c.latent_dim, generator=generator, device=real.device)
-            with torch.no_grad():
-                fake = self._g(z, y)
-            d_real, d_fake = self._d(real, y), self._d(fake, y)
-            if c.loss == "bce":
-                d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
-            elif c.loss == "hinge":
-                d_loss = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
-            else:
-                d_loss = d_fake.mean() - d_real.mean() + c.gp_weight * self._gradient_penalty(real, fake, y, generator)
-            optimizers["D"].zero_grad(set_to_none=True)
-            d_loss.backward()
-            optimizers["D"].step()
-        z = torch.randn(b, c.latent_dim, generator=generator, device=real.device)
+        for _ in range(self.config.n_critic):
+            d = self.d_step(real, y, optimizers["D"], generator=generator)
+        g_loss = self.g_step(real.shape[0], y, optimizers["G"], generator=generator)
+        return {"d_loss": d["d_loss"], "g_loss": g_loss, "d_real": d["d_real"], "d_fake": d["d_fake"]}
+
+    def d_step(self, real, y, optimizer, *, generator: torch.Generator) -> dict[str, float]:
+        """One discriminator update: real data (in G's output range) against fresh fakes; G is not changed."""
+        c = self.config
+        z = torch.randn(real.shape[0], c.latent_dim, generator=generator, device=real.device)
+        with torch.no_grad():
+            fake = self._g(z, y)
+        d_real, d_fake = self._d(real, y), self._d(fake, y)
+        if c.loss == "bce":
+            d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+        elif c.loss == "hinge":
+            d_loss = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+        else:
+            d_loss = d_fake.mean() - d_real.mean() + c.gp_weight * self._gradient_penalty(real, fake, y, generator)
+        optimizer.zero_grad(set_to_none=True)
+        d_loss.backward()
+        optimizer.step()
+        return {"d_loss": d_loss.item(), "d_real": d_real.detach().mean().item(),
+                "d_fake": d_fake.detach().mean().item()}
+
+    def g_step(self, batch_size: int, y, optimizer, *, generator: torch.Generator) -> float:
+        """One generator update against the current D (D's gradients are computed but D is not stepped)."""
+        c = self.config
+        z = torch.randn(batch_size, c.latent_dim, generator=generator, device=self.device)
         d_gen = self._d(self._g(z, y), y)
         g_loss = F.softplus(-d_gen).mean() if c.loss == "bce" else -d_gen.mean()   # non-saturating for bce
-        optimizers["G"].zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=True)
         g_loss.backward()
-        optimizers["G"].step()
-        return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "d_real": d_real.detach().mean().item(),
-                "d_fake": d_fake.detach().mean().item()}
+        optimizer.step()
+        return g_loss.item()
 
     def _gradient_penalty(self, real, fake, y, generator):
         shape = (real.shape[0],) + (1,) * (real.dim() - 1)

@@ -10,6 +10,7 @@ import pandas as pd
 from generators.base import make_generator
 
 from . import common as C
+from . import lessons, share
 
 CHECKPOINT = "autoregressive-names"
 MAX_N = 64
@@ -170,6 +171,7 @@ def build() -> list:
             n = gr.Slider(1, MAX_N, value=24, step=1, label="N", elem_id="ar_n")
         with gr.Column(scale=2):
             names = gr.HTML(elem_id="ar_names")
+            share.link_row("autoregressive")
     inputs = [seed, temp, top_k, top_p, prefix, n]
     gr.on([temp.input, top_k.input, top_p.input, n.input, prefix.submit, seed.submit], generate, inputs, names,
           api_name="autoregressive_sample", **C.CHEAP)
@@ -201,4 +203,10 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.HTML(lessons.DIAGRAMS["autoregressive"](), elem_id="ar_diagram")
+
+    share.register("autoregressive", [("seed", seed, C.seed), ("temperature", temp, share.number("Temperature", 0, MAX_TEMP)),
+                                      ("top_k", top_k, share.number("Top-k", 0, 27, True)),
+                                      ("top_p", top_p, share.number("Top-p", 0.05, 1.0)), ("prefix", prefix, _prefix),
+                                      ("n", n, share.number("N", 1, MAX_N, True))])
     return [(generate, inputs, names), (step_start, [prefix, *opts], outs), (score, name_box, scored)]

@@ -85,6 +85,14 @@ def _patch_gradio_image_editor() -> None:
 
 _patch_gradio_image_editor()
 
+try:                                             # Hugging Face ZeroGPU: a GPU is attached per call to a decorated
+    import spaces                                # handler; elsewhere (and without the package) this is a no-op
+    gpu = spaces.GPU
+except ImportError:
+    def gpu(fn=None, **_):
+        """Stand-in for `spaces.GPU` (bare or with arguments) when the `spaces` package is absent."""
+        return fn if fn is not None else (lambda f: f)
+
 CHEAP = dict(queue=False, trigger_mode="always_last", show_progress="hidden")   # slider drags: un-queued
 GPU = dict(concurrency_id="gpu", concurrency_limit=2)                           # heavy work shares one lane
 MAX_TEXT = 200

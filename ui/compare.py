@@ -11,6 +11,7 @@ import torch
 from generators.base import make_generator
 
 from . import common as C
+from . import lessons, share
 
 IMAGE_MODELS = ("gan-mnist", "vae-mnist", "diffusion-mnist")
 ALL_MODELS = IMAGE_MODELS + ("autoregressive-names", "gan-8gaussians", "diffusion-8gaussians")
@@ -124,7 +125,7 @@ def build() -> list:
     row_img = gr.Image(label="GAN · VAE (prior sample) · Diffusion", elem_id="cmp_img", format="png",
                        interactive=False)
     names = gr.Markdown(elem_id="cmp_names")
-    gr.on([go.click, seed.submit, label.change], side_by_side, [seed, label], [row_img, names],
+    gr.on([go.click, seed.submit, label.input], side_by_side, [seed, label], [row_img, names],
           api_name="compare_side_by_side", **C.GPU)
 
     with gr.Accordion("Quality of every shipped model", open=True):
@@ -142,4 +143,10 @@ def build() -> list:
         hist_btn = gr.Button("Draw the histogram", elem_id="cmp_hist_btn")
         hist = gr.Plot(elem_id="cmp_hist")
     hist_btn.click(collapse_histogram, None, hist, api_name="compare_histogram", **C.GPU)
+    with gr.Accordion("How it works", open=False):
+        gr.Markdown(lessons.COMPARE_LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.HTML(lessons.DIAGRAMS["compare"](), elem_id="cmp_diagram")
+
+    share.register("compare", [("seed", seed, C.seed),
+                               ("label", label, share.choice("Class", ["any"] + [str(i) for i in range(10)]))])
     return [(side_by_side, [seed, label], [row_img, names])]

@@ -13,6 +13,7 @@ import torch
 from generators.base import gif_bytes, make_generator
 
 from . import common as C
+from . import lessons, share
 
 CHECKPOINT = "diffusion-mnist"
 CHECKPOINT_2D = "diffusion-8gaussians"
@@ -59,6 +60,7 @@ def _labels(model, label, n):
     return torch.arange(n) % model.num_classes
 
 
+@C.gpu
 @C.engine_errors
 def render(seed, label, sampler, steps, eta, guidance, n):
     """A grid of n samples (one digit by default) for the chosen sampler settings."""
@@ -69,6 +71,7 @@ def render(seed, label, sampler, steps, eta, guidance, n):
     return C.grid_image(x, scale=8 if n == 1 else 4)
 
 
+@C.gpu
 @C.engine_errors
 def watch(seed, label, sampler, steps, eta, guidance, n, progress=gr.Progress()):
     """Stream x_t (left) and the predicted x̂_0 (right) every few steps; keep the frames for scrubbing."""
@@ -90,6 +93,14 @@ def scrub(frames, k):
         raise gr.Error("Run 'Watch it denoise' first.")
     k = C.number(k, "Frame", 1, len(frames), integer=True)
     return frames[k - 1]
+
+
+def grid_png(seed, label, sampler, steps, eta, guidance, n):
+    from generators.base import png_bytes
+
+    img = render(seed, label, sampler, steps, eta, guidance, n)      # validates every input
+    return C.temp_file(png_bytes(img), f"diffusion-mnist_seed{int(seed)}_class-{label}_{sampler}{int(steps)}"
+                                       f"_eta{float(eta):g}_w{float(guidance):g}_n{int(n)}.png")
 
 
 def trajectory_gif(frames):
@@ -137,6 +148,7 @@ def forward(label, t, seed):
 
 
 # ----------------------------------------------------------------------------- 2D particles
+@C.gpu
 @C.engine_errors
 def particles(seed, n, steps):
     """Points moving from noise to the 8 modes, one frame per step; returns frames for the slider."""
@@ -162,6 +174,7 @@ def particle_plot(frames, k):
 
 
 # ----------------------------------------------------------------------------- speed vs quality
+@C.gpu
 @C.engine_errors
 def compare(seed, label, guidance):
     """One seed through DDPM-1000 and DDIM-10/25/50: the pictures and each one's time."""
@@ -197,11 +210,16 @@ def build() -> list:
             n = gr.Slider(1, MAX_N, value=1, step=1, label="Samples", elem_id="diff_n")
         with gr.Column(scale=1):
             img = gr.Image(label="Sample", elem_id="diff_img", format="png", interactive=False, height=300)
+            share.link_row("diffusion")
+            with gr.Row():
+                png_btn = gr.Button("Download PNG", size="sm", elem_id="diff_png_btn", scale=0, min_width=140)
+                png_file = gr.File(label="PNG", elem_id="diff_png", height=70, interactive=False)
     inputs = [seed, label, sampler, steps, eta, guidance, n]
-    gr.on([steps.release, guidance.release, eta.release, n.release, sampler.change, label.change, seed.submit],
+    gr.on([steps.release, guidance.release, eta.release, n.release, sampler.input, label.input, seed.submit],
           render, inputs, img, api_name="diffusion_render", show_progress="minimal", **C.GPU)
     dice.click(lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.GPU)
+    png_btn.click(grid_png, inputs, png_file, api_name="diffusion_png", **C.GPU)
 
     with gr.Accordion("Watch it denoise", open=True):
         with gr.Row():
@@ -252,4 +270,11 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.HTML(lessons.DIAGRAMS["diffusion"](), elem_id="diff_diagram")
+
+    share.register("diffusion", [("seed", seed, C.seed), ("label", label, share.choice("Class", classes)),
+                                 ("sampler", sampler, share.choice("Sampler", ["ddim", "ddpm"])),
+                                 ("steps", steps, share.number("Steps", 1, model.config.timesteps, True)),
+                                 ("eta", eta, share.number("η", 0, 1)), ("guidance", guidance, share.number("Guidance", 0, 10)),
+                                 ("n", n, share.number("Samples", 1, MAX_N, True))])
     return [(render, inputs, img)]

@@ -10,6 +10,7 @@ import torch
 from generators.base import gif_bytes, make_generator, png_bytes, slerp
 
 from . import common as C
+from . import classroom, lessons, share
 
 CHECKPOINT = "gan-mnist"
 CHECKPOINT_2D = "gan-8gaussians"
@@ -126,6 +127,7 @@ def build() -> list:
                               elem_id="gan_truncation")
             img = gr.Image(label="Your digit", elem_id="gan_img", format="png", height=240, width=240,
                            interactive=False, show_label=True)
+            share.link_row("gan")
         with gr.Column(scale=2):
             with gr.Group():
                 pca = [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, elem_id=f"z{i}",
@@ -139,7 +141,7 @@ def build() -> list:
     sliders = pca + raw
     inputs = [seed_box, label, trunc, *sliders]
     gr.on([s.input for s in sliders] + [trunc.input], render, inputs, img, api_name="gan_render", **C.CHEAP)
-    gr.on([seed_box.submit, label.change], render, inputs, img, api_name="gan_render_seed", **C.CHEAP)
+    gr.on([seed_box.submit, label.input], render, inputs, img, api_name="gan_render_seed", **C.CHEAP)
     dice.click(random_seed, None, seed_box, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.CHEAP)
     reset_btn.click(reset, None, sliders, api_name=False, queue=False).then(
@@ -153,7 +155,7 @@ def build() -> list:
         grid_img = gr.Image(label="Samples", elem_id="gan_grid", format="png", interactive=False)
         grid_file = gr.File(label="PNG", elem_id="gan_png", height=70)
     ginputs = [seed_box, label, trunc, n]
-    gr.on([grid_btn.click, n.release, trunc.release, seed_box.submit, label.change], grid, ginputs, grid_img,
+    gr.on([grid_btn.click, n.release, trunc.release, seed_box.submit, label.input], grid, ginputs, grid_img,
           api_name="gan_grid", **C.CHEAP)
     png_btn.click(grid_png, ginputs, grid_file, api_name="gan_png", queue=False)
 
@@ -176,6 +178,17 @@ def build() -> list:
         plot = gr.Plot(label="Real vs generated", elem_id="gan2d_plot")
     btn2.click(scatter_2d, [seed2, npts], plot, api_name="gan_2d", queue=False)
 
+    with gr.Accordion("Classroom mode: train a 2D GAN one D step / one G step per click", open=False,
+                      elem_id="gan2d_classroom") as class_acc:
+        classroom.build_ui(class_acc)
+
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.HTML(lessons.DIAGRAMS["gan"](), elem_id="gan_diagram")
+
+    share.register("gan", [("seed", seed_box, C.seed), ("label", label, share.choice("Class", _labels(model))),
+                           ("trunc", trunc, share.number("Truncation", 0, 2)),
+                           *[(f"z{i}", s, share.number(f"z{i}", -SLIDER, SLIDER)) for i, s in enumerate(pca)],
+                           *[(f"raw{i}", s, share.number(f"raw{i}", -SLIDER, SLIDER)) for i, s in enumerate(raw)],
+                           ("n", n, share.number("Samples", 1, MAX_GRID, True))])
     return [(render, inputs, img), (grid, ginputs, grid_img)]   # run once when the page opens

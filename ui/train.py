@@ -30,6 +30,7 @@ from generators.data import (IMAGE_SETS, TEXT_SETS, TOY_SETS, Dataset, image_to_
 from generators.train import load_optimizer_tensors, optimizer_tensors, train
 
 from . import common as C
+from . import lessons
 
 MAX_RUNS = 2                 # concurrent training runs across all sessions (the rest wait, told their place)
 RUN_LIMIT_S = 600            # wall-clock limit per run
@@ -75,6 +76,7 @@ class Run:
     resume: bool = False           # an uploaded checkpoint waiting for Start to continue training it
     previews: int = 0              # samples events seen (the pictures are redrawn when it changes)
     drawn: tuple = ()              # what the pictures on the page were drawn from
+    timelapse: list = dataclasses.field(default_factory=list)   # (step, samples) of the current run's previews
 
 
 def _run(state) -> Run:
@@ -365,6 +367,7 @@ def begin(r: Run, model, data: Dataset, *, family: str, steps: int, batch: int, 
     r.model, r.dataset, r.family = model, data, family
     if not start_step:
         r.run_id += 1
+        r.timelapse = []
     r.step, r.total, r.rate, r.stop, r.phase, r.samples = start_step, start_step + steps, 0.0, False, "ready", None
     r.optimizers, r.resume = optimizers or model.configure_optimizers(lr), False
     r.device = str(model.device)
@@ -389,6 +392,7 @@ def advance(r: Run, max_steps: int | None = None):
                 done_steps += 1
             elif kind == "samples":
                 r.samples, r.previews = ev["samples"], r.previews + 1
+                keep_frame(r, ev["step"], ev["samples"])
             elif kind == "done":
                 r.events, r.phase = None, "finished" if ev["stopped"] == "finished" else "stopped (time limit)"
                 r.model.eval()
@@ -675,6 +679,70 @@ def family_changed(family):
             show("schedule"), show("timesteps"), show("n_layer"), show("n_embd"))
 
 
+# ----------------------------------------------------------------------------- exports
+MAX_TIMELAPSE = 120           # frames kept per run (every other one is dropped when full)
+MAX_GIF_PLOTS = 60            # 2D frames are matplotlib figures: fewer of them
+
+
+def keep_frame(r: Run, step: int, samples) -> None:
+    """Keep a preview for the timelapse (a CPU copy; halved when MAX_TIMELAPSE is reached)."""
+    r.timelapse.append((step, samples.detach().cpu().clone() if torch.is_tensor(samples) else samples))
+    if len(r.timelapse) > MAX_TIMELAPSE:
+        r.timelapse = r.timelapse[::2]
+
+
+def _stamp(img: np.ndarray, text: str) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    im = Image.fromarray(img).convert("RGB")
+    ImageDraw.Draw(im).text((4, 2), text, fill=(255, 200, 0))
+    return np.asarray(im)
+
+
+def _export_name(r: Run) -> str:
+    data = r.dataset.name if r.dataset else "data"
+    return f"{r.family}-{data}_run{r.run_id}"
+
+
+@C.engine_errors
+def timelapse_gif(state):
+    """The fixed-noise previews of the current run as an animated GIF, one frame per preview, step written on."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from generators.base import gif_bytes
+    from generators.plots import scatter_figure
+
+    r = _run(state)
+    frames = [(s, x) for s, x in r.timelapse if torch.is_tensor(x)]
+    if not frames:
+        raise gr.Error("Train an image or 2D model first: the timelapse is made of its previews "
+                       "(text models show names instead).")
+    if frames[0][1].dim() == 2:                       # 2D points: a scatter per frame
+        idx = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), MAX_GIF_PLOTS)).round().astype(int))
+        real = r.real.numpy() if r.real is not None else None
+        lim = float(max(abs(x).max() for _, x in frames)) * 1.1 if real is None else float(abs(real).max()) * 1.3
+        imgs = []
+        for i in idx:
+            step, x = frames[i]
+            fig = scatter_figure(x.numpy(), real, title=f"step {step}", lim=lim, size=3.2)
+            FigureCanvasAgg(fig).draw()
+            imgs.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+    else:
+        imgs = [_stamp(C.grid_image(x, nrow=4, scale=3), f"step {step}") for step, x in frames]
+    imgs += [imgs[-1]] * 5                            # hold the last frame
+    return C.temp_file(gif_bytes(imgs, duration_ms=150),
+                       f"{_export_name(r)}_timelapse_steps{frames[0][0]}-{frames[-1][0]}.gif")
+
+
+def curves_csv(state):
+    """Every loss value of every run of the session: run, series, step, loss."""
+    r = _run(state)
+    if not r.history:
+        raise gr.Error("Train a model first: there are no loss curves yet.")
+    df = pd.DataFrame(r.history, columns=["run", "series", "step", "loss"])
+    return C.temp_file(df.to_csv(index=False).encode(), f"{_export_name(r)}_losses.csv")
+
+
 # ----------------------------------------------------------------------------- layout
 def build() -> list:
     fams = available_families()
@@ -743,4 +811,15 @@ def build() -> list:
     explore_btn.click(explore, state, note, api_name=False)
     unexplore_btn.click(unexplore, None, note, api_name=False, queue=False)
     ckpt.upload(upload_checkpoint, [state, ckpt], [state, status], api_name=False)
+
+    with gr.Row():
+        gif_btn = gr.Button("Download timelapse GIF", elem_id="train_timelapse_btn")
+        csv_btn = gr.Button("Download curves CSV", elem_id="train_csv_btn")
+    export = gr.File(label="Export", interactive=False, elem_id="train_export", height=70)
+    gif_btn.click(timelapse_gif, state, export, api_name="train_timelapse")
+    csv_btn.click(curves_csv, state, export, api_name="train_curves_csv", queue=False)
+
+    with gr.Accordion("How it works", open=False):
+        gr.Markdown(lessons.TRAIN_LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.HTML(lessons.DIAGRAMS["train"](), elem_id="train_diagram")
     return []

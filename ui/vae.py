@@ -11,6 +11,7 @@ import torch
 from generators.base import gif_bytes, make_generator, png_bytes
 
 from . import common as C
+from . import lessons, share
 
 CHECKPOINT = "vae-mnist"
 CHECKPOINT_2D = "vae-mnist-2d"
@@ -276,6 +277,7 @@ def build() -> list:
             img = gr.Image(label="Decoded digit", elem_id="vae_img", format="png", height=240, width=240,
                            interactive=False)
             zero = gr.Button("Back to the prior mean (z = 0)", size="sm", elem_id="vae_zero")
+            share.link_row("vae")
         with gr.Column(scale=2):
             sliders = []
             with gr.Row():
@@ -350,4 +352,9 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.HTML(lessons.DIAGRAMS["vae"](), elem_id="vae_diagram")
+
+    share.register("vae", [*[(f"vz{i}", s, share.number(f"vz{i}", -SLIDER, SLIDER)) for i, s in enumerate(sliders)],
+                           ("seed", seed, C.seed), ("n", n, share.number("Samples", 1, MAX_GRID, True)),
+                           ("temp", temp, share.number("Temperature", 0, 2))])
     return [(render, sliders, img), (latent_map, None, map_img), (manifold, None, manifold_img)]

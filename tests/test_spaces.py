@@ -1,0 +1,156 @@
+"""Spaces-ready: README front matter, pinned requirements, small checkpoints, no download at run time, ZeroGPU."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import gradio
+import pytest
+import yaml
+
+from conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_CHECKPOINTS_MB = 30
+
+
+def front_matter() -> dict:
+    text = (ROOT / "README.md").read_text()
+    m = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    assert m, "README.md must start with the Spaces front matter between --- lines"
+    return yaml.safe_load(m.group(1))
+
+
+def requirements() -> dict[str, str]:
+    out = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, spec = re.match(r"([A-Za-z0-9_.\-]+)\s*(.*)", line).groups()
+            out[name.lower()] = spec
+    return out
+
+
+def test_front_matter_is_a_gradio_space_on_the_pinned_gradio():
+    fm = front_matter()
+    assert fm["sdk"] == "gradio"
+    assert fm["sdk_version"] == gradio.__version__
+    assert requirements()["gradio"] == f"=={fm['sdk_version']}"
+    assert fm["app_file"] == "app.py" and (ROOT / fm["app_file"]).is_file()
+    assert isinstance(fm["python_version"], str) and re.fullmatch(r"3\.\d+", fm["python_version"])
+    assert fm["python_version"] == f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert fm.get("title") and fm.get("short_description") and len(fm["short_description"]) <= 60
+
+
+def test_every_requirement_has_a_version_bound():
+    reqs = requirements()
+    assert {"torch", "gradio", "numpy", "safetensors"} <= set(reqs)
+    for name, spec in reqs.items():
+        assert re.search(r"(==|>=)\s*\d", spec), f"{name} has no version bound in requirements.txt"
+        if name == "torch":
+            assert "<" in spec, "torch needs an upper bound (a new major can change checkpoints' numerics)"
+
+
+def test_shipped_checkpoints_are_small_and_never_pickles():
+    files = [p for p in (ROOT / "checkpoints").iterdir() if p.is_file()]
+    total = sum(p.stat().st_size for p in files)
+    assert total < MAX_CHECKPOINTS_MB * 2**20, f"checkpoints/ is {total / 2**20:.1f} MB"
+    assert {p.suffix for p in files} <= {".safetensors", ".json", ".md"}
+
+
+SITECUSTOMIZE = r'''
+import os, socket
+_LOG = os.environ["NETLOG"]
+_LOCAL = ("127.0.0.1", "::1", "localhost", "0.0.0.0", "")
+
+def _note(what):
+    with open(_LOG, "a") as f:
+        f.write(what + "\n")
+
+_connect = socket.socket.connect
+def connect(self, address):
+    host = address[0] if isinstance(address, tuple) else ""
+    if self.family in (socket.AF_INET, socket.AF_INET6) and host not in _LOCAL:
+        _note(f"connect {address!r}")
+        raise OSError("network disabled by the test")
+    return _connect(self, address)
+socket.socket.connect = connect
+
+_getaddrinfo = socket.getaddrinfo
+def getaddrinfo(host, *a, **k):
+    if host not in _LOCAL and host is not None and not str(host).startswith("127."):
+        _note(f"resolve {host!r}")
+        raise socket.gaierror("name resolution disabled by the test")
+    return _getaddrinfo(host, *a, **k)
+socket.getaddrinfo = getaddrinfo
+'''
+
+
+def test_app_serves_offline_without_any_download(tmp_path):
+    """`python app.py` with the network cut (sitecustomize refuses non-loopback sockets and DNS, proxies point to a
+    closed port, HF_HUB_OFFLINE): it starts, draws a GAN digit and a diffusion digit, and never tried to connect."""
+    from gradio_client import Client
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    log = tmp_path / "net.log"
+    log.write_text("")
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path / 'site'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "NETLOG": str(log), "HF_HUB_OFFLINE": "1", "HTTP_PROXY": "http://127.0.0.1:9",
+           "HTTPS_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+           "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+           "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "OMP_NUM_THREADS": "1",
+           "GRADIO_TEMP_DIR": str(tmp_path / "gradio"), "HOME": str(tmp_path / "home")}
+    out = open(tmp_path / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        client = None
+        deadline = time.monotonic() + 180
+        while client is None:
+            assert proc.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "the app did not start"
+            try:
+                client = Client(url, verbose=False)
+            except Exception:
+                time.sleep(1)
+        gan_png = client.predict(0, "any", 1.0, *[0.0] * 24, api_name="/gan_render")
+        diff_png = client.predict(0, "3", "ddim", 10, 0.0, 3.0, 1, api_name="/diffusion_render")
+        for p in (gan_png, diff_png):
+            assert Path(p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        out.close()
+    assert (tmp_path / "site" / "sitecustomize.py").exists()
+    assert log.read_text() == "", f"the app tried to reach the network:\n{log.read_text()}"
+
+
+def test_probe_catches_a_download(tmp_path):
+    """The network guard itself works: a process that tries to download is logged (so the test above can fail)."""
+    (tmp_path / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    log = tmp_path / "net.log"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "NETLOG": str(log)}
+    code = "import urllib.request\ntry:\n urllib.request.urlopen('http://example.com', timeout=5)\nexcept OSError:\n pass"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+    assert "example.com" in log.read_text()
+
+
+def test_zerogpu_decorator_is_a_no_op_without_spaces():
+    from ui import common as C
+    from ui import diffusion
+
+    if importlib.util.find_spec("spaces") is None:
+        f = lambda x: x + 1  # noqa: E731
+        assert C.gpu(f) is f and C.gpu(duration=60)(f) is f
+    else:
+        import spaces
+        assert C.gpu is spaces.GPU
+    img = diffusion.render(0, "3", "ddim", 5, 0.0, 3.0, 1)     # decorated heavy handlers still run
+    assert img.shape[0] > 28
