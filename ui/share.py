@@ -52,7 +52,7 @@ def _fmt(v) -> str:
 # ----------------------------------------------------------------------------- the tabs' side
 def link_row(tab: str):
     """The "Copy link" button (elem_id <tab>_copy_link) and the textbox that shows the link (<tab>_link)."""
-    with gr.Row(equal_height=True, elem_classes=["ll-link-row"]):
+    with gr.Row(elem_classes=["ll-link-row"]):
         btn = gr.Button("🔗 Copy link to this picture", size="sm", elem_id=f"{tab}_copy_link", scale=0,
                         min_width=200)
         box = gr.Textbox(label="Link (opens this tab with the same picture)", elem_id=f"{tab}_link",
