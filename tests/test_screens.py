@@ -69,5 +69,9 @@ def test_every_tab_has_a_lesson_with_a_diagram(page):
         svg = page.locator(f"#{diagram} svg")
         svg.wait_for(state="visible")
         assert svg.get_attribute("aria-label")
-        text = page.get_by_role("tabpanel").inner_text()
-        assert "Try this" in text or "Try:" in text, title
+        page.wait_for_function("() => [...document.querySelectorAll('[role=tabpanel]')].some("
+                               "p => p.offsetParent && p.innerText.includes('Try this'))")   # the guided steps
+        page.set_viewport_size({"width": 390, "height": 900})        # an open lesson fits a phone too
+        page.wait_for_function("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
+        assert page.locator(f"#{diagram} svg").is_visible()
+        page.set_viewport_size({"width": 1280, "height": 900})
