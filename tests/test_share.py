@@ -176,3 +176,28 @@ def test_readme_lists_every_url_parameter():
     assert set(STATE) <= set(registered)
     for tab in STATE:
         assert set(STATE[tab]) == registered[tab], tab
+
+
+def test_any_query_is_validated_never_a_crash():
+    """Junk of every kind in the query: apply_query names what it ignored; only validated values come through."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    import app  # noqa: F401
+    from ui import share
+
+    names = st.sampled_from(["tab", "seed", "label", "z0", "vz3", "steps", "prefix", "bogus", "__theme"]) | st.text(max_size=30)
+    values = st.sampled_from(["gan", "vae", "diffusion", "autoregressive", "7", "-1", "1e309", "nan", "3.0", "any",
+                              "ddpm", "x" * 200, ""]) | st.text(max_size=50)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(names, values, max_size=8))
+    def check(query):
+        tab, vals, notes = share.apply_query(query, share.PARAMS)
+        assert tab is None or tab in share.TAB_IDS
+        by_name = {p.name: p for p in share.PARAMS.get(tab, [])}
+        for k, v in vals.items():
+            assert by_name[k].parse(v) == v                   # what comes through is already valid
+        assert len(vals) + len(notes) <= len([k for k in query if not k.startswith("__")])
+
+    check()

@@ -3,6 +3,7 @@ generator step per click, so a class can watch the two players take turns. One l
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import gradio as gr
 import torch
@@ -37,6 +38,7 @@ class Lesson:
     d_steps: int = 0
     g_steps: int = 0
     last: str = ""
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)   # one click at a time per session
 
 
 def new_lesson(seed=0) -> Lesson:
@@ -82,25 +84,27 @@ def d_step(state, k=1):
     """k discriminator updates (G untouched)."""
     lesson = _lesson(state)
     k = C.number(k, "Steps per click", 1, MAX_CLICK_STEPS, integer=True)
-    lesson.model.train()
-    for _ in range(k):
-        out = lesson.model.d_step(_batch(lesson), None, lesson.optimizers["D"], generator=lesson.generator)
-    lesson.d_steps += k
-    lesson.last = (f"D loss {out['d_loss']:.3f}; D's mean logit on real {out['d_real']:+.2f}, "
-                   f"on generated {out['d_fake']:+.2f}")
-    return lesson, figure(lesson), status(lesson)
+    with lesson.lock:
+        lesson.model.train()
+        for _ in range(k):
+            out = lesson.model.d_step(_batch(lesson), None, lesson.optimizers["D"], generator=lesson.generator)
+        lesson.d_steps += k
+        lesson.last = (f"D loss {out['d_loss']:.3f}; D's mean logit on real {out['d_real']:+.2f}, "
+                       f"on generated {out['d_fake']:+.2f}")
+        return lesson, figure(lesson), status(lesson)
 
 
 def g_step(state, k=1):
     """k generator updates against the current discriminator (D untouched)."""
     lesson = _lesson(state)
     k = C.number(k, "Steps per click", 1, MAX_CLICK_STEPS, integer=True)
-    lesson.model.train()
-    for _ in range(k):
-        loss = lesson.model.g_step(BATCH, None, lesson.optimizers["G"], generator=lesson.generator)
-    lesson.g_steps += k
-    lesson.last = f"G loss {loss:.3f} (lower: D is fooled more)"
-    return lesson, figure(lesson), status(lesson)
+    with lesson.lock:
+        lesson.model.train()
+        for _ in range(k):
+            loss = lesson.model.g_step(BATCH, None, lesson.optimizers["G"], generator=lesson.generator)
+        lesson.g_steps += k
+        lesson.last = f"G loss {loss:.3f} (lower: D is fooled more)"
+        return lesson, figure(lesson), status(lesson)
 
 
 def show(state, seed):
@@ -122,7 +126,8 @@ def build_ui(accordion: gr.Accordion) -> None:
     text = gr.Markdown(elem_id="gan2d_class_status")
     plot = gr.Plot(label="Real (blue) vs generated (orange) over D's decision map", elem_id="gan2d_class_plot")
     outs = [state, plot, text]
-    d_btn.click(d_step, [state, k], outs, api_name="gan_classroom_d_step", queue=False)
-    g_btn.click(g_step, [state, k], outs, api_name="gan_classroom_g_step", queue=False)
-    r_btn.click(reset, seed, outs, api_name="gan_classroom_reset", queue=False)
+    opts = dict(queue=False, show_progress="minimal")
+    d_btn.click(d_step, [state, k], outs, api_name="gan_classroom_d_step", **opts)
+    g_btn.click(g_step, [state, k], outs, api_name="gan_classroom_g_step", **opts)
+    r_btn.click(reset, seed, outs, api_name="gan_classroom_reset", **opts)
     accordion.expand(show, [state, seed], outs, api_name=False, queue=False)

@@ -18,6 +18,7 @@ from . import common as C
 TAB_IDS = ("gan", "vae", "diffusion", "autoregressive", "train", "compare")
 MAX_PARAMS = 64
 MAX_VALUE = 100
+GRADIO_KEYS = {"view", "deep_link"}     # query keys Gradio itself reads (and __theme etc.)
 
 
 @dataclasses.dataclass
@@ -52,7 +53,7 @@ def _fmt(v) -> str:
 # ----------------------------------------------------------------------------- the tabs' side
 def link_row(tab: str):
     """The "Copy link" button (elem_id <tab>_copy_link) and the textbox that shows the link (<tab>_link)."""
-    with gr.Row(equal_height=True, elem_classes=["ll-link-row"]):
+    with gr.Row(elem_classes=["ll-link-row"]):
         btn = gr.Button("🔗 Copy link to this picture", size="sm", elem_id=f"{tab}_copy_link", scale=0,
                         min_width=200)
         box = gr.Textbox(label="Link (opens this tab with the same picture)", elem_id=f"{tab}_link",
@@ -89,7 +90,7 @@ def query_string(tab: str, values, params: list[Param]) -> str:
 def apply_query(query, params: dict[str, list[Param]]) -> tuple[str | None, dict[str, Any], list[str]]:
     """(tab, {param name: value}, notes on what was ignored) from a query mapping, every value validated."""
     notes: list[str] = []
-    keys = [k for k in query.keys() if not k.startswith("__")][:MAX_PARAMS]   # __theme etc. are Gradio's
+    keys = [k for k in query.keys() if not k.startswith("__") and k not in GRADIO_KEYS][:MAX_PARAMS]
     if not keys:
         return None, {}, notes
     tab = query.get("tab", "gan")
@@ -109,8 +110,8 @@ def apply_query(query, params: dict[str, list[Param]]) -> tuple[str | None, dict
         else:
             try:
                 values[k] = by_name[k].parse(raw)
-            except gr.Error as e:
-                notes.append(f"{k}={raw[:20]} ({e.message})")
+            except Exception as e:                       # a bad link is never a crash: name it, skip it
+                notes.append(f"{k}={raw[:20]} ({getattr(e, 'message', None) or 'not a valid value'})")
     return tab, values, notes
 
 
