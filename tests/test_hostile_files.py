@@ -266,3 +266,17 @@ def test_file_routes_serve_our_cache_but_no_sources_checkpoints_or_environment(a
             tried += 1
             assert status != 200 or (b"PATH=" not in body and b"python" not in body), p
     assert tried > 200
+
+
+def test_one_session_cannot_find_anothers_download_by_guessing(app_url):
+    """Downloads (trained models, PNGs, GIFs) go to a fresh random folder each: the name alone finds nothing."""
+    from ui import common as C
+
+    a, b = Path(C.temp_file(b"session A's model", "gan-8gaussians-100.zip")), \
+        Path(C.temp_file(b"session B's model", "gan-8gaussians-100.zip"))
+    assert a.parent != b.parent and a.name == b.name and len(a.parent.name) >= 8
+    assert _get(f"{app_url}/gradio_api/file={a}") == (200, b"session A's model")     # its owner's link works
+    for guess in (a.parent.parent / "gan-8gaussians-100.zip", a.parent.parent, a.parent,
+                  a.parent.parent / "tmp00000000" / a.name, Path(os.environ["GRADIO_TEMP_DIR"])):
+        status, body = _get(f"{app_url}/gradio_api/file={guess}")
+        assert status != 200 or (b"session" not in body and b.name.encode() not in body), guess
