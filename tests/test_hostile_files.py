@@ -280,3 +280,51 @@ def test_one_session_cannot_find_anothers_download_by_guessing(app_url):
                   a.parent.parent / "tmp00000000" / a.name, Path(os.environ["GRADIO_TEMP_DIR"])):
         status, body = _get(f"{app_url}/gradio_api/file={guess}")
         assert status != 200 or (b"session" not in body and b.name.encode() not in body), guess
+
+
+# ----------------------------------------------------------------------------- checkpoint uploads
+def test_hostile_checkpoint_uploads_give_clear_errors(tmp_path):
+    import generators
+
+    model = generators.build("gan", "8gaussians", hidden=8, latent_dim=2)
+    w = generators.save_checkpoint(model, tmp_path / "m", dataset="8gaussians")
+    W, J = w.read_bytes(), w.with_suffix(".json").read_bytes()
+    deep = b"[" * 100_000 + b"]" * 100_000
+
+    def z(name, members):
+        p = tmp_path / name
+        with zipfile.ZipFile(p, "w", zipfile.ZIP_STORED) as zf:
+            for n, b in members:
+                zf.writestr(n, b)
+        return p
+
+    crc = z("crc.zip", [("m.safetensors", W), ("m.json", J)])
+    raw = bytearray(crc.read_bytes())
+    raw[raw.find(W) + len(W) // 2] ^= 0xFF
+    crc.write_bytes(bytes(raw))
+    enc = tmp_path / "enc.zip"
+    with zipfile.ZipFile(enc, "w") as zf:
+        for n, b in (("m.safetensors", W), ("m.json", J)):
+            zf.writestr(n, b)
+            zf.filelist[-1].flag_bits |= 0x1
+    deep_header = struct.pack("<Q", len(deep)) + deep
+    cases = {
+        "bad CRC": ([crc], "cannot be read"),
+        "encrypted": ([enc], "cannot be read"),
+        "empty files": ([z("e.zip", [("m.safetensors", b""), ("m.json", b"")])], "not valid JSON"),
+        "nested JSON config": ([z("d.zip", [("m.safetensors", W), ("m.json", deep)])], "not valid JSON"),
+        "nested safetensors header": ([z("h.zip", [("m.safetensors", deep_header), ("m.json", J)])], "header"),
+        "config not an object": ([z("j.zip", [("m.safetensors", W), ("m.json", b"[1, 2]")])], "JSON object"),
+        "huge config field": ([z("f.zip", [("m.safetensors", W), ("m.json", J.replace(b'"hidden": 8',
+                                                                                    b'"hidden": 100000000'))])],
+                              "hidden"),
+        "gone": ([tmp_path / "nope.zip"], "cannot be read"),
+        "weights only": ([w], "both"),
+    }
+    for what, (files, msg) in cases.items():
+        with pytest.raises(gr.Error, match=msg) as e:
+            T.upload_checkpoint(None, [str(f) for f in files])
+        assert "\n" not in str(e.value), what
+    # member names are never used as paths: a traversal name just loads
+    r, status = T.upload_checkpoint(None, [str(z("t.zip", [("../../m.safetensors", W), ("/abs/m.json", J)]))])
+    assert r.model.name == "gan" and not Path("/abs").exists()
