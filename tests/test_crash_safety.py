@@ -109,8 +109,11 @@ def two_writers(folder: Path, seconds: float) -> dict:
     pids = [_writer(path, first=2, stride=2), _writer(path, first=3, stride=2)]
     seen, problems, loads = set(), [], 0
     try:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline or (len({v % 2 for v in seen}) < 2 and time.monotonic() < deadline + 30):
+        # at least `seconds` and 40 loads, until both writers' versions were seen (a loaded machine is slower,
+        # not wrong: give up only after two minutes)
+        start = time.monotonic()
+        while (time.monotonic() - start < seconds or loads < 40 or len({v % 2 for v in seen}) < 2) \
+                and time.monotonic() - start < 120:
             try:
                 seen.add(_version(path)[0])
                 loads += 1
@@ -141,7 +144,7 @@ def test_kill_9_during_saves_never_leaves_a_torn_checkpoint(tmp_path):
 
 def test_two_writers_saving_one_name_at_once_never_corrupt(tmp_path):
     out = _in_a_fresh_process("two", tmp_path, 4)
-    assert out["problems"] == [] and out["loads"] > 20 and out["parities"] == [0, 1], out
+    assert out["problems"] == [] and out["loads"] >= 40 and out["parities"] == [0, 1], out
     assert out["temps_left"] == []
 
 
