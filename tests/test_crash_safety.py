@@ -52,6 +52,19 @@ def _writer(path, first: int, stride: int, ready_fd: int | None = None):
         os._exit(1)
 
 
+def _save_version(path, k: int) -> None:
+    """The model with every weight equal to k, saved as steps = k (the parent's "old" file)."""
+    import torch
+
+    from generators.base import save_checkpoint
+
+    model = _model()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(float(k))
+    save_checkpoint(model, path, dataset="8gaussians", steps=k)
+
+
 def _version(path) -> tuple[int, int]:
     """(weights version, config version) of the checkpoint at `path`; raises if it is not loadable."""
     import torch
@@ -71,10 +84,8 @@ def _temps(folder: Path) -> list[str]:
 
 def kill_loop(folder: Path, kills: int) -> dict:
     """Kill a saving child `kills` times at random moments; after each kill, load what is there."""
-    from generators.base import save_checkpoint
-
     path = folder / "run"
-    save_checkpoint(_model(), path, dataset="8gaussians", steps=0)   # an "old" file exists from the start
+    _save_version(path, 0)                                       # an "old" file exists from the start
     rng = random.Random(0)
     out = {"kills": 0, "mid_write": 0, "problems": []}
     for i in range(kills):
@@ -102,10 +113,8 @@ def kill_loop(folder: Path, kills: int) -> dict:
 
 def two_writers(folder: Path, seconds: float) -> dict:
     """Two children save even and odd versions of one name at once while this process keeps loading it."""
-    from generators.base import save_checkpoint
-
     path = folder / "shared"
-    save_checkpoint(_model(), path, dataset="8gaussians", steps=0)
+    _save_version(path, 0)                                       # version 0 until a writer's first save
     pids = [_writer(path, first=2, stride=2), _writer(path, first=3, stride=2)]
     seen, problems, loads = set(), [], 0
     try:
@@ -115,8 +124,10 @@ def two_writers(folder: Path, seconds: float) -> dict:
         while (time.monotonic() - start < seconds or loads < 40 or len({v % 2 for v in seen}) < 2) \
                 and time.monotonic() - start < 120:
             try:
-                seen.add(_version(path)[0])
+                v = _version(path)[0]
                 loads += 1
+                if v:
+                    seen.add(v)
             except Exception as e:  # reported to the test
                 problems.append(f"{type(e).__name__}: {e}")
     finally:
