@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generators.data import MAX_IMAGE_PIXELS, image_to_gray
+from generators.data import image_to_gray
 from ui import train as T
 
 ROOT = Path(__file__).resolve().parent.parent
