@@ -220,6 +220,7 @@ def run(minutes: float, users: int, trainers: int, train_steps: int, workdir: Pa
         stats = soak(server.url, minutes * 60, users, trainers, train_steps, sample=sample)
         report = {**stats, "seconds": minutes * 60, "users": users, "trainers": trainers,
                   "rss_start_mb": rss[0], "rss_peak_mb": max(rss), "rss_end_mb": server.rss_mb(),
+                  "rss_timeline_mb": [round(x) for x in rss[:: max(1, len(rss) // 20)]],
                   "temp_files_peak": max(temps), "temp_files_end": server.temp_files()}
         if flood_n:       # more queued jobs at once than the queue holds (QUEUE_MAX), each a 1-step run
             report["flood"] = flood(server.url, "train_start", train_payload(1, 0), flood_n)
@@ -253,6 +254,7 @@ def main(argv=None) -> None:
         print(f"  {line}")
     print(f"resident memory: {r['rss_start_mb']:.0f} MB at start, {r['rss_peak_mb']:.0f} MB peak, "
           f"{r['rss_end_mb']:.0f} MB at the end")
+    print(f"  timeline (MB, evenly spaced): {r['rss_timeline_mb']}")
     print(f"files in GRADIO_TEMP_DIR: peak {r['temp_files_peak']}, end {r['temp_files_end']}")
     if "flood" in r:
         f = r["flood"]

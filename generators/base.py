@@ -346,7 +346,7 @@ def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
         raw = f.read(n)
     try:
         header = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):    # RecursionError: "[[[[…" nesting
         raise CheckpointError(f"{path.name} is not a safetensors file (header is not JSON)") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path.name} is not a safetensors file (header is not an object)")
@@ -379,7 +379,7 @@ def read_meta(cpath: Path) -> dict:
         meta = json.loads(cpath.read_text())
     except FileNotFoundError:
         raise CheckpointError(f"config file {cpath.name} is missing") from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):   # RecursionError: "[[[[…" nesting
         raise CheckpointError(f"{cpath.name} is not valid JSON") from None
     if not isinstance(meta, dict):
         raise CheckpointError(f"{cpath.name} must hold a JSON object")

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generators.data import MAX_IMAGE_PIXELS, image_to_gray
+from generators.data import image_to_gray
 from ui import train as T
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -266,3 +266,65 @@ def test_file_routes_serve_our_cache_but_no_sources_checkpoints_or_environment(a
             tried += 1
             assert status != 200 or (b"PATH=" not in body and b"python" not in body), p
     assert tried > 200
+
+
+def test_one_session_cannot_find_anothers_download_by_guessing(app_url):
+    """Downloads (trained models, PNGs, GIFs) go to a fresh random folder each: the name alone finds nothing."""
+    from ui import common as C
+
+    a, b = Path(C.temp_file(b"session A's model", "gan-8gaussians-100.zip")), \
+        Path(C.temp_file(b"session B's model", "gan-8gaussians-100.zip"))
+    assert a.parent != b.parent and a.name == b.name and len(a.parent.name) >= 8
+    assert _get(f"{app_url}/gradio_api/file={a}") == (200, b"session A's model")     # its owner's link works
+    for guess in (a.parent.parent / "gan-8gaussians-100.zip", a.parent.parent, a.parent,
+                  a.parent.parent / "tmp00000000" / a.name, Path(os.environ["GRADIO_TEMP_DIR"])):
+        status, body = _get(f"{app_url}/gradio_api/file={guess}")
+        assert status != 200 or (b"session" not in body and b.name.encode() not in body), guess
+
+
+# ----------------------------------------------------------------------------- checkpoint uploads
+def test_hostile_checkpoint_uploads_give_clear_errors(tmp_path):
+    import generators
+
+    model = generators.build("gan", "8gaussians", hidden=8, latent_dim=2)
+    w = generators.save_checkpoint(model, tmp_path / "m", dataset="8gaussians")
+    W, J = w.read_bytes(), w.with_suffix(".json").read_bytes()
+    deep = b"[" * 100_000 + b"]" * 100_000
+
+    def z(name, members):
+        p = tmp_path / name
+        with zipfile.ZipFile(p, "w", zipfile.ZIP_STORED) as zf:
+            for n, b in members:
+                zf.writestr(n, b)
+        return p
+
+    crc = z("crc.zip", [("m.safetensors", W), ("m.json", J)])
+    raw = bytearray(crc.read_bytes())
+    raw[raw.find(W) + len(W) // 2] ^= 0xFF
+    crc.write_bytes(bytes(raw))
+    enc = tmp_path / "enc.zip"
+    with zipfile.ZipFile(enc, "w") as zf:
+        for n, b in (("m.safetensors", W), ("m.json", J)):
+            zf.writestr(n, b)
+            zf.filelist[-1].flag_bits |= 0x1
+    deep_header = struct.pack("<Q", len(deep)) + deep
+    cases = {
+        "bad CRC": ([crc], "cannot be read"),
+        "encrypted": ([enc], "cannot be read"),
+        "empty files": ([z("e.zip", [("m.safetensors", b""), ("m.json", b"")])], "not valid JSON"),
+        "nested JSON config": ([z("d.zip", [("m.safetensors", W), ("m.json", deep)])], "not valid JSON"),
+        "nested safetensors header": ([z("h.zip", [("m.safetensors", deep_header), ("m.json", J)])], "header"),
+        "config not an object": ([z("j.zip", [("m.safetensors", W), ("m.json", b"[1, 2]")])], "JSON object"),
+        "huge config field": ([z("f.zip", [("m.safetensors", W), ("m.json", J.replace(b'"hidden": 8',
+                                                                                    b'"hidden": 100000000'))])],
+                              "hidden"),
+        "gone": ([tmp_path / "nope.zip"], "cannot be read"),
+        "weights only": ([w], "both"),
+    }
+    for what, (files, msg) in cases.items():
+        with pytest.raises(gr.Error, match=msg) as e:
+            T.upload_checkpoint(None, [str(f) for f in files])
+        assert "\n" not in str(e.value), what
+    # member names are never used as paths: a traversal name just loads
+    r, status = T.upload_checkpoint(None, [str(z("t.zip", [("../../m.safetensors", W), ("/abs/m.json", J)]))])
+    assert r.model.name == "gan" and not Path("/abs").exists()

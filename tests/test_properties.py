@@ -107,9 +107,16 @@ def test_every_handler_answers_hostile_inputs_with_a_result_or_gr_error(api):
     assert survives(fn, *valid) is not None, f"{api}: the valid call itself failed"
 
 
+def _stroke() -> np.ndarray:
+    a = np.full((200, 200, 3), 255, np.uint8)
+    a[40:160, 90:110] = 0
+    return a
+
+
 def _sketch():
     return st.one_of(
         NASTY,
+        st.just(_stroke()),
         st.builds(lambda shape, fill: np.full(shape, fill), st.sampled_from([(0,), (5,), (0, 0), (3, 3), (28, 28),
                   (28, 28, 1), (28, 28, 2), (28, 28, 5), (5000, 2, 3), (2, 2, 2, 2)]),
                   st.sampled_from([0, 255, -1, 1e30, float("nan"), float("inf")])),
@@ -119,17 +126,15 @@ def _sketch():
     )
 
 
-def _stroke() -> np.ndarray:
-    a = np.full((200, 200, 3), 255, np.uint8)
-    a[40:160, 90:110] = 0
-    return a
-
-
 @PROPS
 @given(_sketch(), arg(7))
 def test_vae_encode_and_resample_hostile_drawings(sketch, seed):
     survives(VAE.encode_drawing, sketch, seed)
     survives(VAE.resample, sketch)
+
+
+def test_vae_encode_valid_drawing():
+    assert survives(VAE.encode_drawing, _stroke(), 7) is not None
 
 
 @PROPS

@@ -129,3 +129,27 @@ def test_file_routes_serve_nothing_outside_the_cache(app_url, path):
             status, body = e.code, b""
         assert status != 200 or (b"root:" not in body and b"PATH=" not in body and b"format_version" not in body
                                  and b"import gradio" not in body), url
+
+
+@pytest.mark.parametrize("style", ["pickle", "torch.save"])
+def test_pickle_payload_under_a_valid_checkpoints_weights_never_runs(tmp_path, monkeypatch, style):
+    """The config is valid and names a real family, so reading the weights is the only barrier left."""
+    from ui import train as T
+
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    marker = tmp_path / "pwned"
+    model = generators.build("gan", "8gaussians", hidden=8, latent_dim=2)
+    wpath = generators.save_checkpoint(model, tmp_path / "m", dataset="8gaussians")
+    if style == "pickle":
+        wpath.write_bytes(pickle.dumps({k: Payload(marker) for k in model.state_dict()}))
+    else:
+        torch.save({"state_dict": Payload(marker)}, wpath)          # a zip-format torch checkpoint
+    with pytest.raises(generators.CheckpointError, match="safetensors"):
+        generators.load(wpath)
+    with pytest.raises(Exception, match="safetensors"):
+        T.upload_checkpoint(None, [str(wpath), str(wpath.with_suffix(".json"))])
+    r = subprocess.run([sys.executable, "-m", "generators", "sample", "gan", "--checkpoint", str(wpath),
+                        "--out", str(tmp_path / "o.npy")], cwd=ROOT, capture_output=True, text=True,
+                       env={**os.environ, "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}, timeout=120)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not marker.exists(), "the pickle payload ran"

@@ -42,3 +42,54 @@ def test_full_queue_refuses_politely(report):
     # the queue holds 64 waiting jobs; the 2 training slots may already have taken 2 more
     assert f["other"] == [] and f["accepted"] <= 64 + 2 and f["refused_503"] == 72 - f["accepted"] >= 1, f
     assert all("Queue is full" in m for m in f["messages"]), f
+
+
+CLEANUP_APP = r'''
+import json, os, sys, time, urllib.request
+import gradio as gr
+import numpy as np
+from ui import common as C
+
+def download(x):                       # what every Download button does
+    return C.temp_file(b"model bytes", f"model-{int(x)}.zip")
+
+def picture(x):                        # what every image output does (through our atomic cache write)
+    return np.full((8, 8), int(x) % 255, np.uint8)
+
+with gr.Blocks(delete_cache=(1, 2)) as demo:            # the app's (600, 1800), scaled down
+    n, f, img = gr.Number(), gr.File(), gr.Image(format="png")
+    n.submit(download, n, f, api_name="download", queue=False)
+    n.change(picture, n, img, api_name="picture", queue=False)
+demo.launch(server_name="127.0.0.1", server_port=int(sys.argv[1]), prevent_thread_lock=True, quiet=True)
+for api in ("download", "picture"):
+    req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/gradio_api/run/{api}",
+                                 data=json.dumps({"data": [3]}).encode(), headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=60).read()
+count = lambda: sum(len(fs) for _, _, fs in os.walk(os.environ["GRADIO_TEMP_DIR"]))
+before = count()
+deadline = time.monotonic() + 60
+while count() and time.monotonic() < deadline:
+    time.sleep(0.5)
+print(json.dumps({"before": before, "after": count()}))
+demo.close()
+'''
+
+
+def test_delete_cache_removes_our_downloads_and_pictures(tmp_path):
+    """delete_cache (set on the app) also cleans what C.temp_file and the atomic image cache write: run in its
+    own process and temp folder, so the cleaning touches no other test's files."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import free_port
+
+    root = Path(__file__).resolve().parent.parent
+    r = subprocess.run([sys.executable, "-c", CLEANUP_APP, str(free_port())], cwd=root, capture_output=True,
+                       text=True, timeout=180, env={**os.environ, "GRADIO_TEMP_DIR": str(tmp_path),
+                                                    "OMP_NUM_THREADS": "1", "PYTHONPATH": str(root)})
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(next(ln for ln in r.stdout.splitlines() if ln.startswith('{"before"')))
+    assert out["before"] >= 2 and out["after"] == 0, out

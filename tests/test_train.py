@@ -330,3 +330,36 @@ def test_any_fault_in_a_run_is_reported_its_memory_freed_and_the_next_run_works(
     assert r.model is None and r.events is None and r.phase.startswith("error")
     outs = list(T.start(r, *settings(steps=3)))                      # the same session starts afresh
     assert "step 3 / 3" in outs[-1][1] and "finished" in outs[-1][1]
+
+
+def test_closed_tab_ends_its_run_and_frees_its_training_slot(app_url):
+    """The browser's protocol (queue/join, then the queue/data stream); closing the stream = closing the tab."""
+    import http.client
+    import json
+    import urllib.parse
+
+    import app
+
+    u = urllib.parse.urlparse(app_url)
+    fn_index = next(i for i, fn in app.demo.fns.items() if fn.api_name == "train_start")
+    data = [None, *settings(steps=20000, every=25)]
+    join = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    join.request("POST", "/gradio_api/queue/join", json.dumps({"data": data, "fn_index": fn_index,
+                 "session_hash": "closedtab", "event_data": None, "trigger_id": None}),
+                 {"Content-Type": "application/json"})
+    assert join.getresponse().status == 200
+    stream = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    stream.request("GET", "/gradio_api/queue/data?session_hash=closedtab")
+    r = stream.getresponse()
+    updates = 0
+    while updates < 4:                                   # the run is streaming progress
+        line = r.fp.readline()
+        assert line, "stream ended early"
+        updates += line.startswith(b"data:") and b"process_generating" in line
+    assert T._SLOTS, "a running run holds a training slot"
+    r.close()                                            # the tab is closed: its connection goes away
+    stream.close()
+    deadline = time.monotonic() + 60
+    while T._SLOTS and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not T._SLOTS, "the closed tab's run kept its training slot"

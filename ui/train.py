@@ -576,20 +576,29 @@ def upload_checkpoint(state, files):
     paths = [Path(f) for f in (files if isinstance(files, list) else [files] if files else [])]
     if not paths:
         raise gr.Error("Choose a checkpoint: a .zip, or its .safetensors and .json files together")
-    if any(p.stat().st_size > 4 * MAX_UPLOAD for p in paths):
-        raise gr.Error("checkpoint files are limited to 80 MB")
+    try:
+        if any(p.stat().st_size > 4 * MAX_UPLOAD for p in paths):
+            raise gr.Error("checkpoint files are limited to 80 MB")
+    except OSError:
+        raise gr.Error("the uploaded checkpoint cannot be read") from None
     with tempfile.TemporaryDirectory() as d:
         blobs = {}
-        if len(paths) == 1 and paths[0].suffix.lower() == ".zip":
-            if not zipfile.is_zipfile(paths[0]):
-                raise gr.Error("the .zip is not a zip archive")
-            with zipfile.ZipFile(paths[0]) as zf:
-                for m in zf.infolist():
-                    ext = Path(m.filename).suffix.lower()
-                    if ext in (".safetensors", ".json") and m.file_size <= 4 * MAX_UPLOAD:
-                        blobs[ext] = zf.read(m)
-        else:
-            blobs = {p.suffix.lower(): p.read_bytes() for p in paths if p.suffix.lower() in (".safetensors", ".json")}
+        try:
+            if len(paths) == 1 and paths[0].suffix.lower() == ".zip":
+                if not zipfile.is_zipfile(paths[0]):
+                    raise gr.Error("the .zip is not a zip archive")
+                with zipfile.ZipFile(paths[0]) as zf:
+                    for m in zf.infolist():      # read into memory: member names (../, absolute) are never paths
+                        ext = Path(m.filename).suffix.lower()
+                        if ext in (".safetensors", ".json") and m.file_size <= 4 * MAX_UPLOAD:
+                            blobs[ext] = zf.read(m)
+            else:
+                blobs = {p.suffix.lower(): p.read_bytes() for p in paths
+                         if p.suffix.lower() in (".safetensors", ".json")}
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, EOFError, OSError) as e:
+            # a corrupt member (bad CRC), an encrypted one, an unknown compression method, a file gone
+            raise gr.Error(f"the checkpoint cannot be read: {str(e).splitlines()[0][:120] if str(e) else type(e).__name__}") \
+                from None
         if set(blobs) != {".safetensors", ".json"}:
             raise gr.Error("a checkpoint needs both its .safetensors weights and its .json config")
         for ext, data in blobs.items():
