@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ap = argparse.ArgumentParser(prog="python -m generators", description="Latent Lab: sample, train and "
                                  "evaluate generative models (GAN, VAE, diffusion, autoregressive).")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="{sample,train,eval,export}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="{sample,train,eval}")
 
     sp = sub.add_parser("sample", help="draw samples from a checkpoint and write them to a file")
     fsub = sp.add_subparsers(dest="family", required=True, metavar="FAMILY")
@@ -110,12 +110,6 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--n", type=_positive_int(MAX_SAMPLES), default=1000, help="number of samples to evaluate")
         p.add_argument("--seed", type=_seed, default=0, help="random seed")
         p.add_argument("--device", default="auto", help="auto | cpu | cuda")
-
-    xp = sub.add_parser("export", help="export a GAN generator or VAE decoder to ONNX (for the in-browser path)")
-    xp.add_argument("checkpoint", help="shipped checkpoint name (gan-mnist, vae-mnist, …) or path")
-    xp.add_argument("--out", default=None, help="output .onnx path (default: next to the checkpoint)")
-    xp.add_argument("--no-check", action="store_true",
-                    help="skip the check against PyTorch on random latents (needs onnxruntime)")
     return ap
 
 
@@ -270,22 +264,12 @@ def cmd_eval(args) -> None:
     print(json.dumps(evaluate(model, n=args.n, seed=args.seed), indent=2, sort_keys=True))
 
 
-def cmd_export(args) -> None:
-    from . import load
-    from .export import export
-
-    if args.out and not str(args.out).endswith(".onnx"):
-        raise ValueError("--out must end in .onnx")
-    info = export(load(args.checkpoint, device="cpu"), args.out, check=not args.no_check)
-    print(json.dumps(info, indent=2))
-
-
 def main(argv=None) -> int:
     from .base import CheckpointError
 
     args = build_parser().parse_args(argv)
     try:
-        {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval, "export": cmd_export}[args.command](args)
+        {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval}[args.command](args)
     except (ValueError, CheckpointError, FileNotFoundError, NotImplementedError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
