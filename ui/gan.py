@@ -9,6 +9,7 @@ import torch
 
 from generators.base import gif_bytes, make_generator, png_bytes, slerp
 
+from . import browser as B
 from . import common as C
 
 CHECKPOINT = "gan-mnist"
@@ -104,6 +105,19 @@ def scatter_2d(seed, n):
     return scatter_figure(pts, real, title=f"{model.meta.get('dataset')}: real (grey) vs generated (orange)")
 
 
+@C.engine_errors
+def browser_state(seed, label):
+    """What the page needs to draw `render`'s picture itself: the seed's prior draw z, its class, the directions."""
+    model = _model()
+    s, y = C.seed(seed), C.label(label, model.num_classes)
+    g = make_generator(s, model.device)
+    z = model.draw_latents(1, g)                 # the draw steered_latent makes, then sample's class draw
+    if y is None and model.num_classes:
+        y = int(torch.randint(0, model.num_classes, (1,), generator=g, device=model.device).item())
+    u, _ = model.principal_directions(N_PCA)
+    return {"z": z[0].tolist(), "label": y, "classes": model.num_classes, "directions": u[:N_PCA].tolist()}
+
+
 def random_seed():
     return random.randint(0, 2**31 - 1)   # only picks a seed to show; all sampling uses a torch.Generator
 
@@ -125,6 +139,7 @@ def build() -> list:
                               elem_id="gan_truncation")
             img = gr.Image(label="Your digit", elem_id="gan_img", format="png", height=240, width=240,
                            interactive=False, show_label=True)
+            B.indicator("gan", CHECKPOINT)
         with gr.Column(scale=2):
             with gr.Group():
                 pca = [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, elem_id=f"z{i}",
@@ -137,10 +152,18 @@ def build() -> list:
             reset_btn = gr.Button("Reset sliders", size="sm", elem_id="gan_reset")
     sliders = pca + raw
     inputs = [seed_box, label, trunc, *sliders]
-    gr.on([s.input for s in sliders] + [trunc.input], render, inputs, img, api_name="gan_render", **C.CHEAP)
+    # A drag is drawn by the page (onnxruntime-web) from `state`; the page presses the hidden button for the
+    # server path (no WebAssembly, model not loaded yet). API users call gan_render as before.
+    state = gr.JSON(visible="hidden", elem_id="gan_browser_state")
+    server_btn = gr.Button("render on the server", visible="hidden", elem_id="gan_server_render")
+    gr.on([s.input for s in sliders] + [trunc.input], None, [state, trunc, *sliders], None,
+          js=B.drag_js("gan"), api_name=False, queue=False, trigger_mode="always_last")
+    server_btn.click(render, inputs, img, api_name="gan_render", **C.CHEAP)
     gr.on([seed_box.submit, label.change], render, inputs, img, api_name="gan_render_seed", **C.CHEAP)
+    gr.on([seed_box.submit, label.change], browser_state, [seed_box, label], state, api_name=False, **C.CHEAP)
     dice.click(random_seed, None, seed_box, api_name=False, queue=False).then(
-        render, inputs, img, api_name=False, **C.CHEAP)
+        render, inputs, img, api_name=False, **C.CHEAP).then(
+        browser_state, [seed_box, label], state, api_name=False, **C.CHEAP)
     reset_btn.click(reset, None, sliders, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.CHEAP)
 
@@ -177,4 +200,4 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-    return [(render, inputs, img), (grid, ginputs, grid_img)]   # run once when the page opens
+    return [(render, inputs, img), (browser_state, [seed_box, label], state), (grid, ginputs, grid_img)]   # run once when the page opens

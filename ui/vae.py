@@ -10,6 +10,7 @@ import torch
 
 from generators.base import gif_bytes, make_generator, png_bytes
 
+from . import browser as B
 from . import common as C
 
 CHECKPOINT = "vae-mnist"
@@ -265,6 +266,7 @@ def build() -> list:
                 dice = gr.Button("🎲", elem_id="vae_dice", scale=0, min_width=50)
             img = gr.Image(label="Decoded digit", elem_id="vae_img", format="png", height=240, width=240,
                            interactive=False)
+            B.indicator("vae", CHECKPOINT)
             zero = gr.Button("Back to the prior mean (z = 0)", size="sm", elem_id="vae_zero")
         with gr.Column(scale=2):
             sliders = []
@@ -273,7 +275,11 @@ def build() -> list:
                     with gr.Column(min_width=200):
                         sliders += [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, label=f"z[{i}]",
                                               elem_id=f"vz{i}") for i in half]
-    gr.on([s.input for s in sliders], render, sliders, img, api_name="vae_render", **C.CHEAP)
+    # A drag is decoded by the page (onnxruntime-web); it presses the hidden button when it cannot (no WebAssembly).
+    server_btn = gr.Button("render on the server", visible="hidden", elem_id="vae_server_render")
+    gr.on([s.input for s in sliders], None, sliders, None, js=B.drag_js("vae"), api_name=False, queue=False,
+          trigger_mode="always_last")
+    server_btn.click(render, sliders, img, api_name="vae_render", **C.CHEAP)
     gr.on([dice.click], lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
         random_latent, seed, sliders, api_name=False, queue=False).then(render, sliders, img, api_name=False,
                                                                         **C.CHEAP)
