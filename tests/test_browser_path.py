@@ -77,7 +77,7 @@ def _drag(page, slider_ids, seconds=2.0):
     return page.evaluate("""async ([ids, ms]) => {
         const inputs = ids.map((id) => document.querySelector('#' + id + ' input[type=range]'));
         const box = (id) => document.querySelector('#' + id + ' img');
-        const tab = ids[0].startsWith('v') ? 'vae' : 'gan';
+        const tab = ids[0].startsWith('v') ? 'vae' : ids[0] === 'gan_interp_t' ? 'gan_interp' : 'gan';
         const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
         let changes = 0, last = box(tab + '_img')?.src, i = 0;
         const t0 = performance.now();
@@ -152,6 +152,37 @@ def test_gan_seed_change_then_drag_matches_server(page, app_url):
     want = gan.render(12345, "any", *vals).astype(np.int16)
     got = _png(_img(page, "gan"), app_url)
     assert np.abs(got - want).max() <= 2
+
+
+def test_gan_interpolation_position_renders_in_browser(page, app_url):
+    open_tab(page, "GAN")
+    _wait_for_path(page, "gan", BROWSER_TEXT)
+    page.get_by_text("Interpolate between two seeds").click()
+    page.wait_for_function("() => document.querySelector('#gan_interp_img img')?.src")
+    result, requests = _requests_during(page, lambda: _drag(page, ["gan_interp_t"]))
+    assert requests == [], requests[:5]
+    assert result["changes"] >= 20, result
+    from ui import gan
+
+    t = float(page.locator("#gan_interp_t input[type=range]").input_value())
+    want = gan.interp_point(0, 1, "any", 1.0, t).astype(np.int16)
+    got = _png(_img(page, "gan_interp"), app_url)
+    assert got.shape == want.shape and np.abs(got - want).max() <= 2
+    assert not page.errors
+
+
+def test_interp_point_moves_along_the_path_and_validates():
+    import gradio as gr
+    from ui import gan
+
+    a, mid, b = (gan.interp_point(3, 4, "5", 1.0, t) for t in (0, 0.5, 1))
+    assert a.shape == (224, 224) and (a != mid).any() and (mid != b).any()
+    assert (gan.interp_point(3, 4, "5", 1.0, 0.5) == mid).all()
+    strip, _ = gan.interpolate(3, 4, "5", 2, 1.0)          # the path's ends are the strip's first and last frames
+    assert (strip[3:87, 3:87] == a[::8, ::8].repeat(3, 0).repeat(3, 1)).all()   # 1-px pad, ×3
+    for bad in ((3, 4, "5", 1.0, 1.5), (3, 4, "5", 1.0, float("nan")), (-1, 4, "5", 1.0, 0.5)):
+        with pytest.raises(gr.Error):
+            gan.interp_point(*bad)
 
 
 def test_vae_drag_renders_in_browser_without_requests_and_matches_server(page, app_url):

@@ -73,6 +73,15 @@ def grid_png(seed, label, truncation, n):
     return C.temp_file(png_bytes(img), f"gan-mnist_seed{int(seed)}_class-{label}_trunc{float(truncation):g}.png")
 
 
+def _interp_ends(model, a: int, b: int, y):
+    """The two seeds' prior draws and the class the interpolation shows (seed a's draw for "any")."""
+    za = model.draw_latents(1, make_generator(a, model.device))[0]
+    zb = model.draw_latents(1, make_generator(b, model.device))[0]
+    if y is None and model.num_classes:
+        y = int(torch.randint(0, model.num_classes, (1,), generator=make_generator(a)).item())
+    return za, zb, y
+
+
 @C.engine_errors
 def interpolate(seed_a, seed_b, label, frames, truncation):
     """Spherical interpolation between the latents of two seeds: a strip and a GIF."""
@@ -80,17 +89,34 @@ def interpolate(seed_a, seed_b, label, frames, truncation):
     a, b, y = C.seed(seed_a), C.seed(seed_b), C.label(label, model.num_classes)
     k = C.number(frames, "Frames", 2, MAX_FRAMES, integer=True)
     psi = C.number(truncation, "Truncation", 0, 2)
-    za = model.draw_latents(1, make_generator(a, model.device))[0]
-    zb = model.draw_latents(1, make_generator(b, model.device))[0]
+    za, zb, y = _interp_ends(model, a, b, y)
     z = slerp(za, zb, torch.linspace(0, 1, k, device=model.device))
-    if y is None and model.num_classes:
-        y = int(torch.randint(0, model.num_classes, (1,), generator=make_generator(a)).item())
     imgs = model.sample(k, generator=make_generator(a, model.device), latents=z, labels=y, truncation=psi)
     strip = C.grid_image(imgs, nrow=k, scale=3)
     frames_ = [C.grid_image(imgs[i:i + 1], scale=6) for i in range(k)]
     frames_ += frames_[::-1][1:-1]                      # there and back, looping
     gif = C.temp_file(gif_bytes(frames_, duration_ms=90), f"gan-mnist_interp_seed{a}-to-seed{b}_class-{label}.gif")
     return strip, gif
+
+
+@C.engine_errors
+def interp_point(seed_a, seed_b, label, truncation, t):
+    """The digit at position t ∈ [0, 1] on the spherical path between two seeds' latents."""
+    model = _model()
+    a, b, y = C.seed(seed_a), C.seed(seed_b), C.label(label, model.num_classes)
+    psi, t = C.number(truncation, "Truncation", 0, 2), C.number(t, "Position", 0, 1)
+    za, zb, y = _interp_ends(model, a, b, y)
+    z = slerp(za, zb, torch.tensor([t], device=model.device))
+    img = model.sample(1, generator=make_generator(a, model.device), latents=z, labels=y, truncation=psi)
+    return C.grid_image(img, scale=8)
+
+
+@C.engine_errors
+def interp_state(seed_a, seed_b, label):
+    """What the page needs to draw interp_point itself: both ends and the class."""
+    model = _model()
+    za, zb, y = _interp_ends(model, C.seed(seed_a), C.seed(seed_b), C.label(label, model.num_classes))
+    return {"za": za.tolist(), "zb": zb.tolist(), "label": y, "classes": model.num_classes}
 
 
 @C.engine_errors
@@ -187,8 +213,23 @@ def build() -> list:
             interp_btn = gr.Button("Interpolate", elem_id="gan_interp_btn")
         strip = gr.Image(label="Spherical interpolation", elem_id="gan_strip", format="png", interactive=False)
         gif = gr.File(label="GIF", elem_id="gan_gif", height=70)
+        with gr.Row():
+            pos = gr.Slider(0, 1, value=0.5, step=0.01, label="Position t on the path (drag me)",
+                            elem_id="gan_interp_t")
+            pos_img = gr.Image(label="The digit at t", elem_id="gan_interp_img", format="png", height=240,
+                               width=240, interactive=False)
     interp_btn.click(interpolate, [sa, sb, label, frames, trunc], [strip, gif], api_name="gan_interpolate",
                      queue=False)
+    # the position slider: drawn by the page like the latent sliders, the server when it cannot
+    istate = gr.JSON(visible="hidden", elem_id="gan_interp_state")
+    ibtn = gr.Button("render on the server", visible="hidden", elem_id="gan_interp_server_render")
+    pinputs = [sa, sb, label, trunc, pos]
+    pos.input(None, [istate, trunc, pos], None, js=B.drag_js("gan_interp"), api_name=False, queue=False,
+              trigger_mode="always_last")
+    ibtn.click(interp_point, pinputs, pos_img, api_name="gan_interp_point", **C.CHEAP)
+    ends = [sa.submit, sb.submit, label.change, interp_btn.click]
+    gr.on(ends, interp_state, [sa, sb, label], istate, api_name=False, **C.CHEAP)
+    gr.on(ends, interp_point, pinputs, pos_img, api_name=False, **C.CHEAP)
 
     with gr.Accordion("2D view: a GAN on 8 Gaussians", open=False):
         with gr.Row():
@@ -200,4 +241,5 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-    return [(render, inputs, img), (browser_state, [seed_box, label], state), (grid, ginputs, grid_img)]   # run once when the page opens
+    return [(render, inputs, img), (browser_state, [seed_box, label], state), (grid, ginputs, grid_img),
+            (interp_state, [sa, sb, label], istate), (interp_point, pinputs, pos_img)]   # run once when the page opens

@@ -68,9 +68,17 @@
     });
   }
 
-  // The latent the server would decode for these slider values (see ui/gan.py render / steered_latent).
-  const FEEDS = {
-    gan(ort, [state, psi, ...s]) {
+  // The latent the server would decode for these slider values (ui/gan.py render / interp_point, ui/vae.py render).
+  function classFeed(ort, state, feeds) {
+    if (state.classes) {
+      const y = new Float32Array(state.classes);
+      y[state.label] = 1;
+      feeds.y = new ort.Tensor("float32", y, [1, state.classes]);
+    }
+    return feeds;
+  }
+  const TARGETS = {   // picture box → the model that draws it and how the inputs become its feeds
+    gan: { model: "gan", feeds(ort, [state, psi, ...s]) {
       if (!state || !state.z) return null;
       const z = Float32Array.from(state.z), D = z.length, u = state.directions, k = u.length;
       for (let j = 0; j < D; j++) {          // z + Σ αᵢ·uᵢ (principal directions)
@@ -82,17 +90,24 @@
       for (let i = 0; i < off.length; i++) z[i] = f32(z[i] + f32(off[i]));   // raw offsets on the first dims
       const p = f32(psi);
       for (let j = 0; j < D; j++) z[j] = f32(z[j] * p);                      // truncation ψ
-      const feeds = { z: new ort.Tensor("float32", z, [1, D]) };
-      if (state.classes) {
-        const y = new Float32Array(state.classes);
-        y[state.label] = 1;
-        feeds.y = new ort.Tensor("float32", y, [1, state.classes]);
-      }
-      return feeds;
-    },
-    vae(ort, s) {
+      return classFeed(ort, state, { z: new ort.Tensor("float32", z, [1, D]) });
+    } },
+    gan_interp: { model: "gan", feeds(ort, [state, psi, t]) {
+      if (!state || !state.za) return null;
+      const a = state.za, b = state.zb, D = a.length, z = new Float32Array(D);
+      let na = 0, nb = 0, dot = 0;
+      for (let j = 0; j < D; j++) { na += a[j] * a[j]; nb += b[j] * b[j]; dot += a[j] * b[j]; }
+      const omega = Math.acos(Math.min(1 - 1e-7, Math.max(-1 + 1e-7, dot / Math.sqrt(na * nb))));
+      const so = Math.sin(omega);                                         // generators/base.py slerp
+      const ca = Math.abs(so) < 1e-6 ? 1 - t : Math.sin((1 - t) * omega) / so;
+      const cb = Math.abs(so) < 1e-6 ? t : Math.sin(t * omega) / so;
+      const p = f32(psi);
+      for (let j = 0; j < D; j++) z[j] = f32(f32(ca * a[j] + cb * b[j]) * p);
+      return classFeed(ort, state, { z: new ort.Tensor("float32", z, [1, D]) });
+    } },
+    vae: { model: "vae", feeds(ort, s) {
       return { z: new ort.Tensor("float32", Float32Array.from(s), [1, s.length]) };
-    },
+    } },
   };
 
   function toByte(v) {     // torch: (x.clamp(0, 1) * 255).round() in float32, round half to even
@@ -102,8 +117,8 @@
     return r;
   }
 
-  function paint(tab, out) {
-    const t = tabs[tab];
+  function paint(target, out) {
+    const t = view(target);
     const [, , h, w] = out.dims, x = out.data;
     const c = t.canvas = t.canvas || document.createElement("canvas");
     c.width = w * SCALE;
@@ -120,14 +135,17 @@
       }
     }
     ctx.putImageData(im, 0, 0);
-    show(tab, c.toDataURL("image/png"));
+    show(target, c.toDataURL("image/png"));
     t.frames += 1;
-    LL.browserFrames[tab] = t.frames;
+    LL.browserFrames[target] = t.frames;
   }
 
+  const views = {};           // picture box → {canvas, overlay, watch, busy, pending, frames}
+  function view(target) { return views[target] = views[target] || { frames: 0 }; }
+
   // The browser's picture sits over the server's <img> (first <img> in the box) until the server draws again.
-  function show(tab, src) {
-    const t = tabs[tab], box = document.getElementById(`${tab}_img`);
+  function show(target, src) {
+    const t = view(target), box = document.getElementById(`${target}_img`);
     if (!box) return;
     if (!t.overlay || !t.overlay.isConnected) {
       const img = t.overlay = document.createElement("img");
@@ -152,43 +170,43 @@
     t.overlay.src = src;
   }
 
-  async function pump(tab) {
-    const t = tabs[tab];
-    t.busy = true;
+  async function pump(target) {
+    const v = view(target), tab = TARGETS[target].model, m = tabs[tab];
+    v.busy = true;
     try {
-      while (t.pending) {
-        const args = t.pending;
-        t.pending = null;
-        const feeds = FEEDS[tab](t.ort, args);
-        if (!feeds) { serverRender(tab); continue; }
-        const out = await t.session.run(feeds);
-        paint(tab, out.x);
+      while (v.pending) {
+        const args = v.pending;
+        v.pending = null;
+        const feeds = TARGETS[target].feeds(m.ort, args);
+        if (!feeds) { serverRender(target); continue; }
+        const out = await m.session.run(feeds);
+        paint(target, out.x);
       }
     } catch (e) {
       console.warn(`Latent Lab: browser render failed, back to the server:`, e);
-      t.status = "failed";
+      m.status = "failed";
       setPath(tab, "server", String(e && e.message || e));
-      serverRender(tab);
+      serverRender(target);
     } finally {
-      t.busy = false;
+      v.busy = false;
     }
   }
 
-  function serverRender(tab) {
-    const el = document.getElementById(`${tab}_server_render`);
+  function serverRender(target) {
+    const el = document.getElementById(`${target}_server_render`);
     const btn = el && (el.tagName === "BUTTON" ? el : el.querySelector("button"));
     if (btn) btn.click();
   }
 
   // The sliders' `input` event (ui/browser.py drag_js): never a server request while the browser path is live.
-  LL.browserRender = (tab, args) => {
-    const t = tabs[tab];
+  LL.browserRender = (target, args) => {
+    const tab = TARGETS[target].model, t = tabs[tab], v = view(target);
     if (t && t.status === "ready") {
       setPath(tab, "browser");
-      t.pending = args;
-      if (!t.busy) pump(tab);
+      v.pending = args;
+      if (!v.busy) pump(target);
     } else {
-      serverRender(tab);
+      serverRender(target);
     }
   };
 })();
