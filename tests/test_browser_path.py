@@ -185,6 +185,20 @@ def test_interp_point_moves_along_the_path_and_validates():
             gan.interp_point(*bad)
 
 
+@pytest.mark.parametrize("tab,slider,button", [("gan", "z2", "gan_reset"), ("vae", "vz3", "vae_zero")])
+def test_reset_after_a_browser_drag_shows_the_reset_picture(page, app_url, tab, slider, button):
+    """Reset redraws on the server, and the server's picture for zeros may keep its old URL: it must show."""
+    open_tab(page, tab.upper())
+    _wait_for_path(page, tab, BROWSER_TEXT)
+    page.wait_for_function(f"() => document.querySelector('#{tab}_img img')?.src")
+    first = _img(page, tab)
+    page.locator(f"#{slider} input[type=range]").fill("2.5")
+    page.wait_for_function(f"() => document.querySelector('#{tab}_img img')?.src?.startsWith('data:')")
+    page.locator(f"#{button}").click()
+    page.wait_for_function(f"() => !document.querySelector('#{tab}_img img').src.startsWith('data:')")
+    assert _img(page, tab) == first            # the zero-slider picture, drawn by the server before the drag
+
+
 def test_vae_drag_renders_in_browser_without_requests_and_matches_server(page, app_url):
     open_tab(page, "VAE")
     _wait_for_path(page, "vae", BROWSER_TEXT)

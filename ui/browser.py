@@ -40,3 +40,10 @@ def indicator(tab: str, checkpoint: str) -> gr.HTML:
 def drag_js(tab: str) -> str:
     """The sliders' input event on the page: draw in the browser, or ask the server when that path is down."""
     return f"(...a) => window.LatentLab.browserRender('{tab}', a)"
+
+
+def server_drew(event, target: str):
+    """After a server event that redrew the picture (seed, reset, …): show it, not the page's last drag frame
+    (the server's file can keep its old URL when the picture is the same as before the drag)."""
+    return event.then(None, None, None, js=f"() => window.LatentLab.serverDrew('{target}')", api_name=False,
+                      queue=False)

@@ -280,13 +280,13 @@ def build() -> list:
     gr.on([s.input for s in sliders], None, sliders, None, js=B.drag_js("vae"), api_name=False, queue=False,
           trigger_mode="always_last")
     server_btn.click(render, sliders, img, api_name="vae_render", **C.CHEAP)
-    gr.on([dice.click], lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
-        random_latent, seed, sliders, api_name=False, queue=False).then(render, sliders, img, api_name=False,
-                                                                        **C.CHEAP)
-    seed.submit(random_latent, seed, sliders, api_name="vae_random_latent", queue=False).then(
-        render, sliders, img, api_name=False, **C.CHEAP)
-    zero.click(lambda: [0.0] * d, None, sliders, api_name=False, queue=False).then(
-        render, sliders, img, api_name=False, **C.CHEAP)
+    B.server_drew(gr.on([dice.click], lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False,
+                        queue=False).then(random_latent, seed, sliders, api_name=False, queue=False).then(
+        render, sliders, img, api_name=False, **C.CHEAP), "vae")
+    B.server_drew(seed.submit(random_latent, seed, sliders, api_name="vae_random_latent", queue=False).then(
+        render, sliders, img, api_name=False, **C.CHEAP), "vae")
+    B.server_drew(zero.click(lambda: [0.0] * d, None, sliders, api_name=False, queue=False).then(
+        render, sliders, img, api_name=False, **C.CHEAP), "vae")
 
     with gr.Accordion("The latent map (a 2-dimensional VAE): click anywhere to decode", open=True):
         with gr.Row():

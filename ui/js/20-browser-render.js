@@ -198,6 +198,12 @@
     if (btn) btn.click();
   }
 
+  // A server event redrew the picture (seed, reset, …): the server's <img> is current again.
+  LL.serverDrew = (target) => {
+    const v = views[target];
+    if (v) { v.pending = null; if (v.overlay) v.overlay.remove(); }
+  };
+
   // The sliders' `input` event (ui/browser.py drag_js): never a server request while the browser path is live.
   LL.browserRender = (target, args) => {
     const tab = TARGETS[target].model, t = tabs[tab], v = view(target);
