@@ -246,5 +246,6 @@ def test_static_files_are_served_and_nothing_else(app_url):
         with urllib.request.urlopen(app_url + browser.url(p), timeout=30) as r:
             body = r.read()
             assert len(body) == p.stat().st_size and r.headers.get("Content-Encoding") in (None, "identity")
-    with pytest.raises(urllib.error.HTTPError):
-        urllib.request.urlopen(app_url + browser.url(ROOT / "app.py"), timeout=30)
+    for other in (ROOT / "app.py", ROOT / "checkpoints" / "gan-mnist.safetensors", ROOT / "ui" / "web" / "build.sh"):
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(app_url + browser.url(other), timeout=30)
