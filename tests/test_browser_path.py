@@ -13,8 +13,6 @@ import pytest
 
 from conftest import ROOT, open_tab
 
-pytest.importorskip("onnxruntime")
-
 BROWSER_TEXT = "Rendering in your browser (WebAssembly)"
 SERVER_TEXT = "Rendering on the server"
 
@@ -140,10 +138,12 @@ def test_gan_seed_change_then_drag_matches_server(page, app_url):
     """A new seed and class reach the page; the drag after it draws that seed's digit (server's picture)."""
     open_tab(page, "GAN")
     _wait_for_path(page, "gan", BROWSER_TEXT)
+    page.locator("#z1 input[type=range]").fill("0.8")
+    page.wait_for_function("() => document.querySelector('#gan_img img.ll-browser-img')")
     page.locator("#gan_seed input").fill("12345")
     page.locator("#gan_seed input").press("Enter")
-    page.wait_for_function("() => window.LatentLab && document.querySelector('#gan_browser_state') !== null")
-    page.wait_for_timeout(1500)
+    # the server redraws, then sends the new seed's latent, then the page drops its own frame
+    page.wait_for_function("() => !document.querySelector('#gan_img img.ll-browser-img')")
     page.locator("#z1 input[type=range]").fill("-1.2")
     page.wait_for_function("() => document.querySelector('#gan_img img.ll-browser-img')?.src?.startsWith('data:')")
     from ui import gan

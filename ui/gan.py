@@ -186,8 +186,7 @@ def build() -> list:
           js=B.drag_js("gan"), api_name=False, queue=False, trigger_mode="always_last")
     server_btn.click(render, inputs, img, api_name="gan_render", **C.CHEAP)
     B.server_drew(gr.on([seed_box.submit, label.change], render, inputs, img, api_name="gan_render_seed",
-                        **C.CHEAP), "gan")
-    gr.on([seed_box.submit, label.change], browser_state, [seed_box, label], state, api_name=False, **C.CHEAP)
+                        **C.CHEAP).then(browser_state, [seed_box, label], state, api_name=False, **C.CHEAP), "gan")
     B.server_drew(dice.click(random_seed, None, seed_box, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.CHEAP).then(
         browser_state, [seed_box, label], state, api_name=False, **C.CHEAP), "gan")
@@ -229,8 +228,8 @@ def build() -> list:
               trigger_mode="always_last")
     ibtn.click(interp_point, pinputs, pos_img, api_name="gan_interp_point", **C.CHEAP)
     ends = [sa.submit, sb.submit, label.change, interp_btn.click]
-    gr.on(ends, interp_state, [sa, sb, label], istate, api_name=False, **C.CHEAP)
-    B.server_drew(gr.on(ends, interp_point, pinputs, pos_img, api_name=False, **C.CHEAP), "gan_interp")
+    B.server_drew(gr.on(ends, interp_point, pinputs, pos_img, api_name=False, **C.CHEAP).then(
+        interp_state, [sa, sb, label], istate, api_name=False, **C.CHEAP), "gan_interp")
 
     with gr.Accordion("2D view: a GAN on 8 Gaussians", open=False):
         with gr.Row():
