@@ -50,7 +50,17 @@ def build_demo() -> gr.Blocks:
                         note = gr.Markdown("", elem_id=f"{tab_id}_model_note")
                         tab.select(functools.partial(C.model_note, tab_id), None, note, api_name=False,
                                    queue=False, show_progress="hidden")
-                    on_load += module.build() or []
+                    built = module.build() or []
+                    on_load += built
+                    redraw = [e for e in built if e[0] in getattr(module, "ON_SELECT", ())]
+                    if redraw:                 # the Train tab may have sent (or taken back) this session's model
+                        ev = tab.select(lambda: None, None, None, api_name=False, queue=False,
+                                        show_progress="hidden")
+                        for fn, inputs, outputs in redraw:
+                            ev = ev.then(fn, inputs, outputs, api_name=False, queue=False, show_progress="hidden")
+                        marks = ", ".join(f"'{t}'" for t in module.SERVER_DREW)
+                        ev.then(None, None, None, api_name=False, queue=False,
+                                js=f"() => [{marks}].forEach((t) => window.LatentLab.serverDrew?.(t))")
         from_url = share.wire(demo, tabs)              # a shared link's state first, then the first renders
         for fn, inputs, outputs in on_load:
             from_url.then(fn, inputs, outputs, api_name=False, queue=False, show_progress="hidden")

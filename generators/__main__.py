@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ap = argparse.ArgumentParser(prog="python -m generators", description="Latent Lab: sample, train and "
                                  "evaluate generative models (GAN, VAE, diffusion, autoregressive).")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="{sample,train,eval}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="{sample,train,eval,export}")
 
     sp = sub.add_parser("sample", help="draw samples from a checkpoint and write them to a file")
     fsub = sp.add_subparsers(dest="family", required=True, metavar="FAMILY")
@@ -110,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--n", type=_positive_int(MAX_SAMPLES), default=1000, help="number of samples to evaluate")
         p.add_argument("--seed", type=_seed, default=0, help="random seed")
         p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+
+    xp = sub.add_parser("export", help="write a GAN/VAE decoder as ONNX (for the browser render path), "
+                                       "checked against PyTorch")
+    xp.add_argument("checkpoint", help="shipped checkpoint name (gan-mnist, vae-mnist, …) or path")
+    xp.add_argument("--out", default=None, help="the .onnx file (default: beside the checkpoint, <name>.onnx)")
+    xp.add_argument("--force", action="store_true", help="export again even when the cached .onnx is up to date")
     return ap
 
 
@@ -264,12 +270,22 @@ def cmd_eval(args) -> None:
     print(json.dumps(evaluate(model, n=args.n, seed=args.seed), indent=2, sort_keys=True))
 
 
+def cmd_export(args) -> None:
+    from .export import TOLERANCE, export
+
+    if args.out is not None and not args.out.endswith(".onnx"):
+        raise ValueError("--out must name a .onnx file")
+    path, diff = export(args.checkpoint, args.out, force=args.force)
+    print(f"wrote {path}: max |onnxruntime - torch| = {diff:.2e} on random latents (limit {TOLERANCE:g})",
+          file=sys.stderr)
+
+
 def main(argv=None) -> int:
     from .base import CheckpointError
 
     args = build_parser().parse_args(argv)
     try:
-        {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval}[args.command](args)
+        {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval, "export": cmd_export}[args.command](args)
     except (ValueError, CheckpointError, FileNotFoundError, NotImplementedError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ import torch
 
 from generators.base import gif_bytes, make_generator, png_bytes, slerp
 
+from . import browser as B
 from . import common as C
 from . import classroom, lessons, share
 
@@ -74,6 +75,15 @@ def grid_png(seed, label, truncation, n):
     return C.temp_file(png_bytes(img), f"gan-mnist_seed{C.seed(seed)}_class-{'any' if y is None else y}_trunc{psi:g}.png")
 
 
+def _interp_ends(model, a: int, b: int, y):
+    """The two seeds' prior draws and the class the interpolation shows (seed a's draw for "any")."""
+    za = model.draw_latents(1, make_generator(a, model.device))[0]
+    zb = model.draw_latents(1, make_generator(b, model.device))[0]
+    if y is None and model.num_classes:
+        y = int(torch.randint(0, model.num_classes, (1,), generator=make_generator(a)).item())
+    return za, zb, y
+
+
 @C.engine_errors
 def interpolate(seed_a, seed_b, label, frames, truncation):
     """Spherical interpolation between the latents of two seeds: a strip and a GIF."""
@@ -81,17 +91,36 @@ def interpolate(seed_a, seed_b, label, frames, truncation):
     a, b, y = C.seed(seed_a), C.seed(seed_b), C.label(label, model.num_classes)
     k = C.number(frames, "Frames", 2, MAX_FRAMES, integer=True)
     psi = C.number(truncation, "Truncation", 0, 2)
-    za = model.draw_latents(1, make_generator(a, model.device))[0]
-    zb = model.draw_latents(1, make_generator(b, model.device))[0]
+    za, zb, y = _interp_ends(model, a, b, y)
     z = slerp(za, zb, torch.linspace(0, 1, k, device=model.device))
-    if y is None and model.num_classes:
-        y = int(torch.randint(0, model.num_classes, (1,), generator=make_generator(a)).item())
     imgs = model.sample(k, generator=make_generator(a, model.device), latents=z, labels=y, truncation=psi)
     strip = C.grid_image(imgs, nrow=k, scale=3)
     frames_ = [C.grid_image(imgs[i:i + 1], scale=6) for i in range(k)]
     frames_ += frames_[::-1][1:-1]                      # there and back, looping
     gif = C.temp_file(gif_bytes(frames_, duration_ms=90), f"gan-mnist_interp_seed{a}-to-seed{b}_class-{label}.gif")
     return strip, gif
+
+
+@C.engine_errors
+def interp_point(seed_a, seed_b, label, truncation, t):
+    """The digit at position t ∈ [0, 1] on the spherical path between two seeds' latents."""
+    model = _model()
+    a, b, y = C.seed(seed_a), C.seed(seed_b), C.label(label, model.num_classes)
+    psi, t = C.number(truncation, "Truncation", 0, 2), C.number(t, "Position", 0, 1)
+    za, zb, y = _interp_ends(model, a, b, y)
+    z = slerp(za, zb, torch.tensor([t], device=model.device))
+    img = model.sample(1, generator=make_generator(a, model.device), latents=z, labels=y, truncation=psi)
+    return C.grid_image(img, scale=8)
+
+
+@C.engine_errors
+def interp_state(seed_a, seed_b, label):
+    """What the page needs to draw interp_point itself: both ends and the class."""
+    model = _model()
+    if C.explored("gan", "image") is not None:
+        return {"server": True}
+    za, zb, y = _interp_ends(model, C.seed(seed_a), C.seed(seed_b), C.label(label, model.num_classes))
+    return {"za": za.tolist(), "zb": zb.tolist(), "label": y, "classes": model.num_classes}
 
 
 @C.engine_errors
@@ -106,12 +135,32 @@ def scatter_2d(seed, n):
     return scatter_figure(pts, real, title=f"{model.meta.get('dataset')}: real (grey) vs generated (orange)")
 
 
+@C.engine_errors
+def browser_state(seed, label):
+    """What the page needs to draw `render`'s picture itself: the seed's prior draw z, its class, the directions."""
+    model = _model()
+    s, y = C.seed(seed), C.label(label, model.num_classes)
+    if C.explored("gan", "image") is not None:   # the session's trained model has no ONNX file: server draws
+        return {"server": True}
+    g = make_generator(s, model.device)
+    z = model.draw_latents(1, g)                 # the draw steered_latent makes, then sample's class draw
+    if y is None and model.num_classes:
+        y = int(torch.randint(0, model.num_classes, (1,), generator=g, device=model.device).item())
+    u, _ = model.principal_directions(N_PCA)
+    return {"z": z[0].tolist(), "label": y, "classes": model.num_classes, "directions": u[:N_PCA].tolist()}
+
+
 def random_seed():
     return random.randint(0, 2**31 - 1)   # only picks a seed to show; all sampling uses a torch.Generator
 
 
 def reset():
     return [0.0] * (N_PCA + N_RAW)
+
+
+# Redrawn when the tab is opened: the Train tab may have sent this session's model here (or taken it back).
+ON_SELECT = (render, browser_state, interp_state, interp_point)
+SERVER_DREW = ("gan", "gan_interp")
 
 
 def build() -> list:
@@ -128,6 +177,7 @@ def build() -> list:
             img = gr.Image(label="Your digit", elem_id="gan_img", format="png", height=240, width=240,
                            interactive=False, show_label=True)
             share.link_row("gan")
+            B.indicator("gan", CHECKPOINT)
         with gr.Column(scale=2):
             with gr.Group():
                 pca = [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, elem_id=f"z{i}",
@@ -140,12 +190,20 @@ def build() -> list:
             reset_btn = gr.Button("Reset sliders", size="sm", elem_id="gan_reset")
     sliders = pca + raw
     inputs = [seed_box, label, trunc, *sliders]
-    gr.on([s.input for s in sliders] + [trunc.input], render, inputs, img, api_name="gan_render", **C.CHEAP)
-    gr.on([seed_box.submit, label.input], render, inputs, img, api_name="gan_render_seed", **C.CHEAP)
-    dice.click(random_seed, None, seed_box, api_name=False, queue=False).then(
-        render, inputs, img, api_name=False, **C.CHEAP)
-    reset_btn.click(reset, None, sliders, api_name=False, queue=False).then(
-        render, inputs, img, api_name=False, **C.CHEAP)
+    # A drag is drawn by the page (onnxruntime-web) from `state`; the page presses the hidden button for the
+    # server path (no WebAssembly, model not loaded yet). API users call gan_render as before.
+    state = gr.JSON(visible="hidden", elem_id="gan_browser_state")
+    server_btn = gr.Button("render on the server", visible="hidden", elem_id="gan_server_render")
+    gr.on([s.input for s in sliders] + [trunc.input], None, [state, trunc, *sliders], None,
+          js=B.drag_js("gan"), api_name=False, queue=False, trigger_mode="always_last")
+    server_btn.click(render, inputs, img, api_name="gan_render", **C.CHEAP)
+    B.server_drew(gr.on([seed_box.submit, label.input], render, inputs, img, api_name="gan_render_seed",
+                        **C.CHEAP).then(browser_state, [seed_box, label], state, api_name=False, **C.CHEAP), "gan")
+    B.server_drew(dice.click(random_seed, None, seed_box, api_name=False, queue=False).then(
+        render, inputs, img, api_name=False, **C.CHEAP).then(
+        browser_state, [seed_box, label], state, api_name=False, **C.CHEAP), "gan")
+    B.server_drew(reset_btn.click(reset, None, sliders, api_name=False, queue=False).then(
+        render, inputs, img, api_name=False, **C.CHEAP), "gan")
 
     with gr.Accordion("Sample grid", open=True):
         with gr.Row():
@@ -167,8 +225,23 @@ def build() -> list:
             interp_btn = gr.Button("Interpolate", elem_id="gan_interp_btn")
         strip = gr.Image(label="Spherical interpolation", elem_id="gan_strip", format="png", interactive=False)
         gif = gr.File(label="GIF", elem_id="gan_gif", height=70)
+        with gr.Row():
+            pos = gr.Slider(0, 1, value=0.5, step=0.01, label="Position t on the path (drag me)",
+                            elem_id="gan_interp_t")
+            pos_img = gr.Image(label="The digit at t", elem_id="gan_interp_img", format="png", height=240,
+                               width=240, interactive=False)
     interp_btn.click(interpolate, [sa, sb, label, frames, trunc], [strip, gif], api_name="gan_interpolate",
                      queue=False)
+    # the position slider: drawn by the page like the latent sliders, the server when it cannot
+    istate = gr.JSON(visible="hidden", elem_id="gan_interp_state")
+    ibtn = gr.Button("render on the server", visible="hidden", elem_id="gan_interp_server_render")
+    pinputs = [sa, sb, label, trunc, pos]
+    pos.input(None, [istate, trunc, pos], None, js=B.drag_js("gan_interp"), api_name=False, queue=False,
+              trigger_mode="always_last")
+    ibtn.click(interp_point, pinputs, pos_img, api_name="gan_interp_point", **C.CHEAP)
+    ends = [sa.submit, sb.submit, label.change, interp_btn.click]
+    B.server_drew(gr.on(ends, interp_point, pinputs, pos_img, api_name=False, **C.CHEAP).then(
+        interp_state, [sa, sb, label], istate, api_name=False, **C.CHEAP), "gan_interp")
 
     with gr.Accordion("2D view: a GAN on 8 Gaussians", open=False):
         with gr.Row():
@@ -191,4 +264,5 @@ def build() -> list:
                            *[(f"z{i}", s, share.number(f"z{i}", -SLIDER, SLIDER)) for i, s in enumerate(pca)],
                            *[(f"raw{i}", s, share.number(f"raw{i}", -SLIDER, SLIDER)) for i, s in enumerate(raw)],
                            ("n", n, share.number("Samples", 1, MAX_GRID, True))])
-    return [(render, inputs, img), (grid, ginputs, grid_img)]   # run once when the page opens
+    return [(render, inputs, img), (browser_state, [seed_box, label], state), (grid, ginputs, grid_img),
+            (interp_state, [sa, sb, label], istate), (interp_point, pinputs, pos_img)]   # run once when the page opens

@@ -10,6 +10,7 @@ import torch
 
 from generators.base import gif_bytes, make_generator, png_bytes
 
+from . import browser as B
 from . import common as C
 from . import lessons, share
 
@@ -54,6 +55,12 @@ def render(*z):
         raise gr.Error(f"expected {n} latent values, got {len(z)}")
     vals = [C.number(v, f"z[{i}]", -SLIDER, SLIDER) for i, v in enumerate(z)]
     return C.grid_image(model.decode(torch.tensor([_fit(vals, model.config.latent_dim)])), scale=8)
+
+
+def browser_state():
+    """Tells the page whether it may decode the sliders itself (the shipped decoder's ONNX file) or must ask the
+    server (this session explores its own trained VAE, which has no ONNX file)."""
+    return {"server": C.explored("vae", "image") is not None}
 
 
 def _n_sliders() -> int:
@@ -266,6 +273,11 @@ def grid_png(seed, n, temperature):
     return C.temp_file(png_bytes(img), f"vae-mnist_seed{C.seed(seed)}_t{C.number(temperature, 'Temperature', 0, 2):g}.png")
 
 
+# Redrawn when the tab is opened: the Train tab may have sent this session's model here (or taken it back).
+ON_SELECT = (render, browser_state)
+SERVER_DREW = ("vae",)
+
+
 def build() -> list:
     model = _model()
     d = model.config.latent_dim
@@ -276,6 +288,7 @@ def build() -> list:
                 dice = gr.Button("🎲", elem_id="vae_dice", scale=0, min_width=50)
             img = gr.Image(label="Decoded digit", elem_id="vae_img", format="png", height=240, width=240,
                            interactive=False)
+            B.indicator("vae", CHECKPOINT)
             zero = gr.Button("Back to the prior mean (z = 0)", size="sm", elem_id="vae_zero")
             share.link_row("vae")
         with gr.Column(scale=2):
@@ -285,14 +298,19 @@ def build() -> list:
                     with gr.Column(min_width=200):
                         sliders += [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, label=f"z[{i}]",
                                               elem_id=f"vz{i}") for i in half]
-    gr.on([s.input for s in sliders], render, sliders, img, api_name="vae_render", **C.CHEAP)
-    gr.on([dice.click], lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
-        random_latent, seed, sliders, api_name=False, queue=False).then(render, sliders, img, api_name=False,
-                                                                        **C.CHEAP)
-    seed.submit(random_latent, seed, sliders, api_name="vae_random_latent", queue=False).then(
-        render, sliders, img, api_name=False, **C.CHEAP)
-    zero.click(lambda: [0.0] * d, None, sliders, api_name=False, queue=False).then(
-        render, sliders, img, api_name=False, **C.CHEAP)
+    # A drag is decoded by the page (onnxruntime-web); it presses the hidden button when it cannot (no WebAssembly).
+    server_btn = gr.Button("render on the server", visible="hidden", elem_id="vae_server_render")
+    state = gr.JSON(None, visible="hidden", elem_id="vae_browser_state")
+    gr.on([s.input for s in sliders], None, [state, *sliders], None, js=B.drag_js("vae"), api_name=False, queue=False,
+          trigger_mode="always_last")
+    server_btn.click(render, sliders, img, api_name="vae_render", **C.CHEAP)
+    B.server_drew(gr.on([dice.click], lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False,
+                        queue=False).then(random_latent, seed, sliders, api_name=False, queue=False).then(
+        render, sliders, img, api_name=False, **C.CHEAP), "vae")
+    B.server_drew(seed.submit(random_latent, seed, sliders, api_name="vae_random_latent", queue=False).then(
+        render, sliders, img, api_name=False, **C.CHEAP), "vae")
+    B.server_drew(zero.click(lambda: [0.0] * d, None, sliders, api_name=False, queue=False).then(
+        render, sliders, img, api_name=False, **C.CHEAP), "vae")
 
     with gr.Accordion("The latent map (a 2-dimensional VAE): click anywhere to decode", open=True):
         with gr.Row():
@@ -357,4 +375,5 @@ def build() -> list:
     share.register("vae", [*[(f"vz{i}", s, share.number(f"vz{i}", -SLIDER, SLIDER)) for i, s in enumerate(sliders)],
                            ("seed", seed, C.seed), ("n", n, share.number("Samples", 1, MAX_GRID, True)),
                            ("temp", temp, share.number("Temperature", 0, 2))])
-    return [(render, sliders, img), (latent_map, None, map_img), (manifold, None, manifold_img)]
+    return [(render, sliders, img), (browser_state, None, state), (latent_map, None, map_img),
+            (manifold, None, manifold_img)]

@@ -1,0 +1,96 @@
+"""ONNX export of the cheap decoders (GAN generator, VAE decoder) for the browser render path.
+
+The graph maps z (B, D) [+ one-hot y (B, C)] → x (B, C, H, W) in [0, 1] (images) or (B, 2) (2D points): exactly
+what `GAN.generate` / `VAE.decode` compute, so the page (onnxruntime-web) and the server draw the same picture.
+Export needs `onnx` and `onnxruntime` (requirements-dev.txt); the app only serves the committed .onnx files.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import _atomic_write, checkpoint_paths
+
+OPSET = 17          # onnxruntime-web's WASM backend runs it
+TOLERANCE = 1e-4    # max |onnx − torch| on random latents, fp32
+
+
+class Decoder(nn.Module):
+    """The family's latent → output map as one module: forward(z[, y_onehot])."""
+
+    def __init__(self, model):
+        super().__init__()
+        if model.name not in ("gan", "vae"):
+            raise ValueError(f"only GAN and VAE decoders export to ONNX, not {model.name}")
+        self.model = model
+        self.conditional = bool(model.num_classes)
+
+    def forward(self, z, y=None):
+        m = self.model
+        if m.name == "gan":
+            if m.config.arch == "mlp":
+                return m.G(z)                                       # (B, 2) points
+            if y is not None:
+                z = torch.cat([z, y], 1)
+            return (m.G.net(z[:, :, None, None]) + 1) * 0.5          # (B, C, H, W) in [0, 1]
+        logits = m.decoder(z, y)
+        return torch.sigmoid(logits) if m.config.likelihood == "bernoulli" else logits.clamp(0, 1)
+
+
+def onnx_path(name_or_path) -> Path:
+    """`checkpoints/<name>.onnx`: beside the checkpoint's weights."""
+    from . import resolve_checkpoint
+
+    return resolve_checkpoint(name_or_path).with_suffix(".onnx")
+
+
+def _inputs(model, n: int, generator: torch.Generator):
+    z = torch.randn(n, model.config.latent_dim, generator=generator)
+    if not model.num_classes:
+        return (z,)
+    y = torch.randint(0, model.num_classes, (n,), generator=generator)
+    return z, F.one_hot(y, model.num_classes).float()
+
+
+def max_difference(model, path, n: int = 64, seed: int = 0) -> float:
+    """max |onnxruntime − PyTorch| over n random latents (and classes) drawn with `seed`."""
+    import onnxruntime as ort
+
+    dec = Decoder(model.cpu()).eval()
+    args = _inputs(model, n, torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        want = dec(*args).numpy()
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {k: v.numpy() for k, v in zip(("z", "y"), args)})[0]
+    return float(abs(got - want).max())
+
+
+def export(name_or_path, out: str | os.PathLike | None = None, *, force: bool = False, check: bool = True):
+    """Write the decoder of a GAN/VAE checkpoint as ONNX (default: beside the checkpoint) → (path, max diff).
+
+    A cached file newer than the weights is reused unless `force`; `check` runs the parity test (≤ TOLERANCE)."""
+    from . import load, resolve_checkpoint
+
+    wpath = resolve_checkpoint(name_or_path)
+    out = Path(out) if out else wpath.with_suffix(".onnx")
+    model = load(wpath, device="cpu")
+    dec = Decoder(model).eval()
+    fresh = out.exists() and out.stat().st_mtime >= max(p.stat().st_mtime for p in checkpoint_paths(wpath))
+    if force or not fresh:
+        import io
+
+        names = ["z", "y"] if dec.conditional else ["z"]
+        args = _inputs(model, 2, torch.Generator().manual_seed(0))
+        buf = io.BytesIO()
+        with torch.no_grad():
+            torch.onnx.export(dec, args, buf, input_names=names, output_names=["x"], opset_version=OPSET,
+                              dynamic_axes={k: {0: "batch"} for k in names + ["x"]}, dynamo=False)
+        _atomic_write(out, buf.getvalue())
+    diff = max_difference(model, out) if check else float("nan")
+    if check and not diff <= TOLERANCE:
+        raise ValueError(f"ONNX export of {wpath.stem} differs from PyTorch by {diff:.2e} (> {TOLERANCE:g})")
+    return out, diff

@@ -1,0 +1,49 @@
+"""The browser render path: the app serves onnxruntime-web and the decoders' ONNX files as static files, and the
+GAN/VAE tabs tell the page where they are (ui/js/20-browser-render.js runs them; the server path stays)."""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import gradio as gr
+
+from generators.base import CHECKPOINT_DIR
+
+ORT_DIR = Path(__file__).resolve().parent / "static" / "ort"      # built by ui/web/build.sh, committed
+ORT_JS = ORT_DIR / "ort.wasm.bundle.min.mjs"
+ORT_WASM = ORT_DIR / "ort-wasm-simd-threaded.wasm.gz"
+SERVER_TEXT = "Rendering on the server"
+
+
+def model_file(checkpoint: str) -> Path:
+    return CHECKPOINT_DIR / f"{checkpoint}.onnx"     # written by `python -m generators export <checkpoint>`
+
+
+def url(path: Path) -> str:
+    return f"/gradio_api/file={path}"
+
+
+def serve(*checkpoints: str) -> None:
+    """Let Gradio serve onnxruntime-web's folder and these decoders' .onnx files (nothing else)."""
+    gr.set_static_paths([ORT_DIR, *(model_file(c) for c in checkpoints)])
+
+
+def indicator(tab: str, checkpoint: str) -> gr.HTML:
+    """Which path draws the sliders' picture; the page's script reads the URLs from it and updates the text."""
+    serve(checkpoint)
+    data = {"ort": url(ORT_JS), "wasm": url(ORT_WASM), "model": url(model_file(checkpoint))}
+    return gr.HTML(f'<span class="ll-render-path" data-tab="{tab}" data-urls="{html.escape(json.dumps(data))}">'
+                   f"{SERVER_TEXT}</span>", elem_id=f"{tab}_render_path")
+
+
+def drag_js(tab: str) -> str:
+    """The sliders' input event on the page: draw in the browser, or ask the server when that path is down."""
+    return f"(...a) => window.LatentLab.browserRender('{tab}', a)"
+
+
+def server_drew(event, target: str):
+    """After a server event that redrew the picture (seed, reset, …): show it, not the page's last drag frame
+    (the server's file can keep its old URL when the picture is the same as before the drag)."""
+    return event.then(None, None, None, js=f"() => window.LatentLab.serverDrew('{target}')", api_name=False,
+                      queue=False)
