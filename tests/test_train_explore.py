@@ -14,6 +14,7 @@ from gradio.context import LocalContext
 from ui import common as C
 from ui import gan as G
 from ui import train as T
+from ui import vae as V
 
 SETTINGS = dict(family="gan", dataset="8gaussians", upload=None, lr=None, batch=32, steps=6, latent=4, loss="bce",
                 n_critic=None, beta=1.0, schedule=None, timesteps=None, n_layer=None, n_embd=None, seed=0, every=3)
@@ -86,11 +87,15 @@ def test_explored_model_draws_in_its_family_tab_for_that_session_only():
     try:
         mine = G.render(0, "3", 1.0, *sliders)
         assert "Your model" in C.model_note("gan") and C.model_note("vae") == ""
+        # the page must not decode the shipped ONNX file for this session: the server draws its model
+        assert G.browser_state(0, "3") == {"server": True} and G.interp_state(0, 1, "3") == {"server": True}
+        assert V.browser_state() == {"server": False}
     finally:
         LocalContext.request.reset(token)
     token = LocalContext.request.set(other)
     try:
         assert np.array_equal(G.render(0, "3", 1.0, *sliders), shipped)   # another session: the shipped model
+        assert "z" in G.browser_state(0, "3")                            # … decoded in its page
         assert C.model_note("gan") == ""
     finally:
         LocalContext.request.reset(token)
@@ -144,9 +149,16 @@ def test_explore_in_chromium_opens_in_the_gan_tab(page):
     page.get_by_text("now draws in the GAN tab").wait_for()
     open_tab(page, "GAN")
     page.get_by_text("Your model from the Train tab").wait_for()
-    page.locator("#gan_seed input").fill("0")
-    page.locator("#gan_seed input").press("Enter")
+    # opening the tab redraws with the session's model, no seed change needed
     page.wait_for_function("(s) => document.querySelector('#gan_img img')?.src !== s", arg=shipped)
+    page.wait_for_function("() => window.LatentLab.renderPath?.gan === 'browser'")   # the shipped decoder loaded
+    mine = image_src(page, "gan_img")
+    # a drag now goes to the server (the trained model has no ONNX file), and the page says so
+    page.locator("#z0 input[type=range]").fill("1.5")
+    page.wait_for_function("(s) => document.querySelector('#gan_img img')?.src !== s", arg=mine)
+    page.wait_for_function("() => window.LatentLab.renderPath.gan === 'server'")
+    assert "server" in page.locator("#gan_render_path").inner_text()
+    assert not page.evaluate("() => window.LatentLab.browserFrames.gan")          # nothing drawn in the page
     assert not page.errors
 
 
