@@ -199,6 +199,23 @@ def test_reset_after_a_browser_drag_shows_the_reset_picture(page, app_url, tab, 
     assert _img(page, tab) == first            # the zero-slider picture, drawn by the server before the drag
 
 
+@pytest.mark.parametrize("tab,slider", [("gan", "z1"), ("vae", "vz2")])
+def test_download_after_a_browser_drag_saves_the_picture_shown(page, app_url, tab, slider):
+    open_tab(page, tab.upper())
+    _wait_for_path(page, tab, BROWSER_TEXT)
+    page.wait_for_function(f"() => document.querySelector('#{tab}_img img')?.src")
+    server_before = _img(page, tab)
+    page.locator(f"#{slider} input[type=range]").fill("2.5")
+    page.wait_for_function(f"() => document.querySelector('#{tab}_img img')?.src?.startsWith('data:')")
+    shown = _png(_img(page, tab), app_url)
+    assert not np.array_equal(shown, _png(server_before, app_url))
+    with page.expect_download() as dl:
+        page.locator(f"#{tab}_img a[download]").click()
+    from PIL import Image
+    saved = np.asarray(Image.open(dl.value.path()).convert("L"), dtype=np.int16)
+    assert np.array_equal(saved, shown)
+
+
 def test_vae_drag_renders_in_browser_without_requests_and_matches_server(page, app_url):
     open_tab(page, "VAE")
     _wait_for_path(page, "vae", BROWSER_TEXT)

@@ -159,6 +159,20 @@
                                    width: `${r.width}px`, height: `${r.height}px` });
       }
       box.prepend(img);
+      if (!t.download) {      // the box's Download button saves the picture the student sees, not the server's
+        t.download = true;
+        box.addEventListener("click", (ev) => {
+          const a = ev.target.closest?.("a[download]");
+          if (!a || !t.overlay || !t.overlay.isConnected) return;
+          ev.preventDefault();
+          ev.stopPropagation();
+          const link = Object.assign(document.createElement("a"), { href: t.overlay.src,
+                                                                    download: a.getAttribute("download") || "image.png" });
+          document.body.append(link);
+          link.click();
+          link.remove();
+        }, true);
+      }
       if (!t.watch) {
         t.watch = new MutationObserver((muts) => {
           const server = muts.some((m) => (m.type === "attributes" && m.target !== t.overlay) ||
