@@ -60,7 +60,15 @@ def test_shipped_checkpoints_are_small_and_never_pickles():
     files = [p for p in (ROOT / "checkpoints").iterdir() if p.is_file()]
     total = sum(p.stat().st_size for p in files)
     assert total < MAX_CHECKPOINTS_MB * 2**20, f"checkpoints/ is {total / 2**20:.1f} MB"
-    assert {p.suffix for p in files} <= {".safetensors", ".json", ".md"}
+    assert {p.suffix for p in files} <= {".safetensors", ".json", ".md", ".onnx"}
+    # The .onnx files are the browser decoders (issue 11): protobuf graphs exported from a
+    # shipped .safetensors, never pickles, and nothing in them is executed as Python.
+    import onnx
+    for p in files:
+        if p.suffix == ".onnx":
+            assert p.with_suffix(".safetensors").is_file(), f"{p.name} has no .safetensors it was exported from"
+            assert p.read_bytes()[:1] != b"\x80", f"{p.name} looks like a pickle"
+            onnx.checker.check_model(onnx.load(str(p)))
 
 
 SITECUSTOMIZE = r'''
