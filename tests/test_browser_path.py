@@ -94,7 +94,27 @@ def _drag(page, slider_ids, seconds=2.0):
     }""", [slider_ids, int(seconds * 1000)])
 
 
+def _network_quiet(page, quiet_s=0.8, limit_s=20.0):
+    """Wait until the page has sent no request for quiet_s: pictures the server drew before the
+    drag (the tab's first render, a late-arriving redraw) may still be loading when it starts."""
+    import time
+
+    last = [time.monotonic()]
+    mark = lambda r: last.__setitem__(0, time.monotonic())  # noqa: E731
+    events = ("request", "requestfinished", "requestfailed")
+    for e in events:
+        page.on(e, mark)
+    try:
+        end = time.monotonic() + limit_s
+        while time.monotonic() - last[0] < quiet_s and time.monotonic() < end:
+            page.wait_for_timeout(100)
+    finally:
+        for e in events:
+            page.remove_listener(e, mark)
+
+
 def _requests_during(page, fn):
+    _network_quiet(page)
     seen = []
     handler = lambda r: seen.append(r.url) if not r.url.startswith(("data:", "blob:")) else None  # noqa: E731
     page.on("request", handler)
