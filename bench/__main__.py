@@ -3,7 +3,9 @@
 Each row is measured side by side in one run on this machine:
   * cold start of `python app.py` to its first answer, and its resident memory;
   * slider → image as the browser makes it (direct POST of the named event + GET of the image) for every
-    named cheap event, p50/p95, and the ratio to a bare Gradio app returning a fixed image;
+    named cheap event, p50/p95, and the ratio to a bare Gradio app returning a fixed image — the bare app's
+    calls interleaved with each event's (one bare call, one event call, …), so both see the same machine
+    (on a shared 2-core VM the floor alone drifted 6–11 ms between runs an hour apart);
   * several simulated users dragging at once.
 """
 from __future__ import annotations
@@ -116,6 +118,19 @@ def drag(server: Server, api: str, make, n: int) -> list[float]:
     return times[5:]
 
 
+def bare_payload(i):
+    return [i % 100 / 10]
+
+
+def drag_beside_floor(server: Server, api: str, make, bare: Server, n: int) -> tuple[list[float], list[float]]:
+    """Like drag(), with a bare-Gradio call before each of the event's calls: (event times, floor times)."""
+    ours, floor = [], []
+    for i in range(n + 5):
+        floor.append(bare.call("bare_render", bare_payload(i)))
+        ours.append(server.call(api, make(i)))
+    return ours[5:], floor[5:]
+
+
 # Inputs of each named event, as a slider drag sends them (i moves the dragged slider).
 def gan_payload(i):
     return [7, "3", 1.0, round(-3 + (i % 120) * 0.05, 2)] + [0.0] * 23
@@ -161,6 +176,7 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=200, help="round trips per event")
     ap.add_argument("--users", type=int, default=8, help="simulated users dragging at once")
     ap.add_argument("--seconds", type=float, default=20, help="duration of the multi-user run")
+    ap.add_argument("--cold-starts", type=int, default=3, help="cold starts of app.py timed (median printed)")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
 
@@ -169,34 +185,45 @@ def main(argv=None) -> None:
     rows = []
     print(f"# Latent Lab bench — {time.strftime('%Y-%m-%d')} — {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}")
+    colds = []
+    for _ in range(args.cold_starts - 1):           # extra cold starts, for a median: one varies by ±1 s here
+        app = Server([sys.executable, "app.py"])
+        colds.append(app.wait("gan_render", gan_payload(0)))
+        app.stop()
+    app = Server([sys.executable, "app.py"])
+    colds.append(app.wait("gan_render", gan_payload(0)))
+    cold = statistics.median(colds)
     bare = Server([sys.executable, str(ROOT / "bench" / "bare_app.py")])
     bare.wait("bare_render", [0.0])
-    floor = percentiles(drag(bare, "bare_render", lambda i: [i % 100 / 10], args.n))
-    rows.append(("bare Gradio slider→image (floor)", floor[0] * 1e3, floor[1] * 1e3, 1.0))
-    bare.stop()
 
-    app = Server([sys.executable, "app.py"])
     events = {**EVENTS, **extra_events()}
-    cold = app.wait("gan_render", gan_payload(0))
+    floors = []
     for api, make in events.items():
         try:
-            p50, p95 = percentiles(drag(app, api, make, args.n))
+            times, floor = drag_beside_floor(app, api, make, bare, args.n)
         except Exception as e:  # an event that does not exist yet: say so, keep going
             print(f"  {api}: not measured ({type(e).__name__}: {e})")
             continue
-        rows.append((f"{api} slider→image", p50 * 1e3, p95 * 1e3, p50 / floor[0]))
+        (p50, p95), (f50, _) = percentiles(times), percentiles(floor)
+        floors += floor
+        rows.append((f"{api} slider→image", p50 * 1e3, p95 * 1e3, p50 / f50, f50 * 1e3))
+    f50, f95 = percentiles(floors)
+    rows.insert(0, ("bare Gradio slider→image (floor, all rows' interleaved calls)", f50 * 1e3, f95 * 1e3, 1.0,
+                    f50 * 1e3))
+    bare.stop()
     many = users(app, "gan_render", gan_payload, args.users, args.seconds)
     rss = app.rss_mb()
     app.stop()
 
-    print(f"\n| measure | p50 ms | p95 ms | × bare floor |\n|---|---|---|---|")
-    for name, p50, p95, ratio in rows:
-        print(f"| {name} | {p50:.1f} | {p95:.1f} | {ratio:.2f} |")
+    print(f"\n| measure | p50 ms | p95 ms | × bare floor | its floor p50 ms |\n|---|---|---|---|---|")
+    for name, p50, p95, ratio, f50 in rows:
+        print(f"| {name} | {p50:.1f} | {p95:.1f} | {ratio:.2f} | {f50:.1f} |")
     print(f"\n{args.users} users dragging gan_render for {args.seconds:.0f} s: {many['calls']} calls, "
           f"{many['errors']} errors, p50 {many['p50'] * 1e3:.1f} ms, p95 {many['p95'] * 1e3:.1f} ms")
     for kind, count in many["error_kinds"].items():
         print(f"  error ×{count}: {kind}")
-    print(f"cold start of app.py to first gan_render answer: {cold:.2f} s; resident memory after the run: {rss:.0f} MB")
+    print(f"cold start of app.py to first gan_render answer: median {cold:.2f} s of {len(colds)} "
+          f"({', '.join(f'{c:.2f}' for c in colds)}); resident memory after the run: {rss:.0f} MB")
     try:
         import diffusers  # noqa: F401
     except ImportError:
@@ -206,7 +233,8 @@ def main(argv=None) -> None:
         print()
         diffusion_samplers.main(["--repeats", "5"])
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": rows, "users": many, "cold_start_s": cold, "rss_mb": rss},
+        Path(args.json).write_text(json.dumps({"rows": rows, "users": many, "cold_start_s": cold, "cold_starts_s": colds,
+                                               "rss_mb": rss},
                                               indent=2))
 
 

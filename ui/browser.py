@@ -24,9 +24,17 @@ def url(path: Path) -> str:
     return f"/gradio_api/file={path}"
 
 
+_SERVED: set[Path] = set()
+
+
 def serve(*checkpoints: str) -> None:
-    """Let Gradio serve onnxruntime-web's folder and these decoders' .onnx files (nothing else)."""
-    gr.set_static_paths([ORT_DIR, *(model_file(c) for c in checkpoints)])
+    """Let Gradio serve onnxruntime-web's folder and these decoders' .onnx files (nothing else). Each path
+    once: Gradio checks every image GET against the whole list (two realpath() calls per entry), and the
+    GAN and VAE tabs both asked for the onnxruntime-web folder."""
+    new = [p for p in (ORT_DIR, *(model_file(c) for c in checkpoints)) if p not in _SERVED]
+    if new:
+        _SERVED.update(new)
+        gr.set_static_paths(new)
 
 
 def indicator(tab: str, checkpoint: str) -> gr.HTML:
