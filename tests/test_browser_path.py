@@ -286,3 +286,39 @@ def test_static_files_are_served_and_nothing_else(app_url):
     for other in (ROOT / "app.py", ROOT / "checkpoints" / "gan-mnist.safetensors", ROOT / "ui" / "web" / "build.sh"):
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(app_url + browser.url(other), timeout=30)
+
+
+CENTER_OF_PICTURE = """(tab) => {
+    const r = document.querySelector(`#${tab}_img img:not(.ll-browser-img)`).getBoundingClientRect();
+    const e = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return {src: e.src || '', width: r.width};
+}"""
+
+
+@pytest.mark.parametrize("tab,slider", [("gan", "z1"), ("vae", "vz2")])
+def test_fullscreen_after_a_browser_drag_shows_the_picture_shown(page, app_url, tab, slider):
+    """Gradio's Fullscreen (and leaving it by its button or Escape) re-mounts the server's <img> with its old
+    picture: the student must still see the digit they dragged to, large, not the pre-drag one."""
+    open_tab(page, tab.upper())
+    _wait_for_path(page, tab, BROWSER_TEXT)
+    page.wait_for_function(f"() => document.querySelector('#{tab}_img img')?.src")
+    _network_quiet(page)                          # the tab's first server picture has landed
+    page.locator(f"#{slider} input[type=range]").fill("2.5")
+    page.wait_for_function(f"() => document.querySelector('#{tab}_img img')?.src?.startsWith('data:')")
+    shown = page.evaluate(f"() => document.querySelector('#{tab}_img .ll-browser-img').src")
+    small = page.evaluate(CENTER_OF_PICTURE, tab)
+    assert small["src"] == shown
+
+    page.locator(f"#{tab}_img button[aria-label='Fullscreen']").click()
+    page.wait_for_function("([tab, w]) => document.querySelector(`#${tab}_img img:not(.ll-browser-img)`)"
+                           "?.getBoundingClientRect().width > 1.5 * w", arg=[tab, small["width"]])
+    page.wait_for_timeout(500)                    # Gradio's fullscreen animation
+    big = page.evaluate(CENTER_OF_PICTURE, tab)
+    assert big["src"] == shown and big["width"] > 1.5 * small["width"]
+
+    page.keyboard.press("Escape")
+    page.wait_for_function("([tab, w]) => document.querySelector(`#${tab}_img img:not(.ll-browser-img)`)"
+                           "?.getBoundingClientRect().width < 1.2 * w", arg=[tab, small["width"]])
+    page.wait_for_timeout(500)
+    assert page.evaluate(CENTER_OF_PICTURE, tab)["src"] == shown
+    assert not page.errors

@@ -144,6 +144,17 @@
   const views = {};           // picture box → {canvas, overlay, watch, busy, pending, frames}
   function view(target) { return views[target] = views[target] || { frames: 0 }; }
 
+  function serverImg(box, t) { return [...box.querySelectorAll("img")].find((i) => i !== t.overlay); }
+
+  // Over the server's <img>, wherever the box's layout has put it (normal, or Gradio's fullscreen mode).
+  function place(t, box) {
+    const under = serverImg(box, t);
+    if (!under || !t.overlay) return;
+    const b = box.getBoundingClientRect(), r = under.getBoundingClientRect();
+    Object.assign(t.overlay.style, { top: `${r.top - b.top}px`, left: `${r.left - b.left}px`,
+                                     width: `${r.width}px`, height: `${r.height}px` });
+  }
+
   // The browser's picture sits over the server's <img> (first <img> in the box) until the server draws again.
   function show(target, src) {
     const t = view(target), box = document.getElementById(`${target}_img`);
@@ -152,13 +163,20 @@
       const img = t.overlay = document.createElement("img");
       img.className = "ll-browser-img";
       img.alt = "digit drawn in your browser";
-      const under = box.querySelector("img");
-      if (under) {
-        const b = box.getBoundingClientRect(), r = under.getBoundingClientRect();
-        Object.assign(img.style, { top: `${r.top - b.top}px`, left: `${r.left - b.left}px`,
-                                   width: `${r.width}px`, height: `${r.height}px` });
-      }
+      t.underSrc = serverImg(box, t)?.src;
       box.prepend(img);
+      place(t, box);
+      if (!t.fullscreen) {    // Gradio's Fullscreen (and its exit, or Escape) re-mounts the server's <img> with the
+        t.fullscreen = true;  // same picture: keep the student's picture over it instead of taking it for a redraw
+        const layout = () => {
+          t.relayoutUntil = performance.now() + 1500;
+          for (const ms of [0, 50, 200, 400]) setTimeout(() => t.overlay?.isConnected && place(t, box), ms);
+        };
+        box.addEventListener("click", (ev) => {
+          if (ev.target.closest?.("button[aria-label='Fullscreen'], button[aria-label='Exit fullscreen mode']")) layout();
+        }, true);
+        document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") layout(); }, true);
+      }
       if (!t.download) {      // the box's Download button saves the picture the student sees, not the server's
         t.download = true;
         box.addEventListener("click", (ev) => {
@@ -177,7 +195,9 @@
         t.watch = new MutationObserver((muts) => {
           const server = muts.some((m) => (m.type === "attributes" && m.target !== t.overlay) ||
             [...m.addedNodes].some((n) => n !== t.overlay && n.nodeType === 1 && (n.tagName === "IMG" || n.querySelector?.("img"))));
-          if (server && t.overlay) t.overlay.remove();
+          if (!server || !t.overlay) return;
+          if (performance.now() < (t.relayoutUntil || 0) && serverImg(box, t)?.src === t.underSrc) place(t, box);
+          else t.overlay.remove();
         });
         t.watch.observe(box, { subtree: true, childList: true, attributes: true, attributeFilter: ["src"] });
       }
