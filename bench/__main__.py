@@ -112,18 +112,13 @@ def percentiles(xs: list[float]) -> tuple[float, float]:
     return statistics.median(xs), xs[min(len(xs) - 1, int(0.95 * len(xs)))]
 
 
-def drag(server: Server, api: str, make, n: int) -> list[float]:
-    """n calls with a moving slider value, like a drag; the first few warm up and are dropped."""
-    times = [server.call(api, make(i)) for i in range(n + 5)]
-    return times[5:]
-
-
 def bare_payload(i):
     return [i % 100 / 10]
 
 
 def drag_beside_floor(server: Server, api: str, make, bare: Server, n: int) -> tuple[list[float], list[float]]:
-    """Like drag(), with a bare-Gradio call before each of the event's calls: (event times, floor times)."""
+    """n calls with a moving slider value, like a drag, each after one bare-Gradio call; the first few warm up
+    and are dropped → (event times, floor times)."""
     ours, floor = [], []
     for i in range(n + 5):
         floor.append(bare.call("bare_render", bare_payload(i)))
@@ -186,12 +181,11 @@ def main(argv=None) -> None:
     print(f"# Latent Lab bench — {time.strftime('%Y-%m-%d')} — {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}")
     colds = []
-    for _ in range(args.cold_starts - 1):           # extra cold starts, for a median: one varies by ±1 s here
+    for k in range(max(1, args.cold_starts)):       # a median: one cold start varies by ±1 s here
         app = Server([sys.executable, "app.py"])
         colds.append(app.wait("gan_render", gan_payload(0)))
-        app.stop()
-    app = Server([sys.executable, "app.py"])
-    colds.append(app.wait("gan_render", gan_payload(0)))
+        if k < args.cold_starts - 1:                # the last one stays up for the rest of the bench
+            app.stop()
     cold = statistics.median(colds)
     bare = Server([sys.executable, str(ROOT / "bench" / "bare_app.py")])
     bare.wait("bare_render", [0.0])

@@ -297,8 +297,8 @@ CENTER_OF_PICTURE = """(tab) => {
 
 @pytest.mark.parametrize("tab,slider", [("gan", "z1"), ("vae", "vz2")])
 def test_fullscreen_after_a_browser_drag_shows_the_picture_shown(page, app_url, tab, slider):
-    """Gradio's Fullscreen (and leaving it by its button or Escape) re-mounts the server's <img> with its old
-    picture: the student must still see the digit they dragged to, large, not the pre-drag one."""
+    """Gradio's Fullscreen (and leaving it by Escape) resizes the picture box: the student must still see the
+    digit they dragged to, large, not the server's pre-drag picture beside a small leftover overlay."""
     open_tab(page, tab.upper())
     _wait_for_path(page, tab, BROWSER_TEXT)
     page.wait_for_function(f"() => document.querySelector('#{tab}_img img')?.src")

@@ -141,7 +141,7 @@
     LL.browserFrames[target] = t.frames;
   }
 
-  const views = {};           // picture box → {canvas, overlay, watch, busy, pending, frames}
+  const views = {};           // picture box → {overlay, watch, wired, busy, pending, frames, …}
   function view(target) { return views[target] = views[target] || { frames: 0 }; }
 
   function serverImg(box, t) { return [...box.querySelectorAll("img")].find((i) => i !== t.overlay); }
@@ -163,23 +163,14 @@
       const img = t.overlay = document.createElement("img");
       img.className = "ll-browser-img";
       img.alt = "digit drawn in your browser";
-      t.underSrc = serverImg(box, t)?.src;
       box.prepend(img);
       place(t, box);
-      if (!t.fullscreen) {    // Gradio's Fullscreen (and its exit, or Escape) re-mounts the server's <img> with the
-        t.fullscreen = true;  // same picture: keep the student's picture over it instead of taking it for a redraw
-        const layout = () => {
-          t.relayoutUntil = performance.now() + 1500;
-          for (const ms of [0, 50, 200, 400]) setTimeout(() => t.overlay?.isConnected && place(t, box), ms);
-        };
-        box.addEventListener("click", (ev) => {
-          if (ev.target.closest?.("button[aria-label='Fullscreen'], button[aria-label='Exit fullscreen mode']")) layout();
-        }, true);
-        document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") layout(); }, true);
-      }
-      if (!t.download) {      // the box's Download button saves the picture the student sees, not the server's
-        t.download = true;
-        box.addEventListener("click", (ev) => {
+      if (!t.wired) {
+        t.wired = true;
+        // Whatever resizes the box (Gradio's Fullscreen and its exit, a window or phone rotating), the
+        // student's picture follows the server's <img> under it.
+        new ResizeObserver(() => t.overlay?.isConnected && place(t, box)).observe(box);
+        box.addEventListener("click", (ev) => {   // Download saves the picture the student sees, not the server's
           const a = ev.target.closest?.("a[download]");
           if (!a || !t.overlay || !t.overlay.isConnected) return;
           ev.preventDefault();
@@ -190,14 +181,10 @@
           link.click();
           link.remove();
         }, true);
-      }
-      if (!t.watch) {
-        t.watch = new MutationObserver((muts) => {
+        t.watch = new MutationObserver((muts) => {       // the server drew: its picture shows again
           const server = muts.some((m) => (m.type === "attributes" && m.target !== t.overlay) ||
             [...m.addedNodes].some((n) => n !== t.overlay && n.nodeType === 1 && (n.tagName === "IMG" || n.querySelector?.("img"))));
-          if (!server || !t.overlay) return;
-          if (performance.now() < (t.relayoutUntil || 0) && serverImg(box, t)?.src === t.underSrc) place(t, box);
-          else t.overlay.remove();
+          if (server && t.overlay) t.overlay.remove();
         });
         t.watch.observe(box, { subtree: true, childList: true, attributes: true, attributeFilter: ["src"] });
       }
