@@ -173,8 +173,8 @@ def build() -> list:
             names = gr.HTML(elem_id="ar_names")
             share.link_row("autoregressive")
     inputs = [seed, temp, top_k, top_p, prefix, n]
-    gr.on([temp.input, top_k.input, top_p.input, n.input, prefix.submit, seed.submit], generate, inputs, names,
-          api_name="autoregressive_sample", **C.CHEAP)
+    gr.on([temp.input, top_k.input, top_p.input, n.input, prefix.submit, seed.submit], C.fast(generate, names, thread=True),
+          inputs, names, api_name="autoregressive_sample", **C.FAST)
     dice.click(lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
         generate, inputs, names, api_name=False, **C.CHEAP)
 

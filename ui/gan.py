@@ -196,7 +196,7 @@ def build() -> list:
     server_btn = gr.Button("render on the server", visible="hidden", elem_id="gan_server_render")
     gr.on([s.input for s in sliders] + [trunc.input], None, [state, trunc, *sliders], None,
           js=B.drag_js("gan"), api_name=False, queue=False, trigger_mode="always_last")
-    server_btn.click(render, inputs, img, api_name="gan_render", **C.CHEAP)
+    server_btn.click(C.fast(render, img), inputs, img, api_name="gan_render", **C.FAST)
     B.server_drew(gr.on([seed_box.submit, label.input], render, inputs, img, api_name="gan_render_seed",
                         **C.CHEAP).then(browser_state, [seed_box, label], state, api_name=False, **C.CHEAP), "gan")
     B.server_drew(dice.click(random_seed, None, seed_box, api_name=False, queue=False).then(
@@ -238,7 +238,7 @@ def build() -> list:
     pinputs = [sa, sb, label, trunc, pos]
     pos.input(None, [istate, trunc, pos], None, js=B.drag_js("gan_interp"), api_name=False, queue=False,
               trigger_mode="always_last")
-    ibtn.click(interp_point, pinputs, pos_img, api_name="gan_interp_point", **C.CHEAP)
+    ibtn.click(C.fast(interp_point, pos_img), pinputs, pos_img, api_name="gan_interp_point", **C.FAST)
     ends = [sa.submit, sb.submit, label.change, interp_btn.click]
     B.server_drew(gr.on(ends, interp_point, pinputs, pos_img, api_name=False, **C.CHEAP).then(
         interp_state, [sa, sb, label], istate, api_name=False, **C.CHEAP), "gan_interp")

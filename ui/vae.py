@@ -303,7 +303,7 @@ def build() -> list:
     state = gr.JSON(None, visible="hidden", elem_id="vae_browser_state")
     gr.on([s.input for s in sliders], None, [state, *sliders], None, js=B.drag_js("vae"), api_name=False, queue=False,
           trigger_mode="always_last")
-    server_btn.click(render, sliders, img, api_name="vae_render", **C.CHEAP)
+    server_btn.click(C.fast(render, img), sliders, img, api_name="vae_render", **C.FAST)
     B.server_drew(gr.on([dice.click], lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False,
                         queue=False).then(random_latent, seed, sliders, api_name=False, queue=False).then(
         render, sliders, img, api_name=False, **C.CHEAP), "vae")
