@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--device", default="auto", help="auto | cpu | cuda")
 
     xp = sub.add_parser("export", help="write a GAN/VAE decoder as ONNX (for the browser render path), "
-                                       "checked against PyTorch")
+                                       "checked against PyTorch; a DCGAN's GANSpace directions go into its JSON")
     xp.add_argument("checkpoint", help="shipped checkpoint name (gan-mnist, vae-mnist, …) or path")
     xp.add_argument("--out", default=None, help="the .onnx file (default: beside the checkpoint, <name>.onnx)")
     xp.add_argument("--force", action="store_true", help="export again even when the cached .onnx is up to date")
@@ -271,10 +271,13 @@ def cmd_eval(args) -> None:
 
 
 def cmd_export(args) -> None:
-    from .export import TOLERANCE, export
+    from .export import TOLERANCE, export, store_directions
 
     if args.out is not None and not args.out.endswith(".onnx"):
         raise ValueError("--out must name a .onnx file")
+    cpath = store_directions(args.checkpoint) if args.out is None else None    # beside the checkpoint only
+    if cpath is not None:
+        print(f"wrote the GANSpace directions into {cpath}", file=sys.stderr)
     path, diff = export(args.checkpoint, args.out, force=args.force)
     print(f"wrote {path}: max |onnxruntime - torch| = {diff:.2e} on random latents (limit {TOLERANCE:g})",
           file=sys.stderr)

@@ -187,28 +187,69 @@ class GAN(Family):
     @torch.no_grad()
     def principal_directions(self, k: int = 8, n: int = 1024, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """GANSpace (Härkönen et al. 2020): PCA of the first layer's activations, carried back to z by
-        least squares → (k, D) unit directions in latent space and their share of variance. Cached."""
+        least squares → (k, D) unit directions in latent space and their share of variance. Cached, and read
+        from the checkpoint's JSON when `store_directions` put them there for these very weights."""
         key = (k, n, seed)
         if key not in self._directions:
-            g = torch.Generator(device=self.device).manual_seed(seed)
-            z = torch.randn(n, self.config.latent_dim, generator=g, device=self.device)
-            if self.config.arch == "dcgan":
-                y = torch.arange(n, device=self.device) % self.num_classes if self.num_classes else None
-                inp = torch.cat([z, F.one_hot(y, self.num_classes).to(z.dtype)], 1) if y is not None else z
-                h = self.G.net[:3](inp[:, :, None, None]).flatten(1)     # (n, F) first-layer activations
-            else:
-                h = self.G[:2](z)
-            h = h - h.mean(0)
-            # PCA through the n×n Gram matrix (n ≪ F): h hᵀ = U S² Uᵀ, PCA coordinates = U S
-            evals, evecs = torch.linalg.eigh((h @ h.T).double())
-            evals, evecs = evals.flip(0).clamp_min(0), evecs.flip(1)
-            k = min(k, n)
-            coords = evecs[:, :k] * evals[:k].sqrt()                     # (n, k)
-            u = torch.linalg.lstsq(coords, (z - z.mean(0)).double()).solution.float()   # z ≈ coords · u → (k, D)
-            u = u / u.norm(dim=1, keepdim=True).clamp_min(1e-8)
-            var = (evals[:k] / evals.sum()).float()
-            self._directions[key] = (u, var)
+            self._directions[key] = self._stored_directions(k, n, seed) or self._pca(k, n, seed)
         return self._directions[key]
+
+    def _pca_layers(self) -> nn.Module:
+        return self.G.net[:3] if self.config.arch == "dcgan" else self.G[:2]
+
+    def _pca(self, k: int, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        g = torch.Generator(device=self.device).manual_seed(seed)
+        z = torch.randn(n, self.config.latent_dim, generator=g, device=self.device)
+        if self.config.arch == "dcgan":
+            y = torch.arange(n, device=self.device) % self.num_classes if self.num_classes else None
+            inp = torch.cat([z, F.one_hot(y, self.num_classes).to(z.dtype)], 1) if y is not None else z
+            h = self._pca_layers()(inp[:, :, None, None]).flatten(1)     # (n, F) first-layer activations
+        else:
+            h = self._pca_layers()(z)
+        h = h - h.mean(0)
+        # PCA through the n×n Gram matrix (n ≪ F): h hᵀ = U S² Uᵀ, PCA coordinates = U S
+        evals, evecs = torch.linalg.eigh((h @ h.T).double())
+        evals, evecs = evals.flip(0).clamp_min(0), evecs.flip(1)
+        k = min(k, n)
+        coords = evecs[:, :k] * evals[:k].sqrt()                     # (n, k)
+        u = torch.linalg.lstsq(coords, (z - z.mean(0)).double()).solution.float()   # z ≈ coords · u → (k, D)
+        u = u / u.norm(dim=1, keepdim=True).clamp_min(1e-8)
+        var = (evals[:k] / evals.sum()).float()
+        return u, var
+
+    def directions_fingerprint(self) -> str:
+        """sha256 of the layers the directions are computed from: stored directions are used only for these."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for name, t in sorted(self._pca_layers().state_dict().items()):
+            h.update(name.encode())
+            h.update(t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+        return h.hexdigest()
+
+    def _stored_directions(self, k: int, n: int, seed: int):
+        """The directions in the checkpoint's JSON (`principal_directions`), else None. The shipped GAN's cost
+        ~0.5 s to compute (a 1024×1024 eigendecomposition), a tenth of the app's cold start on 2 vCPUs; JSON
+        numbers are only numbers, and anything that does not match these weights and shapes is ignored."""
+        d = (getattr(self, "meta", None) or {}).get("principal_directions")
+        if not isinstance(d, dict) or [d.get("k"), d.get("n"), d.get("seed")] != [k, n, seed]:
+            return None
+        try:
+            u = torch.tensor(d["u"], dtype=torch.float32)
+            var = torch.tensor(d["var"], dtype=torch.float32)
+        except (KeyError, TypeError, ValueError, RuntimeError):
+            return None
+        k = min(k, n)
+        if (u.shape != (k, self.config.latent_dim) or var.shape != (k,) or not bool(torch.isfinite(u).all())
+                or not bool(torch.isfinite(var).all()) or d.get("fingerprint") != self.directions_fingerprint()):
+            return None
+        return u.to(self.device), var.to(self.device)
+
+    def store_directions(self, k: int = 8, n: int = 1024, seed: int = 0) -> dict:
+        """The directions as JSON for the checkpoint's config file (`generators.export.store_directions`)."""
+        u, var = self._pca(k, n, seed)
+        return {"k": k, "n": n, "seed": seed, "fingerprint": self.directions_fingerprint(),
+                "u": u.cpu().tolist(), "var": var.cpu().tolist()}
 
     @torch.no_grad()
     def steered_latent(self, generator: torch.Generator, *, pca=(), offsets=()) -> torch.Tensor:

@@ -111,6 +111,44 @@ def test_principal_directions_are_unit_and_ordered():
     assert m.principal_directions(4, n=512)[0] is u          # cached
 
 
+def test_stored_directions_are_used_only_for_the_weights_they_were_computed_from(tmp_path):
+    import json
+
+    from generators.export import store_directions
+
+    m = tiny().eval()
+    generators.save_checkpoint(m, tmp_path / "g", dataset="mnist")
+    cpath = store_directions(tmp_path / "g.safetensors")
+    stored = json.loads(cpath.read_text())["principal_directions"]
+    loaded = generators.load(tmp_path / "g.safetensors")
+    assert loaded._stored_directions(8, 1024, 0) is not None            # read, not recomputed
+    u, var = loaded.principal_directions()
+    want_u, want_var = m.principal_directions()
+    assert torch.equal(u, want_u) and torch.equal(var, want_var)
+    # anything that does not fit these weights and shapes is ignored (computed instead), never trusted
+    bad = {"fingerprint": "0" * 64, "u": [[0.0] * 8] * 7, "var": [float("nan")] * 8, "k": 4, "comment": "x"}
+    for key, value in bad.items():
+        other = generators.load(tmp_path / "g.safetensors")
+        other.meta = {**other.meta, "principal_directions": {**stored, key: value}}
+        assert (other._stored_directions(8, 1024, 0) is None) == (key != "comment"), key
+        assert torch.allclose(other.principal_directions()[0], want_u, atol=1e-5)
+    with torch.no_grad():                                                 # trained further: new weights
+        loaded.G.net[0].weight.add_(0.01)
+    loaded._directions.clear()
+    assert loaded._stored_directions(8, 1024, 0) is None
+
+
+def test_shipped_gan_directions_are_current():
+    """The GANSpace directions in checkpoints/gan-mnist.json (read at start-up instead of a 0.5 s
+    eigendecomposition) are those of its weights: re-run `python -m generators export gan-mnist` if this fails."""
+    m = generators.load("gan-mnist", device="cpu")
+    stored = m._stored_directions(8, 1024, 0)
+    assert stored is not None
+    u, var = m._pca(8, 1024, 0)
+    assert torch.allclose(stored[1], var, atol=1e-5)
+    assert bool(((stored[0] * u).sum(1).abs() > 0.999).all())          # the same axes (eigh may flip a sign)
+
+
 # ----------------------------------------------------------------------------- shipped checkpoints
 def test_shipped_gan_mnist_conditional_quality():
     """≥ 95% of conditional samples are read as the asked digit by the held-out-validated classifier."""
