@@ -256,6 +256,8 @@ class GAN(Family):
         """One latent (1, D): a prior draw moved by Σ αᵢ·uᵢ along the principal directions, plus raw offsets
         on the first dimensions (the GAN tab's sliders)."""
         z = self.draw_latents(1, generator)
+        if len(offsets) > z.shape[1] or len(pca) > z.shape[1]:
+            raise ValueError(f"at most {z.shape[1]} offsets and principal directions for this {z.shape[1]}-dimensional latent")
         if len(pca):
             u, _ = self.principal_directions(max(8, len(pca)))
             z = z + torch.as_tensor(pca, dtype=z.dtype, device=z.device) @ u[: len(pca)]

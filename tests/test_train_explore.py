@@ -179,3 +179,43 @@ def test_an_explored_vae_with_another_latent_size_works_with_the_tabs_sliders():
     finally:
         LocalContext.request.reset(token)
         C.unexplore(me)
+
+
+def test_fast_slider_events_draw_with_the_sessions_explored_model(app_url):
+    """gan_render runs on the event loop and autoregressive_sample in a worker thread (C.fast): both must still
+    see which browser session is asking, and draw with that session's model, over real HTTP."""
+    import urllib.request
+
+    from ui import autoregressive as AR
+
+    def post(api, data, session):
+        body = json.dumps({"data": data, "session_hash": session}).encode()
+        req = urllib.request.Request(f"{app_url}/gradio_api/run/{api}", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            out = json.loads(r.read())["data"][0]
+        if isinstance(out, dict):
+            with urllib.request.urlopen(out["url"], timeout=60) as r:
+                return r.read()
+        return out
+
+    ar = T.build_model("autoregressive", "names", T.load_dataset("names", "train"), {"n_layer": 1, "n_embd": 8}, 0)
+    gan = T.build_model("gan", "mnist", T.load_dataset("mnist", "train"), {"latent_dim": 8, "ngf": 8, "ndf": 8}, 0)
+    names_args, gan_args = [3, 1.0, 0, 1.0, "", 8], [5, "2", 1.0, 0.5] + [0.0] * 23
+    shipped = post("autoregressive_sample", names_args, "nobody"), post("gan_render", gan_args, "nobody")
+    for model, api, args, i in ((ar, "autoregressive_sample", names_args, 0), (gan, "gan_render", gan_args, 1)):
+        me = Req(f"fast-{api}")
+        C.explore(model, me)
+        token = LocalContext.request.set(me)
+        try:
+            expected = AR.generate(*args) if i == 0 else None
+        finally:
+            LocalContext.request.reset(token)
+        try:
+            mine = post(api, args, me.session_hash)
+            assert mine != shipped[i]                                    # drawn with the session's model
+            if expected is not None:
+                assert mine == expected
+            assert post(api, args, "nobody") == shipped[i]               # other sessions keep the shipped one
+        finally:
+            C.unexplore(me)

@@ -54,7 +54,9 @@ def render(seed, label, truncation, *sliders):
         raise gr.Error(f"expected {N_PCA + N_RAW} slider values, got {len(sliders)}")
     vals = [C.number(v, f"Slider {i}", -SLIDER, SLIDER) for i, v in enumerate(sliders)]
     g = make_generator(s, model.device)
-    z = model.steered_latent(g, pca=vals[:N_PCA], offsets=vals[N_PCA:])
+    # a model from the Train tab may have fewer latent dimensions than the 16 raw sliders: the rest move nothing
+    d = model.config.latent_dim
+    z = model.steered_latent(g, pca=vals[:min(N_PCA, d)], offsets=vals[N_PCA:N_PCA + d])
     img = model.sample(1, generator=g, latents=z, labels=y, truncation=psi)
     return C.grid_image(img, scale=8)
 
