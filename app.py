@@ -20,11 +20,14 @@ import torch  # noqa: E402
 # ~1 ms): splitting one op over 2 vCPUs gains little, while the helper threads' spin-waits take the core that the
 # event loop, the next request and the HTTP client need. Measured in the server (`python -m bench`, 2 vCPUs):
 # autoregressive_sample 35.9 → 22.5 ms, diffusion_render 203 → 97 ms; requests still run 2 at a time.
+TRAIN_THREADS = torch.get_num_threads()         # a Train-tab run steps with torch's default (cores), on its thread
 if not os.environ.get("OMP_NUM_THREADS"):
     torch.set_num_threads(1)
 
 from ui import autoregressive, compare, diffusion, gan, share, train, vae  # noqa: E402
 from ui import common as C  # noqa: E402
+
+C.TRAIN_THREADS = None if os.environ.get("OMP_NUM_THREADS") else TRAIN_THREADS
 
 TABS = [("GAN", "gan", gan), ("VAE", "vae", vae), ("Diffusion", "diffusion", diffusion),
         ("Autoregressive", "autoregressive", autoregressive), ("Train", "train", train), ("Compare", "compare", compare)]

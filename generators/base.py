@@ -461,3 +461,49 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     if so.abs() < 1e-6:
         return (1 - t) * a + t * b
     return torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b
+
+
+# ----------------------------------------------------------------------------- threads
+_GOMP: list = []
+
+
+def _libgomp():
+    """The OpenMP runtime torch runs on, when it is GNU libgomp (Linux wheels); else None."""
+    if not _GOMP:
+        lib = None
+        try:
+            import ctypes
+
+            with open(f"/proc/{os.getpid()}/maps") as f:
+                paths = sorted({line.split()[-1] for line in f if "libgomp" in line and "/" in line})
+            if paths:
+                lib = ctypes.CDLL(paths[0])
+                lib.omp_get_max_threads.restype = ctypes.c_int
+        except (OSError, AttributeError):
+            lib = None
+        _GOMP.append(lib)
+    return _GOMP[0]
+
+
+class thread_threads:
+    """`with thread_threads(n):` torch ops on the calling thread use n intra-op threads; other threads keep
+    theirs. (OpenMP's thread count is a per-thread setting; torch.set_num_threads changes it for every thread
+    started later.) The app serves requests with one thread each and lets a training run use more. A no-op
+    where torch's OpenMP runtime is not libgomp, or n is None."""
+
+    def __init__(self, n: int | None):
+        self.n, self.before = n, None
+
+    def __enter__(self):
+        lib = _libgomp() if self.n else None
+        if lib is not None:
+            torch.get_num_threads()                  # torch's lazy per-thread init first, or it would undo ours
+            self.before = lib.omp_get_max_threads()
+            lib.omp_set_num_threads(int(self.n))
+        return self
+
+    def __exit__(self, *exc):
+        if self.before is not None:
+            _libgomp().omp_set_num_threads(self.before)
+            self.before = None
+        return False

@@ -120,6 +120,42 @@ def settings(**kw):
     return list({**SETTINGS, **kw}.values())
 
 
+def test_training_steps_use_their_own_thread_count_and_leave_the_servers(monkeypatch):
+    """app.py serves each request on one torch thread and gives the Train tab's steps torch's default: the
+    setting is per OS thread (OpenMP), so a run on one worker thread never changes another thread's."""
+    import threading
+
+    from generators.base import _libgomp
+    from ui import common as C
+
+    if _libgomp() is None:
+        pytest.skip("torch's OpenMP runtime here is not libgomp: thread counts are process-wide")
+    seen, real_train = [], T.train
+
+    def counting(*args, **kwargs):                    # the real engine; records each event's thread count
+        for ev in real_train(*args, **kwargs):
+            seen.append(torch.get_num_threads())
+            yield ev
+
+    monkeypatch.setattr(T, "train", counting)
+    monkeypatch.setattr(C, "TRAIN_THREADS", 2)
+    result = {}
+
+    def worker():                                     # like a Gradio worker thread serving with one torch thread
+        torch.set_num_threads(1)
+        before = torch.get_num_threads()
+        list(T.start(None, *settings(steps=12, every=6)))
+        result["after"] = before, torch.get_num_threads()
+
+    process_wide = torch.get_num_threads()
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    torch.set_num_threads(process_wide)               # set_num_threads in the worker changed the default too
+    assert seen and set(seen) == {2}
+    assert result["after"] == (1, 1)
+
+
 def test_start_streams_to_the_end_and_keeps_runs_for_comparison():
     outs = list(T.start(None, *settings()))
     r, status = outs[-1][0], outs[-1][1]

@@ -93,6 +93,7 @@ except ImportError:
         """Stand-in for `spaces.GPU` (bare or with arguments) when the `spaces` package is absent."""
         return fn if fn is not None else (lambda f: f)
 
+TRAIN_THREADS: int | None = None   # intra-op threads of a training step (app.py: torch's default); None = as is
 CHEAP = dict(queue=False, trigger_mode="always_last", show_progress="hidden")   # slider drags: un-queued
 GPU = dict(concurrency_id="gpu", concurrency_limit=2)                           # heavy work shares one lane
 MAX_TEXT = 200

@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 import generators
-from generators.base import make_generator, resolve_device, save_checkpoint
+from generators.base import make_generator, resolve_device, save_checkpoint, thread_threads
 from generators.data import (IMAGE_SETS, TEXT_SETS, TOY_SETS, Dataset, image_to_gray, load_dataset, load_text_file,
                              split_indices)
 from generators.train import load_optimizer_tensors, optimizer_tensors, train
@@ -377,12 +377,24 @@ def begin(r: Run, model, data: Dataset, *, family: str, steps: int, batch: int, 
                      n_samples=n_samples, time_limit=RUN_LIMIT_S, start_step=start_step, optimizers=r.optimizers)
 
 
+def _pull(events):
+    """The engine's events, each computed with C.TRAIN_THREADS torch threads on the thread that pulls it (Gradio
+    may resume a stream on a different worker thread each time); requests keep their one thread (app.py).
+    2 vCPUs, batch 64: gan-mnist 4.5 → 7.2 steps/s, diffusion-mnist 1.9 → 3.2 with 2 threads instead of 1."""
+    while True:
+        with thread_threads(C.TRAIN_THREADS):
+            ev = next(events, None)
+        if ev is None:
+            return
+        yield ev
+
+
 def advance(r: Run, max_steps: int | None = None):
     """Pull engine events into `r`, yielding after each preview or UPDATE_S seconds; stops after `max_steps`
     steps, at the end of the run, or when Stop sets `r.stop`. A CUDA out-of-memory frees the run."""
     last, done_steps = time.monotonic(), 0
     try:
-        for ev in r.events:
+        for ev in _pull(r.events):
             kind = ev["event"]
             if kind == "start":
                 r.device, r.total = ev["device"], ev["total"]
