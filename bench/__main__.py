@@ -6,7 +6,9 @@ Each row is measured side by side in one run on this machine:
     named cheap event, p50/p95, and the ratio to a bare Gradio app returning a fixed image — the bare app's
     calls interleaved with each event's (one bare call, one event call, …), so both see the same machine
     (on a shared 2-core VM the floor alone drifted 6–11 ms between runs an hour apart);
-  * several simulated users dragging at once.
+  * several simulated users dragging at once;
+  * diffusers' DDIMScheduler beside our sampler (bench.diffusion_samplers), and training throughput on a CUDA
+    GPU beside pytorch/examples' DCGAN and diffusers' UNet2DModel (bench.gpu; says so when there is no GPU).
 """
 from __future__ import annotations
 
@@ -171,7 +173,7 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=200, help="round trips per event")
     ap.add_argument("--users", type=int, default=8, help="simulated users dragging at once")
     ap.add_argument("--seconds", type=float, default=20, help="duration of the multi-user run")
-    ap.add_argument("--cold-starts", type=int, default=3, help="cold starts of app.py timed (median printed)")
+    ap.add_argument("--cold-starts", type=int, default=5, help="cold starts of app.py timed (median printed)")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
 
@@ -226,6 +228,9 @@ def main(argv=None) -> None:
         from bench import diffusion_samplers
         print()
         diffusion_samplers.main(["--repeats", "5"])
+    from bench import gpu
+    print()
+    gpu.main([])                                     # training throughput on a CUDA GPU, or why not
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "users": many, "cold_start_s": cold, "cold_starts_s": colds,
                                                "rss_mb": rss},
