@@ -196,6 +196,8 @@ HTTP_CASES = {       # api → (a hostile payload, the normal one after it)
     "gan_grid": ([7, "any", 1.0, 10**6], [7, "any", 1.0, 4]),
     "gan_interpolate": ([0, 2**64, "3", 5, 1.0], [0, 1, "3", 3, 1.0]),
     "gan_2d": ([0, "x" * 100_000], [0, 100]),
+    "gan_interp_point": ([0, 1, "3", 1.0, float("nan")], [0, 1, "3", 1.0, 0.25]),
+    "gan_render": ([7, [1, 2], 1.0] + [0.0] * 24, [7, "3", 1.0] + [0.0] * 24),
     "vae_render": ([float("nan")] + [0.0] * 15, [0.5] + [0.0] * 15),
     "vae_grid": ([7, 4, float("inf")], [7, 4, 1.0]),
     "vae_random_latent": ([-1], [3]),
