@@ -53,7 +53,35 @@ Generative models you can touch: drag a latent slider, pick a seed, watch noise 
 Every tab runs real models (shipped in `checkpoints/`), on the GPU when there is one, on the CPU when not."""
 
 
+class _one_fastapi_app:
+    """Gradio 6.31 builds its FastAPI app (~80 routes, 0.1 s each time on 2 vCPUs) in `Blocks()`, in
+    `Blocks.__exit__` and in `queue()`, then again in `launch()`, which is the one that serves. While the demo
+    is built, the first three are skipped and one is made at the end (so `demo.app` works before `launch()`,
+    as Gradio promises): 0.2 s of every cold start."""
+
+    def __enter__(self):
+        from gradio.routes import App
+
+        self.real = App.__dict__["create_app"]
+        App.create_app = staticmethod(lambda *args, **kwargs: None)
+
+    def __exit__(self, *exc):
+        from gradio.routes import App
+
+        App.create_app = self.real
+        return False
+
+
 def build_demo() -> gr.Blocks:
+    with _one_fastapi_app():
+        demo = _build()
+    from gradio.routes import App
+
+    demo.app = App.create_app(demo, mcp_server=False)
+    return demo
+
+
+def _build() -> gr.Blocks:
     with gr.Blocks(title="Latent Lab", delete_cache=(600, 1800), analytics_enabled=False) as demo:
         gr.Markdown(HEADER)
         on_load = []

@@ -182,15 +182,17 @@ def main(argv=None) -> None:
     rows = []
     print(f"# Latent Lab bench — {time.strftime('%Y-%m-%d')} — {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}")
-    colds = []
+    colds, bare_colds = [], []
     for k in range(max(1, args.cold_starts)):       # a median: one cold start varies by ±1 s here
+        bare = Server([sys.executable, str(ROOT / "bench" / "bare_app.py")])   # its floor, alternating with it
+        bare_colds.append(bare.wait("bare_render", [0.0]))
+        if k < args.cold_starts - 1:
+            bare.stop()
         app = Server([sys.executable, "app.py"])
         colds.append(app.wait("gan_render", gan_payload(0)))
-        if k < args.cold_starts - 1:                # the last one stays up for the rest of the bench
+        if k < args.cold_starts - 1:                # the last ones stay up for the rest of the bench
             app.stop()
-    cold = statistics.median(colds)
-    bare = Server([sys.executable, str(ROOT / "bench" / "bare_app.py")])
-    bare.wait("bare_render", [0.0])
+    cold, bare_cold = statistics.median(colds), statistics.median(bare_colds)
 
     events = {**EVENTS, **extra_events()}
     floors = []
@@ -219,7 +221,9 @@ def main(argv=None) -> None:
     for kind, count in many["error_kinds"].items():
         print(f"  error ×{count}: {kind}")
     print(f"cold start of app.py to first gan_render answer: median {cold:.2f} s of {len(colds)} "
-          f"({', '.join(f'{c:.2f}' for c in colds)}); resident memory after the run: {rss:.0f} MB")
+          f"({', '.join(f'{c:.2f}' for c in colds)}); the bare Gradio app's, alternating with it: median "
+          f"{bare_cold:.2f} s ({', '.join(f'{c:.2f}' for c in bare_colds)}); "
+          f"resident memory after the run: {rss:.0f} MB")
     try:
         import diffusers  # noqa: F401
     except ImportError:
@@ -233,6 +237,7 @@ def main(argv=None) -> None:
     gpu.main([])                                     # training throughput on a CUDA GPU, or why not
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "users": many, "cold_start_s": cold, "cold_starts_s": colds,
+                                               "bare_cold_starts_s": bare_colds,
                                                "rss_mb": rss},
                                               indent=2))
 

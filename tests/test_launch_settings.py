@@ -45,3 +45,34 @@ def test_no_share_and_gradio_pinned_in_the_sources():
     assert re.search(r"^gradio==6\.31\.0$", req, re.M), "gradio must be pinned to a reviewed release"
     import gradio
     assert gradio.__version__ == "6.31.0"
+
+
+def test_building_the_demo_skips_gradios_spare_fastapi_apps_and_restores_it():
+    """app._one_fastapi_app skips the FastAPI apps Gradio builds and throws away while Blocks are built (a
+    cold-start saving); afterwards Gradio's own create_app is back, and app.demo has a working app."""
+    import gradio as gr
+    from gradio.routes import App
+
+    import app
+
+    real = App.__dict__["create_app"]
+    made = []
+
+    def counting(*args, **kwargs):
+        made.append(1)
+        return real.__func__(*args, **kwargs)
+
+    App.create_app = staticmethod(counting)
+    try:
+        with app._one_fastapi_app():
+            with gr.Blocks() as skipped:                    # Blocks(), __exit__ and queue() each build one
+                gr.Markdown("x")
+            skipped.queue()
+        assert made == [] and App.__dict__["create_app"].__func__ is counting     # none built, then restored
+        with gr.Blocks() as plain:
+            gr.Markdown("x")
+        assert made and isinstance(plain.app, App)                               # outside it, as usual
+    finally:
+        App.create_app = real
+    assert isinstance(app.demo.app, App)
+    assert App.__dict__["create_app"].__func__.__module__ == "gradio.routes"
