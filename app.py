@@ -9,8 +9,9 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-# Gradio asks matplotlib for its backend around every event; unset, the first ask imports pyplot to resolve it
-# (0.25 s of the first answer after a cold start). Our figures draw on Agg with the object API anyway.
+# Gradio switches matplotlib to Agg and back around every event; unset, the first switch imports pyplot to
+# resolve the default (0.45 s of the first answer after a cold start). Our figures draw on Agg with the object
+# API, so the backend is Agg from the start and ui/common.py skips Gradio's (racy) switch.
 os.environ.setdefault("MPLBACKEND", "agg")
 
 import gradio as gr  # noqa: E402

@@ -153,6 +153,9 @@ def soak(url: str, seconds: float, users: int = 8, trainers: int = 2, train_step
             try:
                 call(url, api, make(i + 1000 * k), f"soak{k}")
                 count("calls")
+            except urllib.error.HTTPError as e:   # counted and reported with what the server said
+                count("errors", kind=f"{api} HTTP {e.code} {e.url.split('/gradio_api/')[-1][:40]}: "
+                                     f"{e.read()[:160].decode(errors='replace')}")
             except Exception as e:  # counted and reported
                 count("errors", kind=f"{api} {type(e).__name__}: {str(e)[:80]}")
 

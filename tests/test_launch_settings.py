@@ -76,3 +76,22 @@ def test_building_the_demo_skips_gradios_spare_fastapi_apps_and_restores_it():
         App.create_app = real
     assert isinstance(app.demo.app, App)
     assert App.__dict__["create_app"].__func__.__module__ == "gradio.routes"
+
+
+def test_a_half_imported_pyplot_cannot_fail_a_request(monkeypatch):
+    """Gradio switches matplotlib's backend around every event, and with MPLBACKEND spelled "Agg" (a common
+    spelling) matplotlib.use("agg") calls pyplot.switch_backend — on a pyplot another thread is still
+    importing (gr.Plot's postprocess does), 4 soak requests failed with AttributeError. The app skips that
+    no-op switch (ui.common._patch_gradio_matplotlib_switch)."""
+    import sys
+    import types
+
+    import gradio.utils as gu
+    import matplotlib
+
+    import app  # noqa: F401  (applies the patch)
+
+    monkeypatch.setitem(matplotlib.rcParams, "backend", "Agg")
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", types.ModuleType("matplotlib.pyplot"))   # half-imported
+    with gu.MatplotlibBackendMananger():
+        pass

@@ -85,6 +85,31 @@ def _patch_gradio_image_editor() -> None:
 
 _patch_gradio_image_editor()
 
+
+def _patch_gradio_matplotlib_switch() -> None:
+    """Around every event Gradio 6.31 switches matplotlib to Agg and back (`utils.MatplotlibBackendMananger`),
+    and `matplotlib.use` calls `pyplot.switch_backend` whenever pyplot is in sys.modules — even half-imported
+    by another thread (gr.Plot's postprocess imports it in a worker thread), which failed requests with
+    "partially initialized module 'matplotlib.pyplot'" (seen in the soak: 4 of 1,229 calls). With
+    MPLBACKEND=agg (app.py) the backend is Agg before matplotlib loads and nothing here ever changes it, so
+    the switch is a no-op and is skipped; it also keeps matplotlib out of the first answer after start-up."""
+    import gradio.utils as gu
+
+    if os.environ.get("MPLBACKEND", "").lower() != "agg":
+        return
+
+    class AlreadyAgg:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    gu.MatplotlibBackendMananger = AlreadyAgg
+
+
+_patch_gradio_matplotlib_switch()
+
 try:                                             # Hugging Face ZeroGPU: a GPU is attached per call to a decorated
     import spaces                                # handler; elsewhere (and without the package) this is a no-op
     gpu = spaces.GPU
