@@ -324,8 +324,13 @@ def save_checkpoint(model: Family, path, *, dataset: str, steps: int = 0, metric
     }
     blob = save(tensors, metadata={"family": model.name})
     _atomic_write(wpath, blob)
-    _atomic_write(cpath, (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
+    write_meta(cpath, meta)
     return wpath
+
+
+def write_meta(cpath: Path, meta: dict) -> None:
+    """A checkpoint's JSON, atomically, in the one format every writer uses."""
+    _atomic_write(cpath, (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
 
 
 def read_safetensors(path: Path) -> dict[str, torch.Tensor]:

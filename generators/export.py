@@ -72,10 +72,8 @@ def max_difference(model, path, n: int = 64, seed: int = 0) -> float:
 def store_directions(name_or_path) -> Path | None:
     """Put a DCGAN checkpoint's GANSpace directions into its JSON (`principal_directions`), so loading it skips
     the eigendecomposition (~0.5 s of the app's cold start). → the JSON path, or None for other models."""
-    import json
-
     from . import load, resolve_checkpoint
-    from .base import read_meta
+    from .base import read_meta, write_meta
 
     wpath = resolve_checkpoint(name_or_path)
     model = load(wpath, device="cpu")
@@ -86,7 +84,7 @@ def store_directions(name_or_path) -> Path | None:
     stored = model.store_directions()
     if meta.get("principal_directions") != stored:
         meta["principal_directions"] = stored
-        _atomic_write(cpath, (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
+        write_meta(cpath, meta)
     return cpath
 
 
