@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from pathlib import Path
@@ -21,14 +22,15 @@ import torch  # noqa: E402
 # ~1 ms): splitting one op over 2 vCPUs gains little, while the helper threads' spin-waits take the core that the
 # event loop, the next request and the HTTP client need. Measured in the server (`python -m bench`, 2 vCPUs):
 # autoregressive_sample 35.9 → 22.5 ms, diffusion_render 203 → 97 ms; requests still run 2 at a time.
-TRAIN_THREADS = torch.get_num_threads()         # a Train-tab run steps with torch's default (cores), on its thread
+TRAIN_THREADS = None                            # OMP_NUM_THREADS set: every thread as it says
 if not os.environ.get("OMP_NUM_THREADS"):
+    TRAIN_THREADS = torch.get_num_threads()     # a Train-tab run steps with torch's default (cores), on its thread
     torch.set_num_threads(1)
 
 from ui import autoregressive, compare, diffusion, gan, share, train, vae  # noqa: E402
 from ui import common as C  # noqa: E402
 
-C.TRAIN_THREADS = None if os.environ.get("OMP_NUM_THREADS") else TRAIN_THREADS
+C.TRAIN_THREADS = TRAIN_THREADS
 
 TABS = [("GAN", "gan", gan), ("VAE", "vae", vae), ("Diffusion", "diffusion", diffusion),
         ("Autoregressive", "autoregressive", autoregressive), ("Train", "train", train), ("Compare", "compare", compare)]
@@ -54,23 +56,20 @@ Generative models you can touch: drag a latent slider, pick a seed, watch noise 
 Every tab runs real models (shipped in `checkpoints/`), on the GPU when there is one, on the CPU when not."""
 
 
-class _one_fastapi_app:
+@contextlib.contextmanager
+def _one_fastapi_app():
     """Gradio 6.31 builds its FastAPI app (~80 routes, 0.1 s each time on 2 vCPUs) in `Blocks()`, in
     `Blocks.__exit__` and in `queue()`, then again in `launch()`, which is the one that serves. While the demo
     is built, the first three are skipped and one is made at the end (so `demo.app` works before `launch()`,
     as Gradio promises): 0.2 s of every cold start."""
+    from gradio.routes import App
 
-    def __enter__(self):
-        from gradio.routes import App
-
-        self.real = App.__dict__["create_app"]
-        App.create_app = staticmethod(lambda *args, **kwargs: None)
-
-    def __exit__(self, *exc):
-        from gradio.routes import App
-
-        App.create_app = self.real
-        return False
+    real = App.__dict__["create_app"]
+    App.create_app = staticmethod(lambda *args, **kwargs: None)
+    try:
+        yield
+    finally:
+        App.create_app = real
 
 
 def build_demo() -> gr.Blocks:
