@@ -125,6 +125,12 @@ class Family(nn.Module):
         p = next(self.parameters(), None)
         return p.device if p is not None else torch.device("cpu")
 
+    @property
+    def dtype(self) -> torch.dtype:
+        """The weights' float type: float32 as shipped; float64 where a test needs round-off far below float32's."""
+        p = next(self.parameters(), None)
+        return p.dtype if p is not None else torch.float32
+
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
@@ -134,7 +140,7 @@ class Family(nn.Module):
 
     def check_latents(self, latents, n: int) -> torch.Tensor:
         shape = self.latent_spec().shape
-        z = torch.as_tensor(latents, dtype=torch.float32, device=self.device)
+        z = torch.as_tensor(latents, dtype=self.dtype, device=self.device)
         if tuple(z.shape) != (n, *shape):
             raise ValueError(f"latents must have shape {(n, *shape)}, got {tuple(z.shape)}")
         if not bool(torch.isfinite(z).all()):

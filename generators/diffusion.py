@@ -108,7 +108,7 @@ class UNet(nn.Module):
         self.C = C
 
     def forward(self, x, t, y=None):
-        e = self.t_mlp(timestep_embedding(t, self.C))
+        e = self.t_mlp(timestep_embedding(t, self.C).to(x.dtype))
         if self.y_emb is not None:
             e = e + self.y_emb(y)
         h0 = self.d1(self.inp(x), e)
@@ -130,7 +130,7 @@ class MLPDenoiser(nn.Module):
                                  nn.Linear(c.hidden, c.hidden), nn.SiLU(), nn.Linear(c.hidden, 2))
 
     def forward(self, x, t, y=None):
-        return self.net(torch.cat([x, timestep_embedding(t, self.t_dim)], 1))
+        return self.net(torch.cat([x, timestep_embedding(t, self.t_dim).to(x.dtype)], 1))
 
 
 # ----------------------------------------------------------------------------- the family
