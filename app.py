@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 from pathlib import Path
@@ -26,6 +25,10 @@ TRAIN_THREADS = None                            # OMP_NUM_THREADS set: every thr
 if not os.environ.get("OMP_NUM_THREADS"):
     TRAIN_THREADS = torch.get_num_threads()     # a Train-tab run steps with torch's default (cores), on its thread
     torch.set_num_threads(1)
+
+from ui import gradio_seam  # noqa: E402
+
+gradio_seam.install()                          # every patch of Gradio internals, in one place (ui/gradio_seam.py)
 
 from ui import autoregressive, compare, diffusion, gan, share, train, vae  # noqa: E402
 from ui import common as C  # noqa: E402
@@ -56,28 +59,10 @@ Generative models you can touch: drag a latent slider, pick a seed, watch noise 
 Every tab runs real models (shipped in `checkpoints/`), on the GPU when there is one, on the CPU when not."""
 
 
-@contextlib.contextmanager
-def _one_fastapi_app():
-    """Gradio 6.31 builds its FastAPI app (~80 routes, 0.1 s each time on 2 vCPUs) in `Blocks()`, in
-    `Blocks.__exit__` and in `queue()`, then again in `launch()`, which is the one that serves. While the demo
-    is built, the first three are skipped and one is made at the end (so `demo.app` works before `launch()`,
-    as Gradio promises): 0.2 s of every cold start."""
-    from gradio.routes import App
-
-    real = App.__dict__["create_app"]
-    App.create_app = staticmethod(lambda *args, **kwargs: None)
-    try:
-        yield
-    finally:
-        App.create_app = real
-
-
 def build_demo() -> gr.Blocks:
-    with _one_fastapi_app():
+    with gradio_seam.one_fastapi_app():        # 0.2 s of every cold start: Gradio's spare FastAPI apps skipped
         demo = _build()
-    from gradio.routes import App
-
-    demo.app = App.create_app(demo, mcp_server=False)
+    demo.app = gradio_seam.fastapi_app(demo)   # so `demo.app` works before launch(), as Gradio promises
     return demo
 
 

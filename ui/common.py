@@ -14,102 +14,6 @@ import numpy as np
 import generators
 from generators.base import MAX_SEED, make_grid, to_uint8, upscale
 
-def _atomic_save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
-    """Gradio 6.31 writes each output image to a content-addressed cache path with a plain write_bytes, so when
-    two users get the same picture at once, one can download the file while the other is still rewriting it
-    (truncated PNG; seen as IncompleteRead in `python -m bench`). Write to a temp file and rename instead."""
-    from gradio import processing_utils as pu
-
-    data = pu.encode_pil_to_bytes(img, format)
-    folder = Path(cache_dir) / pu.hash_bytes(data)
-    folder.mkdir(exist_ok=True, parents=True)
-    path = (folder / f"{name}.{format}").resolve()
-    if path.exists():
-        os.utime(path)                               # delete_cache ages files by ctime
-    else:
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    return str(path)
-
-
-def _patch_gradio_image_cache() -> None:
-    from gradio import processing_utils as pu
-
-    pu.save_pil_to_cache = _atomic_save_pil_to_cache
-
-
-_patch_gradio_image_cache()
-
-# Defence in depth: PIL refuses to open any image over 2× this many pixels (its default allows 179 million).
-from PIL import Image as _PILImage  # noqa: E402
-
-from generators.data import MAX_IMAGE_PIXELS  # noqa: E402
-
-_PILImage.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-
-
-def _patch_gradio_image_editor() -> None:
-    """Gradio decodes a posted drawing (gr.Sketchpad / gr.ImageEditor) before our handler runs, and a file PIL
-    cannot read (truncated, SVG/HTML named .png, empty) came back as "Could not preprocess input component"
-    with server paths in it, after a traceback in the log. Check the size from the header first (a
-    30000×30000 PNG of a few KB is never decoded) and answer anything unreadable with a gr.Error.
-    (A patch rather than a subclass: Gradio writes a .pyi file beside any module that subclasses a component.)"""
-    import io
-
-    from gradio.components.image_editor import ImageEditor
-
-    original = ImageEditor.convert_and_format_image
-    if getattr(original, "latent_lab_safe", False):
-        return
-
-    def convert_and_format_image(self, file, flatten_on_white: bool = False):
-        if file is None:
-            return None
-        try:
-            with _PILImage.open(file.path if hasattr(file, "path") else io.BytesIO(file)) as im:
-                w, h = im.size
-        except Exception:                    # untrusted bytes: OSError, DecompressionBombError, …
-            raise gr.Error("The drawing is not a readable image (a PNG or JPEG is expected).") from None
-        if w * h > MAX_IMAGE_PIXELS:
-            raise gr.Error(f"The drawing is {w}×{h} pixels; at most {MAX_IMAGE_PIXELS:,} pixels are accepted.")
-        try:
-            return original(self, file, flatten_on_white=flatten_on_white)
-        except Exception:                    # truncated pixel data
-            raise gr.Error("The drawing is not a readable image (a PNG or JPEG is expected).") from None
-
-    convert_and_format_image.latent_lab_safe = True
-    ImageEditor.convert_and_format_image = convert_and_format_image
-
-
-_patch_gradio_image_editor()
-
-
-def _patch_gradio_matplotlib_switch() -> None:
-    """Around every event Gradio 6.31 switches matplotlib to Agg and back (`utils.MatplotlibBackendMananger`),
-    and `matplotlib.use` calls `pyplot.switch_backend` whenever pyplot is in sys.modules — even half-imported
-    by another thread (gr.Plot's postprocess imports it in a worker thread), which failed requests with
-    "partially initialized module 'matplotlib.pyplot'" (seen in the soak: 4 of 1,229 calls). With
-    MPLBACKEND=agg (app.py) the backend is Agg before matplotlib loads and nothing here ever changes it, so
-    the switch is a no-op and is skipped; it also keeps matplotlib out of the first answer after start-up."""
-    import gradio.utils as gu
-
-    if os.environ.get("MPLBACKEND", "").lower() != "agg":
-        return
-
-    class AlreadyAgg:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    gu.MatplotlibBackendMananger = AlreadyAgg
-
-
-_patch_gradio_matplotlib_switch()
-
 try:                                             # Hugging Face ZeroGPU: a GPU is attached per call to a decorated
     import spaces                                # handler; elsewhere (and without the package) this is a no-op
     gpu = spaces.GPU
@@ -256,8 +160,8 @@ MAX_EXPLORED = 16
 def session_id(request=None) -> str | None:
     """The browser session of the event being handled (Gradio sets it per call; None outside an event)."""
     if request is None:
-        from gradio.context import LocalContext
-        request = LocalContext.request.get(None)
+        from ui.gradio_seam import current_request
+        request = current_request()
     return getattr(request, "session_hash", None) or None
 
 
