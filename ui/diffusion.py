@@ -85,14 +85,15 @@ def watch(seed, label, sampler, steps, eta, guidance, n, progress=gr.Progress())
                                                                    np.uint8), C.grid_image(x0, scale=4)], 1)
         frames.append(frame)
         progress(i / total, desc=f"step {i}/{total} (t = {t})")
-        yield frame, f"step {i} / {total}, t = {t}", frames, gr.update(maximum=len(frames), value=len(frames))
+        # Gradio refuses a Slider with minimum == maximum, so the scrubber spans at least 1..2 (scrub clamps)
+        yield frame, f"step {i} / {total}, t = {t}", frames, gr.update(maximum=max(len(frames), 2), value=len(frames))
 
 
 def scrub(frames, k):
     if not frames:
         raise gr.Error("Run 'Watch it denoise' first.")
-    k = C.number(k, "Frame", 1, len(frames), integer=True)
-    return frames[k - 1]
+    k = C.number(k, "Frame", 1, max(len(frames), 2), integer=True)
+    return frames[min(k, len(frames)) - 1]
 
 
 def grid_png(seed, label, sampler, steps, eta, guidance, n):
