@@ -81,3 +81,20 @@ def drag_slider_and_wait_for_new_image(page, slider_id: str, value: str, image_i
     page.wait_for_function("([id, s]) => document.querySelector('#' + id + ' img')?.src !== s",
                            arg=[image_id, old], timeout=timeout)
     return image_src(page, image_id)
+
+
+def sync_stream(agen):
+    """Drive an async-generator handler (the Train tab's Start) from plain code, one update per next();
+    closing this generator closes the handler's, as Gradio's cancellation does."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(agen.__anext__())
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.run_until_complete(agen.aclose())
+        loop.close()

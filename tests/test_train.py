@@ -22,6 +22,8 @@ from generators.gan import GAN
 from generators.train import train
 from ui import train as T
 
+from conftest import sync_stream
+
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
 
@@ -144,7 +146,7 @@ def test_training_steps_use_their_own_thread_count_and_leave_the_servers(monkeyp
     def worker():                                     # like a Gradio worker thread serving with one torch thread
         torch.set_num_threads(1)
         before = torch.get_num_threads()
-        list(T.start(None, *settings(steps=12, every=6)))
+        list(sync_stream(T.start(None, *settings(steps=12, every=6))))
         result["after"] = before, torch.get_num_threads()
 
     process_wide = torch.get_num_threads()
@@ -157,11 +159,11 @@ def test_training_steps_use_their_own_thread_count_and_leave_the_servers(monkeyp
 
 
 def test_start_streams_to_the_end_and_keeps_runs_for_comparison():
-    outs = list(T.start(None, *settings()))
+    outs = list(sync_stream(T.start(None, *settings())))
     r, status = outs[-1][0], outs[-1][1]
     assert "step 40 / 40" in status and "steps/s" in status and "cpu" in status and r.phase == "finished"
     assert outs[-1][4] is not None                      # the 2D figure with the heatmap
-    list(T.start(r, *settings(loss="hinge", steps=5)))
+    list(sync_stream(T.start(r, *settings(loss="hinge", steps=5))))
     df = T.curve_frame(r)
     assert {"run 1: d_loss", "run 2: d_loss"} <= set(df["series"])
     cmap = T.curve_update(r).color_map
@@ -170,7 +172,7 @@ def test_start_streams_to_the_end_and_keeps_runs_for_comparison():
 
 def test_pause_then_start_continues_and_step_once_steps_one():
     r = T.Run()
-    gen = T.start(r, *settings(steps=10_000))
+    gen = sync_stream(T.start(r, *settings(steps=10_000)))
     next(gen)
     T.pause(r)
     gen.close()                                       # what cancels=[ev] does to the stream
@@ -184,7 +186,7 @@ def test_pause_then_start_continues_and_step_once_steps_one():
 
 def test_stop_halts_a_running_stream_and_reset_clears():
     r = T.Run()
-    gen = T.start(r, *settings(steps=10_000))
+    gen = sync_stream(T.start(r, *settings(steps=10_000)))
     next(gen)
     T.stop(r)
     rest = list(gen)                                  # the stream notices the flag at its next step
@@ -198,13 +200,13 @@ def test_stop_halts_a_running_stream_and_reset_clears():
 
 def test_bad_settings_are_refused():
     with pytest.raises(gr.Error, match="Steps"):
-        list(T.start(None, *settings(steps=10**9)))
+        list(sync_stream(T.start(None, *settings(steps=10**9))))
     with pytest.raises(gr.Error, match="Family"):
-        list(T.start(None, *settings(family="vit")))
+        list(sync_stream(T.start(None, *settings(family="vit"))))
     with pytest.raises(gr.Error, match="GAN loss"):
-        list(T.start(None, *settings(loss="l2")))
+        list(sync_stream(T.start(None, *settings(loss="l2"))))
     with pytest.raises(gr.Error, match="text"):           # a GAN cannot train on names
-        list(T.start(None, *settings(dataset="names")))
+        list(sync_stream(T.start(None, *settings(dataset="names"))))
 
 
 def test_bad_uploads_give_clear_errors(tmp_path):
@@ -217,7 +219,7 @@ def test_bad_uploads_give_clear_errors(tmp_path):
     short.write_text("ann\nbob\n")
     for path, msg in ((fake, "zip"), (few, "not a readable image"), (short, "at least 10"), (None, "Choose")):
         with pytest.raises(gr.Error, match=msg):
-            list(T.start(None, *settings(dataset=T.UPLOAD, upload=str(path) if path else None)))
+            list(sync_stream(T.start(None, *settings(dataset=T.UPLOAD, upload=str(path) if path else None))))
     pickled = generators.save_checkpoint(tiny_model("gan")[0], tmp_path / "m", dataset="8gaussians")
     pickled.write_bytes(b"\x80\x04\x95" + b"cos\nsystem\n" * 4)      # a pickle under the weights' name
     with pytest.raises(gr.Error, match="safetensors"):
@@ -236,17 +238,18 @@ def test_uploaded_images_and_text_train(tmp_path):
             zf.writestr(f"d/{i}.png", buf.getvalue())
     data = T.load_upload(str(z))
     assert data.x.shape == (10, 1, 28, 28) and float(data.x.mean()) < 0.5      # 12 minus the held-out 2, inverted
-    outs = list(T.start(None, *settings(family="vae", dataset=T.UPLOAD, upload=str(z), steps=2, latent=None, every=1)))
+    outs = list(sync_stream(T.start(None, *settings(family="vae", dataset=T.UPLOAD, upload=str(z), steps=2,
+                                                    latent=None, every=1))))
     assert "step 2 / 2" in outs[-1][1] and outs[-1][3] is not None
     txt = tmp_path / "pets.txt"
     txt.write_text("\n".join(["rex", "fido", "luna", "max", "bella", "coco", "milo", "nala", "oscar", "ruby", "kiki"]))
-    outs = list(T.start(None, *settings(family="autoregressive", dataset=T.UPLOAD, upload=str(txt), steps=2,
-                                        latent=None, n_layer=1, n_embd=16, every=1)))
+    outs = list(sync_stream(T.start(None, *settings(family="autoregressive", dataset=T.UPLOAD, upload=str(txt),
+                                                    steps=2, latent=None, n_layer=1, n_embd=16, every=1))))
     assert "step 2 / 2" in outs[-1][1] and outs[-1][5]
 
 
 def test_download_upload_roundtrip_and_explore(tmp_path):
-    r = list(T.start(None, *settings(steps=5)))[-1][0]
+    r = list(sync_stream(T.start(None, *settings(steps=5))))[-1][0]
     path = T.download(r)
     assert path.endswith(".zip")
     r2, status = T.upload_checkpoint(None, [path])
@@ -277,7 +280,7 @@ def test_cuda_out_of_memory_is_reported_freed_and_next_run_works():
     with pytest.raises(gr.Error, match="Out of GPU memory"):
         list(T.advance(r))
     assert r.model is None and r.events is None and "memory" in r.phase
-    outs = list(T.start(r, *settings(steps=3)))
+    outs = list(sync_stream(T.start(r, *settings(steps=3))))
     assert "step 3 / 3" in outs[-1][1]
 
 
@@ -364,7 +367,7 @@ def test_any_fault_in_a_run_is_reported_its_memory_freed_and_the_next_run_works(
     gc.collect()
     assert alive() is None, "the failed run's model is still referenced"
     assert r.model is None and r.events is None and r.phase.startswith("error")
-    outs = list(T.start(r, *settings(steps=3)))                      # the same session starts afresh
+    outs = list(sync_stream(T.start(r, *settings(steps=3))))                      # the same session starts afresh
     assert "step 3 / 3" in outs[-1][1] and "finished" in outs[-1][1]
 
 

@@ -16,6 +16,8 @@ from ui import gan as G
 from ui import train as T
 from ui import vae as V
 
+from conftest import sync_stream
+
 SETTINGS = dict(family="gan", dataset="8gaussians", upload=None, lr=None, batch=32, steps=6, latent=4, loss="bce",
                 n_critic=None, beta=1.0, schedule=None, timesteps=None, n_layer=None, n_embd=None, seed=0, every=3)
 
@@ -30,7 +32,7 @@ class Req:
 
 
 def run_to_end(state, **kw):
-    return list(T.start(state, *settings(**kw)))[-1][0]
+    return list(sync_stream(T.start(state, *settings(**kw))))[-1][0]
 
 
 def test_uploaded_checkpoint_continues_its_step_count_optimizer_and_curve():
@@ -55,7 +57,7 @@ def test_continuing_needs_data_of_the_models_kind_and_survives_a_bad_optimizer_s
     path = T.download(r)
     r2, _ = T.upload_checkpoint(None, [path])
     with pytest.raises(T.gr.Error, match="points data"):
-        list(T.start(r2, *settings(dataset="mnist")))
+        list(sync_stream(T.start(r2, *settings(dataset="mnist"))))
     # the same file with its optimizer state cut to the wrong shapes: loads, continues with a fresh optimizer
     with zipfile.ZipFile(path) as zf:
         blobs = {n: zf.read(n) for n in zf.namelist()}

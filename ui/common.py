@@ -1,6 +1,7 @@
 """Shared UI pieces: server-side input validation (sliders can be bypassed), the model cache, images."""
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
@@ -80,30 +81,40 @@ def label(value, num_classes: int) -> int | None:
     return number(value, "Class", 0, num_classes - 1, integer=True)
 
 
+@contextlib.contextmanager
+def _engine_errors_as_gr_errors():
+    try:
+        yield
+    except gr.Error:
+        raise
+    except (ValueError, generators.CheckpointError) as e:
+        raise gr.Error(str(e)) from None
+
+
 def engine_errors(fn):
-    """Turn the engine's ValueErrors (clear messages already) into gr.Error for the user."""
+    """Turn the engine's ValueErrors (clear messages already) into gr.Error for the user. Streaming handlers
+    stay (async) generators: Gradio checks which kind a handler is."""
     import functools
     import inspect
 
-    if inspect.isgeneratorfunction(fn):          # streaming handlers stay generators (Gradio checks this)
+    if inspect.isasyncgenfunction(fn):
+        @functools.wraps(fn)
+        async def async_streaming(*args, **kwargs):
+            with _engine_errors_as_gr_errors():
+                async for value in fn(*args, **kwargs):
+                    yield value
+        return async_streaming
+    if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def streaming(*args, **kwargs):
-            try:
+            with _engine_errors_as_gr_errors():
                 yield from fn(*args, **kwargs)
-            except gr.Error:
-                raise
-            except (ValueError, generators.CheckpointError) as e:
-                raise gr.Error(str(e)) from None
         return streaming
 
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
-        try:
+        with _engine_errors_as_gr_errors():
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except (ValueError, generators.CheckpointError) as e:
-            raise gr.Error(str(e)) from None
     return wrapped
 
 

@@ -6,9 +6,11 @@ Start continues where Pause left off), and the loss history of every run of the 
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import gc
+import heapq
 import io
 import json
 import math
@@ -18,6 +20,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import anyio
 import gradio as gr
 import numpy as np
 import pandas as pd
@@ -37,6 +40,8 @@ RUN_LIMIT_S = 600            # wall-clock limit per run
 MAX_STEPS = 20_000
 UPDATE_S = 0.5               # the page is updated at least this often while a run streams
 LEASE_S = 10                 # a slot whose run stopped reporting for this long is free again
+WAITING_ROOM = 32            # Starts handled at once: MAX_RUNS run, the rest are told their place in line and wait
+                             # without a worker thread; beyond that Gradio's queue shows its own position
 MAX_UPLOAD = 20 * 1024 * 1024
 MAX_IMAGES = 20_000
 MAX_ZIP_PIXELS = 100_000_000    # decoded pixels over all images of a zip
@@ -85,22 +90,28 @@ def _run(state) -> Run:
 
 # ----------------------------------------------------------------------------- a global cap on runs
 _SLOTS: dict[int, float] = {}      # id(Run) → last heartbeat
+_ETA: dict[int, tuple[float, float]] = {}   # id(Run) of a running run → (seconds left, seconds in all) at its rate
 _WAITING: list[int] = []
 _SLOT_LOCK = threading.Lock()
 
 
-def _try_slot(key: int) -> int:
-    """0 when `key` holds a slot (taken now or already), else its place in the waiting line (1 = next)."""
+def _try_slot(key: int, r: Run | None = None) -> int:
+    """0 when `key` holds a slot (taken now or already; `r`, its run, reports its pace), else its place in the
+    waiting line (1 = next)."""
     now = time.monotonic()
     with _SLOT_LOCK:
         for k, beat in list(_SLOTS.items()):
             if now - beat > LEASE_S:
                 del _SLOTS[k]                      # a run that stopped without releasing (closed tab)
-        if key not in _WAITING:
+                _ETA.pop(k, None)
+        if key not in _WAITING and key not in _SLOTS:
             _WAITING.append(key)
         if key in _SLOTS or (len(_SLOTS) < MAX_RUNS and _WAITING[0] == key):
             _SLOTS[key] = now
-            _WAITING.remove(key)
+            if key in _WAITING:
+                _WAITING.remove(key)
+            if r is not None and r.rate > 0 and r.total:
+                _ETA[key] = ((r.total - r.step) / r.rate, r.total / r.rate)
             return 0
         return _WAITING.index(key) + 1
 
@@ -108,8 +119,33 @@ def _try_slot(key: int) -> int:
 def _release(key: int) -> None:
     with _SLOT_LOCK:
         _SLOTS.pop(key, None)
+        _ETA.pop(key, None)
         if key in _WAITING:
             _WAITING.remove(key)
+
+
+def wait_estimate(place: int) -> float | None:
+    """Seconds until the `place`-th in line starts, if the running runs keep their pace and each run after them
+    takes as long as theirs do on average (capped at RUN_LIMIT_S); None until every running run has a pace."""
+    with _SLOT_LOCK:
+        running = [_ETA.get(k) for k in _SLOTS]
+    if len(running) < MAX_RUNS:
+        return 0.0
+    if None in running:
+        return None
+    typical = min(RUN_LIMIT_S, sum(total for _, total in running) / len(running))
+    ends = [min(left, RUN_LIMIT_S) for left, _ in running]     # when each slot frees
+    heapq.heapify(ends)
+    for _ in range(place - 1):                                  # those ahead take a slot each, in turn
+        heapq.heappush(ends, heapq.heappop(ends) + typical)
+    return ends[0]
+
+
+def waiting_phase(place: int) -> str:
+    eta = wait_estimate(place)
+    when = ("the wait is estimated once the running runs report their pace" if eta is None else
+            f"about {max(1, round(eta))} s" if eta < 90 else f"about {round(eta / 60)} min")
+    return f"waiting: all {MAX_RUNS} training slots are busy, you are number {place} in line ({when})"
 
 
 # ----------------------------------------------------------------------------- families and data
@@ -509,20 +545,23 @@ def _ensure_run(state, settings):
 
 
 @C.engine_errors
-def start(state, *settings):
-    """Start a run (or continue a paused one), streaming every few steps; waits for a free slot."""
-    r = _ensure_run(state, settings)
+async def start(state, *settings):
+    """Start a run (or continue a paused one), streaming every few steps. While all slots are busy it says its
+    place in line and an estimate, and waits on the event loop (no worker thread held by a waiting student);
+    the steps, and drawing their pictures, run on a worker thread."""
+    r = await anyio.to_thread.run_sync(_ensure_run, state, settings)
     r.stop, key = False, id(r)
     try:
         while (place := _try_slot(key)) and not r.stop:
-            r.phase = f"waiting: all {MAX_RUNS} training slots are busy, you are number {place} in line"
-            yield outputs(r)
-            time.sleep(1.0)
+            r.phase = waiting_phase(place)
+            yield await anyio.to_thread.run_sync(outputs, r)
+            await asyncio.sleep(1.0)
         r.phase = "running"
-        for _ in advance(r):
-            _try_slot(key)                       # heartbeat
-            yield outputs(r)
-        yield outputs(r)
+        steps = advance(r)
+        while await anyio.to_thread.run_sync(next, steps, None) is not None:
+            _try_slot(key, r)                       # heartbeat, with the run's pace for the line's estimates
+            yield await anyio.to_thread.run_sync(outputs, r)
+        yield await anyio.to_thread.run_sync(outputs, r)
     finally:
         _release(key)
 
@@ -823,7 +862,10 @@ def build() -> list:
     outs = [state, status, curve, samples, plot2d, texts]
     family.change(family_changed, family, [dataset, lr, latent, loss, n_critic, beta, schedule, timesteps,
                                            n_layer, n_embd], api_name=False, **C.CHEAP)
-    ev = start_btn.click(start, [state, *settings], outs, api_name="train_start", **C.GPU)
+    # its own lane: a class pressing Start reaches the handler at once (told its place), and a training run
+    # never holds one of the GPU lane's two places that the Diffusion tab's renders need
+    ev = start_btn.click(start, [state, *settings], outs, api_name="train_start", concurrency_id="train",
+                         concurrency_limit=WAITING_ROOM)
     pause_btn.click(pause, state, [state, status, curve], cancels=[ev], api_name=False, queue=False)
     stop_btn.click(stop, state, [state, status, curve], cancels=[ev], api_name=False, queue=False)
     step_btn.click(step_once, [state, *settings], outs, api_name=False, **C.GPU)
