@@ -187,6 +187,8 @@ class Diffusion(Family):
         return LatentSpec(shape, "gaussian", "x_T ~ N(0, I): pure noise, one value per pixel")
 
     # ------------------------------------------------------------------ training
+    NETWORKS: ClassVar[tuple[str, ...]] = ("net",)
+
     def configure_optimizers(self, lr: float | None = None):
         return {"net": torch.optim.Adam(self.net.parameters(), lr=lr or self.config.lr)}
 
@@ -215,14 +217,12 @@ class Diffusion(Family):
             y = torch.where(drop, torch.full_like(y, self.num_classes), y)
         return F.mse_loss(self.net(xt, self._net_time(t), y), eps - x0 if flow else eps)
 
-    def train_step(self, batch, optimizers, *, generator: torch.Generator) -> dict[str, float]:
+    def losses(self, batch, *, generator: torch.Generator):
+        """One phase: the denoising loss of `loss` on the batch (images to [-1, 1])."""
         x0 = batch[0] * 2 - 1 if self.config.arch == "unet" else batch[0]
         y = batch[1] if len(batch) > 1 else None
         loss = self.loss(x0, y, generator=generator)
-        opt = optimizers["net"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        yield "net", loss
         return {"loss": loss.item()}
 
     # ------------------------------------------------------------------ sampling
