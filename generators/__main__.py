@@ -60,6 +60,29 @@ def _add_config_flags(p: argparse.ArgumentParser, config_cls) -> list[str]:
     return names
 
 
+# flag → (Recipe field, type, help); --lr-schedule, since diffusion's config already has a (noise) --schedule
+RECIPE_FLAGS = {
+    "warmup": ("warmup", int, "steps of linear learning-rate warmup (default 0)"),
+    "lr-schedule": ("schedule", str, "learning rate after the warmup: constant (default) | cosine"),
+    "lr-horizon": ("horizon", int, "the step where cosine reaches 0.1×lr (default: this run's last step)"),
+    "grad-clip": ("grad_clip", float, "clip each optimiser's gradients to this total norm (default 0: off)"),
+    "ema-decay": ("ema_decay", float, "decay of the weights' EMA, which checkpoints and previews use "
+                                      "(default 0.999; 0: off)"),
+}
+
+
+def _add_recipe_flags(p: argparse.ArgumentParser) -> None:
+    for flag, (_, typ, help_) in RECIPE_FLAGS.items():
+        p.add_argument("--" + flag, dest="recipe_" + flag.replace("-", "_"), type=_PARSERS[typ], default=None,
+                       help=help_ + "; with --resume, the checkpoint's unless given")
+
+
+def _recipe(args, base):
+    """`base` (the default recipe, or the resumed checkpoint's) with the recipe flags that were given."""
+    given = {field: getattr(args, "recipe_" + flag.replace("-", "_")) for flag, (field, _, _) in RECIPE_FLAGS.items()}
+    return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import REGISTRY, DEFAULT_CHECKPOINT
 
@@ -97,9 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", default=None, help="checkpoint path (default checkpoints/runs/<family>-<dataset>)")
         p.add_argument("--checkpoint-every", type=int, default=1000, help="also save every K steps (0: only at the end)")
         p.add_argument("--sample-every", type=int, default=0, help="draw preview samples every K steps (0: never)")
-        p.add_argument("--resume", default=None, help="checkpoint to continue from (weights, optimizer, step)")
+        p.add_argument("--resume", default=None,
+                       help="checkpoint to continue from (EMA and raw weights, optimizer, step, recipe)")
         p.add_argument("--weights-only", action="store_true",
-                       help="leave the optimizer state out of the checkpoints (smaller files; no --resume)")
+                       help="leave the raw weights and optimizer state out of the checkpoints (smaller; no --resume)")
+        p.add_argument("--time-limit", type=_finite_float, default=None, metavar="SECONDS",
+                       help="stop at this wall-clock time and write the checkpoint")
+        _add_recipe_flags(p)
         p.set_defaults(config_fields=_add_config_flags(p, cls.Config))
 
     ep = sub.add_parser("eval", help="quality measures of a checkpoint, as JSON on stdout")
@@ -189,31 +216,29 @@ def cmd_train(args) -> None:
     from . import REGISTRY, build, load
     from .base import CHECKPOINT_DIR, resolve_device
     from .data import load_dataset
-    from .train import load_optimizer_tensors, train
+    from .train import Recipe, restore_state, train
 
     rank, world = _init_distributed(args.device)
     device = resolve_device(args.device) if world == 1 else _rank_device(args.device)
     overrides = {k: getattr(args, k) for k in args.config_fields if getattr(args, k) is not None}
     if args.lr is not None and "lr" in {f.name for f in dataclasses.fields(REGISTRY[args.family].Config)}:
         overrides["lr"] = args.lr            # the config records the learning rate actually used
-    start = 0
     if args.resume:
         model, extra = load(args.resume, device=device, family=args.family, with_extra=True)
         if set(overrides) - {"lr"}:
             raise ValueError("--resume takes the model config from the checkpoint: drop the config flags")
-        start = int(model.meta.get("steps", 0))
         dataset_name = model.meta.get("dataset", args.dataset)
-        optimizers = model.configure_optimizers(args.lr)
-        load_optimizer_tensors(optimizers, extra, model.meta.get("optimizer", {}))
+        state = restore_state(model, extra, model.meta, lr=args.lr)     # EMA in the model, raw + optimizer here
+        recipe = _recipe(args, state.recipe)
     else:
         dataset_name = args.dataset
         model = build(args.family, dataset_name, seed=args.seed, **overrides).to(device)
-        optimizers = None
+        state, recipe = None, _recipe(args, Recipe())
     dataset = load_dataset(dataset_name, "train")
     out = Path(args.out) if args.out else CHECKPOINT_DIR / "runs" / f"{args.family}-{Path(dataset_name).stem}"
     events = train(model, dataset, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                    sample_every=args.sample_every if rank == 0 else 0, checkpoint=out if rank == 0 else None,
-                   checkpoint_every=args.checkpoint_every, start_step=start, optimizers=optimizers,
+                   checkpoint_every=args.checkpoint_every, state=state, recipe=recipe, time_limit=args.time_limit,
                    save_optimizer=not args.weights_only)
     if rank != 0:                 # only rank 0 writes the checkpoint and the progress
         for _ in events:
@@ -233,7 +258,8 @@ def cmd_train(args) -> None:
         elif ev["event"] == "done":
             bar.close()
             print(f"done: {ev['step']} steps in {ev['elapsed']:.1f} s on {device}"
-                  + (f" ×{world} ranks" if world > 1 else ""), file=sys.stderr)
+                  + (f" ×{world} ranks" if world > 1 else "")
+                  + (" (stopped at the time limit)" if ev["stopped"] == "time_limit" else ""), file=sys.stderr)
 
 
 def _init_distributed(device: str) -> tuple[int, int]:

@@ -141,6 +141,7 @@ def cut_distribution(logits: torch.Tensor, temperature: float, top_k: int, top_p
 class Autoregressive(Family):
     name: ClassVar[str] = "autoregressive"
     Config: ClassVar[type] = AutoregressiveConfig
+    NETWORKS: ClassVar[tuple[str, ...]] = ("net",)
     SAMPLE_OPTIONS: ClassVar[dict] = {
         "temperature": (float, 1.0, "softmax temperature (0 = greedy)"),
         "top_k": (int, 0, "sample only among the k most likely characters (0 = all)"),
@@ -201,14 +202,12 @@ class Autoregressive(Family):
         return {"net": torch.optim.AdamW(self.parameters(), lr=lr or self.config.lr, betas=(0.9, 0.99),
                                          weight_decay=self.config.weight_decay)}
 
-    def train_step(self, batch, optimizers, *, generator: torch.Generator) -> dict[str, float]:
+    def losses(self, batch, *, generator: torch.Generator):
+        """One phase: the next-character cross-entropy, averaged over the batch's tokens (padding ignored)."""
         X, Y = batch
-        logits = self.net(X)
+        logits = self.net(X)                                                       # (B, T, vocab + 1)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1), ignore_index=-1)
-        opt = optimizers["net"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        yield "net", loss
         return {"loss": loss.item()}
 
     # ------------------------------------------------------------------ likelihood

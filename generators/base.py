@@ -43,14 +43,15 @@ class LatentSpec:
 class Family(nn.Module):
     """Base of every generative family: a config dataclass, networks, a loss and samplers.
 
-    Subclasses set `name`, `Config` and implement `latent_spec`, `sample`, `train_step` and
-    `configure_optimizers`. `sample` returns images (float N×C×H×W in [0,1]), points (float N×2)
-    or a list of strings, depending on `self.data_kind`.
+    Subclasses set `name`, `Config`, `NETWORKS` and implement `latent_spec`, `sample`, `configure_optimizers`
+    and `losses` (the loop in train.py does the optimising). `sample` returns images (float N×C×H×W in [0,1]),
+    points (float N×2) or a list of strings, depending on `self.data_kind`.
     """
 
     name: ClassVar[str] = ""
     Config: ClassVar[type] = object
     SAMPLE_OPTIONS: ClassVar[dict] = {}   # CLI flags of `sample`: {name: (type, default, help)}
+    NETWORKS: ClassVar[tuple[str, ...]] = ()   # attributes holding the trained networks (one DDP wrapper each)
 
     def __init__(self, config):
         super().__init__()
@@ -75,7 +76,8 @@ class Family(nn.Module):
     def configure_optimizers(self, lr: float | None = None) -> dict[str, torch.optim.Optimizer]:
         raise NotImplementedError
 
-    def train_step(self, batch, optimizers, *, generator: torch.Generator) -> dict[str, float]:
+    def losses(self, batch, *, generator: torch.Generator):
+        """Yields (optimiser name, loss) phases, each after the previous one's step; returns the floats to report."""
         raise NotImplementedError
 
     @classmethod
@@ -164,8 +166,7 @@ class Family(nn.Module):
 
 
 def check_whole_numbers(config, bounds) -> None:
-    """Each (field, lo, hi): the config's field must be an int in lo..hi (a hostile config cannot allocate
-    unbounded memory)."""
+    """Each (field, lo, hi): the config's field must be an int in lo..hi (hostile configs cannot take memory)."""
     for k, lo, hi in bounds:
         v = getattr(config, k)
         if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
@@ -308,9 +309,7 @@ def checkpoint_paths(path: str | os.PathLike) -> tuple[Path, Path]:
 def save_checkpoint(model: Family, path, *, dataset: str, steps: int = 0, metrics: dict | None = None,
                     extra: dict[str, torch.Tensor] | None = None, info: dict | None = None) -> Path:
     """Write `<path>.safetensors` (+ `.json`) atomically: weights first, then the config that names them.
-
-    `extra` tensors (optimizer state for resume) are stored beside the weights under the prefix "extra.".
-    """
+    `extra` tensors (raw weights, optimizer state: for resume) are stored beside them under the prefix "extra."."""
     from safetensors.torch import save
 
     wpath, cpath = checkpoint_paths(path)

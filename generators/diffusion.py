@@ -1,10 +1,17 @@
 """Denoising diffusion (Ho et al. 2020): ε-prediction with a cosine schedule (Nichol & Dhariwal 2021), a small
-UNet for 28×28 digits (or an MLP for 2D points), classifier-free guidance (Ho & Salimans 2022) via label dropout.
+UNet for 28×28 digits (or an MLP for 2D points), classifier-free guidance (Ho & Salimans 2022) via label dropout;
+or, with `objective="flow"`, rectified flow / conditional flow matching (Liu et al. 2022; Lipman et al. 2022).
 
-Network, noise schedule and samplers are separate: the sampler is a call argument of `sample`.
-  forward  q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I)
+Network, generative process and samplers are separate: the sampler is a call argument of `sample`.
+objective "eps" (integer steps t = 0 … T−1):
+  forward  x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε,  the network predicts ε̂ ≈ ε
   DDIM     x_{t'} = √ᾱ_{t'} x̂_0 + √(1 − ᾱ_{t'} − σ²) ε̂ + σ z,  σ = η √((1−ᾱ_{t'})/(1−ᾱ_t)) √(1 − ᾱ_t/ᾱ_{t'})
   DDPM     ancestral sampling = DDIM with η = 1 (Song et al. 2021, §4.1), over all T steps or a stride of them.
+objective "flow" (time t ∈ [0, 1], t = 1 is pure noise; the network sees t·(T−1), the ε range):
+  forward  x_t = (1 − t) x_0 + t ε,  the network predicts the velocity v̂ ≈ v = dx_t/dt = ε − x_0
+  Euler    x_{t'} = x_t + (t' − t) v̂(x_t, t)                     integrating dx/dt = v from t = 1 to 0
+  Heun     x_{t'} = x_t + (t' − t) ½ (v̂(x_t, t) + v̂(x̃, t')),  x̃ the Euler step (2 network calls per step)
+  x̂_0 = x_t − t v̂ (follow the straight line to t = 0). Guidance mixes v̂ exactly as it mixes ε̂.
 """
 from __future__ import annotations
 
@@ -19,12 +26,14 @@ from torch import nn
 from .base import Family, LatentSpec, check_whole_numbers, make_grid, to_uint8, upscale
 from .data import dataset_kind
 
-SAMPLERS = ("ddim", "ddpm")
+SAMPLERS = {"eps": ("ddim", "ddpm"), "flow": ("euler", "heun")}   # objective → the samplers its network serves
+MAX_FLOW_STEPS = 100
 
 
 @dataclass(frozen=True)
 class DiffusionConfig:
     arch: str = "unet"            # unet (images) | mlp (2D points)
+    objective: str = "eps"        # eps (ε-prediction, DDPM) | flow (velocity on the straight path, rectified flow)
     timesteps: int = 1000         # T
     schedule: str = "cosine"      # cosine | linear
     channels: int = 32            # unet base width (the 14×14 and 7×7 levels use 2×)
@@ -39,8 +48,13 @@ class DiffusionConfig:
     def __post_init__(self):
         if self.arch not in ("unet", "mlp"):
             raise ValueError(f"arch must be unet or mlp, not {self.arch!r}")
-        if self.default_sampler not in SAMPLERS:
-            raise ValueError(f"default_sampler must be one of {', '.join(SAMPLERS)}")
+        if self.objective not in SAMPLERS:
+            raise ValueError(f"objective must be eps or flow, not {self.objective!r}")
+        if self.default_sampler not in SAMPLERS[self.objective]:
+            raise ValueError(f"default_sampler of a {self.objective} model must be one of "
+                             f"{', '.join(SAMPLERS[self.objective])}, not {self.default_sampler!r}")
+        if self.objective == "flow" and not (isinstance(self.default_steps, int) and self.default_steps <= MAX_FLOW_STEPS):
+            raise ValueError(f"default_steps of a flow model must be a whole number in 1..{MAX_FLOW_STEPS}")
         if self.schedule not in ("cosine", "linear"):
             raise ValueError(f"schedule must be cosine or linear, not {self.schedule!r}")
         check_whole_numbers(self, (("timesteps", 2, 10000), ("channels", 4, 512), ("hidden", 4, 4096),
@@ -138,9 +152,10 @@ class Diffusion(Family):
     name: ClassVar[str] = "diffusion"
     Config: ClassVar[type] = DiffusionConfig
     SAMPLE_OPTIONS: ClassVar[dict] = {
-        "sampler": (str, None, "ddim | ddpm (ancestral); default: the checkpoint's"),
-        "steps": (int, None, "denoising steps (default: the checkpoint's, e.g. 25; ddpm: up to T)"),
-        "eta": (float, 0.0, "DDIM η: 0 = deterministic, 1 = as random as DDPM"),
+        "sampler": (str, None, "ddim | ddpm (ancestral) for eps models, euler | heun for flow models; "
+                               "default: the checkpoint's"),
+        "steps": (int, None, "denoising steps (default: the checkpoint's, e.g. 25; ddpm: up to T; euler/heun: 1..100)"),
+        "eta": (float, 0.0, "DDIM η: 0 = deterministic, 1 = as random as DDPM (flow models: 0)"),
         "guidance": (float, None, "classifier-free guidance scale w (1 = plain conditional; default: the checkpoint's)"),
     }
 
@@ -159,6 +174,8 @@ class Diffusion(Family):
             base = dict(arch="unet")
         else:
             raise ValueError(f"the diffusion family trains on images or 2D points, not text ({dataset!r})")
+        if overrides.get("objective") == "flow":     # nearly straight paths: a few Euler steps suffice
+            base.update(default_sampler="euler", default_steps=10 if kind == "points" else 25)
         return DiffusionConfig(**{**base, **overrides})
 
     @property
@@ -170,47 +187,77 @@ class Diffusion(Family):
         return LatentSpec(shape, "gaussian", "x_T ~ N(0, I): pure noise, one value per pixel")
 
     # ------------------------------------------------------------------ training
+    NETWORKS: ClassVar[tuple[str, ...]] = ("net",)
+
     def configure_optimizers(self, lr: float | None = None):
         return {"net": torch.optim.Adam(self.net.parameters(), lr=lr or self.config.lr)}
 
+    def path_coefficients(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(a, b) with x_t = a·x_0 + b·ε: √ᾱ_t, √(1−ᾱ_t) at steps t (eps); 1 − t, t at times t ∈ [0, 1] (flow)."""
+        if self.config.objective == "flow":
+            return 1 - t, t
+        ab = self.alpha_bar[t].float()
+        return ab.sqrt(), (1 - ab).sqrt()
+
+    def _net_time(self, t):
+        """What the timestep embedding sees: the step itself (eps), or t·(T−1) (flow), the same range."""
+        return t * (self.config.timesteps - 1) if self.config.objective == "flow" else t
+
     def loss(self, x0, y=None, *, generator: torch.Generator) -> torch.Tensor:
-        """E_t,ε ‖ε − ε̂(√ᾱ_t x_0 + √(1−ᾱ_t) ε, t, y)‖² with labels dropped to "no class" with prob p_uncond."""
-        B = x0.shape[0]
-        t = torch.randint(0, self.config.timesteps, (B,), generator=generator, device=x0.device)
+        """eps: E_t,ε ‖ε − ε̂(x_t, t, y)‖²; flow: E_t,ε ‖(ε − x_0) − v̂(x_t, t, y)‖², t ~ U[0, 1]; x_t on each
+        objective's path (module docstring). Labels are dropped to "no class" with prob p_uncond."""
+        B, flow = x0.shape[0], self.config.objective == "flow"
+        t = (torch.rand(B, generator=generator, device=x0.device) if flow
+             else torch.randint(0, self.config.timesteps, (B,), generator=generator, device=x0.device))
         eps = torch.randn(x0.shape, generator=generator, device=x0.device)
-        ab = self.alpha_bar[t].float().view(B, *([1] * (x0.dim() - 1)))
-        xt = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
+        a, b = (c.view(B, *([1] * (x0.dim() - 1))) for c in self.path_coefficients(t))   # (B, 1, …) to broadcast
+        xt = a * x0 + b * eps
         if y is not None and self.num_classes:
             drop = torch.rand(B, generator=generator, device=x0.device) < self.config.p_uncond
             y = torch.where(drop, torch.full_like(y, self.num_classes), y)
-        return F.mse_loss(self.net(xt, t, y), eps)
+        return F.mse_loss(self.net(xt, self._net_time(t), y), eps - x0 if flow else eps)
 
-    def train_step(self, batch, optimizers, *, generator: torch.Generator) -> dict[str, float]:
+    def losses(self, batch, *, generator: torch.Generator):
+        """One phase: the denoising loss of `loss` on the batch (images to [-1, 1])."""
         x0 = batch[0] * 2 - 1 if self.config.arch == "unet" else batch[0]
         y = batch[1] if len(batch) > 1 else None
         loss = self.loss(x0, y, generator=generator)
-        opt = optimizers["net"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        yield "net", loss
         return {"loss": loss.item()}
 
     # ------------------------------------------------------------------ sampling
-    def timesteps_for(self, sampler: str | None, steps: int | None) -> list[int]:
-        """The (decreasing) timesteps a sampler visits."""
+    @property
+    def samplers(self) -> tuple[str, ...]:
+        """The samplers this model's network serves; the first is deterministic (DDIM with η = 0, Euler)."""
+        return SAMPLERS[self.config.objective]
+
+    @property
+    def max_steps(self) -> int:
+        """The most steps a sampler takes: T (eps) or 100 (flow)."""
+        return MAX_FLOW_STEPS if self.config.objective == "flow" else self.config.timesteps
+
+    def _check_sampler(self, sampler: str | None) -> str:
         sampler = sampler or self.config.default_sampler
-        if sampler not in SAMPLERS:
-            raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, not {sampler!r}")
-        T = self.config.timesteps
+        if sampler not in self.samplers:
+            kind = "flow-matching" if self.config.objective == "flow" else "ε-prediction"
+            raise ValueError(f"sampler must be {' or '.join(self.samplers)} for this {kind} model, not {sampler!r}")
+        return sampler
+
+    def timesteps_for(self, sampler: str | None, steps: int | None) -> list:
+        """The (decreasing) times the sampler calls the network at: steps T−1 … 0 (eps), t = 1 … 1/N (flow)."""
+        sampler, T = self._check_sampler(sampler), self.config.timesteps
+        flow, hi = self.config.objective == "flow", self.max_steps
         if steps is None:
-            steps = self.config.default_steps if sampler == self.config.default_sampler else (
-                T if sampler == "ddpm" else self.config.default_steps)
-        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= T:
-            raise ValueError(f"steps must be a whole number in 1..{T} (T = {T})")
+            steps = T if sampler == "ddpm" and sampler != self.config.default_sampler else self.config.default_steps
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= hi:
+            raise ValueError(f"steps must be a whole number in 1..{hi}" + ("" if flow else f" (T = {T})"))
+        if flow:
+            return [1 - i / steps for i in range(steps)]         # uniform grid; the last step lands on t = 0
         return torch.linspace(T - 1, 0, steps).round().long().unique_consecutive().tolist()
 
-    def _eps(self, x, t: int, y, guidance: float):
-        tt = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
+    def _predict(self, x, t, y, guidance: float):
+        """ε̂ (eps) or v̂ (flow) at step/time t, guided: p_∅ + w (p_y − p_∅)."""
+        tt = torch.full((x.shape[0],), self._net_time(t), device=x.device)   # (B,) int64 steps or float times
         if y is None or not self.num_classes:
             return self.net(x, tt)
         if guidance == 1.0:
@@ -220,14 +267,45 @@ class Diffusion(Family):
         e_c, e_u = e.chunk(2)
         return e_u + guidance * (e_c - e_u)
 
+    def _ddim_step(self, x, t, t_next, y, w, *, sampler, eta, generator):
+        """DDIM/DDPM from step t to t_next (None: to the data, ᾱ = 1) → (x_{t'}, x̂_0)."""
+        a_t = float(self.alpha_bar[t])
+        a_prev = float(self.alpha_bar[t_next]) if t_next is not None else 1.0
+        e = self._predict(x, t, y, w)
+        x0 = (x - math.sqrt(1 - a_t) * e) / math.sqrt(a_t)
+        if self.config.arch == "unet":
+            x0 = x0.clamp(-1, 1)
+            e = (x - math.sqrt(a_t) * x0) / math.sqrt(1 - a_t)     # ε consistent with the clipped x̂_0
+        sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)) if a_prev < 1 else 0.0
+        x = math.sqrt(a_prev) * x0 + math.sqrt(max(1 - a_prev - sigma**2, 0.0)) * e
+        if sigma > 0:
+            x = x + sigma * torch.randn(x.shape, generator=generator, device=x.device)
+        return x, x0
+
+    def _flow_step(self, x, t, t_next, y, w, *, sampler, eta, generator):
+        """Euler or Heun on dx/dt = v̂ from time t to t_next (None: to t = 0) → (x_{t'}, x̂_0)."""
+        t_next = 0.0 if t_next is None else t_next
+        v = self._predict(x, t, y, w)
+        x0 = x - t * v                                   # x̂_0: the straight line from x_t on to t = 0
+        x_next = x + (t_next - t) * v                    # Euler (t_next < t: towards the data)
+        if sampler == "heun" and t_next > 0:             # trapezoid rule, v̂ also at Euler's guess; not at t = 0,
+            x_next = x + (t_next - t) * 0.5 * (v + self._predict(x_next, t_next, y, w))   # where v is ill-posed
+        if self.config.arch == "unet":
+            x0 = x0.clamp(-1, 1)
+            x_next = x_next.clamp(-1, 1) if t_next == 0 else x_next
+        return x_next, x0
+
     @torch.no_grad()
     def denoise(self, n: int, *, generator: torch.Generator, latents=None, labels=None, sampler: str | None = None,
                 steps: int | None = None, eta: float = 0.0, guidance: float | None = None, record_every: int = 0):
         """Run the reverse process. Yields (i, total, t, x_t, x̂_0) every `record_every` steps (and the last)."""
+        sampler = self._check_sampler(sampler)
         ts = self.timesteps_for(sampler, steps)
-        eta = 1.0 if (sampler or self.config.default_sampler) == "ddpm" else eta
+        eta = 1.0 if sampler == "ddpm" else eta
         if not (isinstance(eta, (int, float)) and math.isfinite(eta) and 0 <= eta <= 1):
             raise ValueError("eta must be in 0..1")
+        if self.config.objective == "flow" and eta != 0:
+            raise ValueError("eta is DDIM's randomness; the flow samplers (euler, heun) are deterministic: use 0")
         w = self.config.default_guidance if guidance is None else guidance
         if not (isinstance(w, (int, float)) and math.isfinite(w) and 0 <= w <= 20):
             raise ValueError("guidance must be in 0..20")
@@ -235,20 +313,10 @@ class Diffusion(Family):
         y = self.check_labels(labels, n)
         if y is None and self.num_classes:
             y = torch.randint(0, self.num_classes, (n,), generator=generator, device=self.device)
-        ab = self.alpha_bar
-        clip = self.config.arch == "unet"
+        step = {"eps": self._ddim_step, "flow": self._flow_step}[self.config.objective]
         for i, t in enumerate(ts):
-            a_t = float(ab[t])
-            a_prev = float(ab[ts[i + 1]]) if i + 1 < len(ts) else 1.0
-            e = self._eps(x, t, y, w)
-            x0 = (x - math.sqrt(1 - a_t) * e) / math.sqrt(a_t)
-            if clip:
-                x0 = x0.clamp(-1, 1)
-                e = (x - math.sqrt(a_t) * x0) / math.sqrt(1 - a_t)     # ε consistent with the clipped x̂_0
-            sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)) if a_prev < 1 else 0.0
-            x = math.sqrt(a_prev) * x0 + math.sqrt(max(1 - a_prev - sigma**2, 0.0)) * e
-            if sigma > 0:
-                x = x + sigma * torch.randn(x.shape, generator=generator, device=x.device)
+            t_next = ts[i + 1] if i + 1 < len(ts) else None
+            x, x0 = step(x, t, t_next, y, w, sampler=sampler, eta=eta, generator=generator)
             if record_every and (i % record_every == 0 or i == len(ts) - 1):
                 yield i + 1, len(ts), t, x, x0
         if not record_every:
@@ -284,11 +352,17 @@ class Diffusion(Family):
         return self.sample(n, generator=generator, labels=labels, steps=min(10, self.config.timesteps))
 
     # ------------------------------------------------------------------ the forward process, for teaching
-    def q_sample(self, x0: torch.Tensor, t: int, *, generator: torch.Generator) -> torch.Tensor:
-        """x_t ~ q(x_t | x_0) for data in output space ([0,1] images or points)."""
+    def signal_noise(self, t: int) -> tuple[float, float]:
+        """(a, b) of x_t = a·x_0 + b·ε at step t = 0 … T−1 (flow: at time t/(T−1))."""
         if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.config.timesteps:
             raise ValueError(f"t must be a whole number in 0..{self.config.timesteps - 1}")
+        tt = torch.tensor([t / (self.config.timesteps - 1) if self.config.objective == "flow" else t])
+        a, b = self.path_coefficients(tt)
+        return float(a), float(b)
+
+    def q_sample(self, x0: torch.Tensor, t: int, *, generator: torch.Generator) -> torch.Tensor:
+        """x_t ~ q(x_t | x_0) at step t (see `signal_noise`), for data in output space ([0,1] images or points)."""
+        a, b = self.signal_noise(t)
         x = x0 * 2 - 1 if self.config.arch == "unet" else x0
-        a = float(self.alpha_bar[t])
-        xt = math.sqrt(a) * x + math.sqrt(1 - a) * torch.randn(x.shape, generator=generator, device=x.device)
+        xt = a * x + b * torch.randn(x.shape, generator=generator, device=x.device)
         return self._out(xt)

@@ -135,6 +135,7 @@ class GAN(Family):
     Config: ClassVar[type] = GANConfig
     SAMPLE_OPTIONS: ClassVar[dict] = {"truncation": (float, 1.0, "truncation ψ in 0..2: scales latents toward the "
                                                                  "mean (lower = more typical, less diverse)")}
+    NETWORKS: ClassVar[tuple[str, ...]] = ("G", "D")
 
     def __init__(self, config: GANConfig):
         super().__init__(config)
@@ -279,16 +280,21 @@ class GAN(Family):
     def _g(self, z, y):
         return self.G(z, y) if self.config.arch == "dcgan" else self.G(z)
 
-    def train_step(self, batch, optimizers, *, generator: torch.Generator) -> dict[str, float]:
+    def losses(self, batch, *, generator: torch.Generator):
+        """n_critic D phases, then one G phase (each against the other network as the last step left it)."""
         real = batch[0] * 2 - 1 if self.config.arch == "dcgan" else batch[0]       # images to [-1, 1]
         y = batch[1] if len(batch) > 1 else None
         for _ in range(self.config.n_critic):
-            d = self.d_step(real, y, optimizers["D"], generator=generator)
-        g_loss = self.g_step(real.shape[0], y, optimizers["G"], generator=generator)
-        return {"d_loss": d["d_loss"], "g_loss": g_loss, "d_real": d["d_real"], "d_fake": d["d_fake"]}
+            d_loss, d_real, d_fake = self.d_loss(real, y, generator=generator)
+            yield "D", d_loss
+        g_loss = self.g_loss(real.shape[0], y, generator=generator)
+        yield "G", g_loss
+        return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "d_real": d_real.mean().item(),
+                "d_fake": d_fake.mean().item()}
 
-    def d_step(self, real, y, optimizer, *, generator: torch.Generator) -> dict[str, float]:
-        """One discriminator update: real data (in G's output range) against fresh fakes; G is not changed."""
+    def d_loss(self, real, y, *, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """D's loss on real data (in G's output range) against fresh fakes (no gradient into G), and D's logits
+        on both (detached, (B,) each)."""
         c = self.config
         z = torch.randn(real.shape[0], c.latent_dim, generator=generator, device=real.device)
         with torch.no_grad():
@@ -300,22 +306,14 @@ class GAN(Family):
             d_loss = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
         else:
             d_loss = d_fake.mean() - d_real.mean() + c.gp_weight * self._gradient_penalty(real, fake, y, generator)
-        optimizer.zero_grad(set_to_none=True)
-        d_loss.backward()
-        optimizer.step()
-        return {"d_loss": d_loss.item(), "d_real": d_real.detach().mean().item(),
-                "d_fake": d_fake.detach().mean().item()}
+        return d_loss, d_real.detach(), d_fake.detach()
 
-    def g_step(self, batch_size: int, y, optimizer, *, generator: torch.Generator) -> float:
-        """One generator update against the current D (D's gradients are computed but D is not stepped)."""
+    def g_loss(self, batch_size: int, y, *, generator: torch.Generator) -> torch.Tensor:
+        """G's loss against the current D (its backward also reaches D's parameters; only G's optimiser steps)."""
         c = self.config
         z = torch.randn(batch_size, c.latent_dim, generator=generator, device=self.device)
         d_gen = self._d(self._g(z, y), y)
-        g_loss = F.softplus(-d_gen).mean() if c.loss == "bce" else -d_gen.mean()   # non-saturating for bce
-        optimizer.zero_grad(set_to_none=True)
-        g_loss.backward()
-        optimizer.step()
-        return g_loss.item()
+        return F.softplus(-d_gen).mean() if c.loss == "bce" else -d_gen.mean()   # non-saturating for bce
 
     def _gradient_penalty(self, real, fake, y, generator):
         shape = (real.shape[0],) + (1,) * (real.dim() - 1)

@@ -1,43 +1,127 @@
-"""The one training loop every family shares. It yields events and knows nothing of its front-ends:
-the CLI feeds them to tqdm, the UI streams them into plots."""
+"""The one training loop every family shares. A family only computes its losses (`Family.losses`); the loop owns
+the rest of the recipe: backward, gradient clipping, the learning-rate schedule, the optimiser steps, bf16
+autocast, an EMA of the weights, data parallelism (DistributedDataParallel under torchrun) and checkpoints.
+It yields events and knows nothing of its front-ends: the CLI feeds them to tqdm, the UI streams them into plots."""
 from __future__ import annotations
 
-import json
+import dataclasses
+import hashlib
+import math
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 
 from .base import Family, make_generator, save_checkpoint
 from .data import Dataset
+from .recipe import Recipe, TrainState, load_optimizer_tensors, optimizer_tensors, restore_state, state_tensors
+
+__all__ = ["Recipe", "TrainState", "lr_factor", "train", "train_step", "step_phase", "restore_state",
+           "state_tensors", "optimizer_tensors", "load_optimizer_tensors", "preview_labels"]
+
+def lr_factor(recipe: Recipe, step: int) -> float:
+    """The multiplier of the peak lr at optimisation step `step` (1-based)."""
+    if step <= recipe.warmup:
+        return step / recipe.warmup
+    if recipe.schedule == "constant":
+        return 1.0
+    if recipe.horizon <= recipe.warmup:
+        raise ValueError("a cosine schedule needs its horizon (the train() call sets it to the run's last step)")
+    p = min((step - recipe.warmup) / (recipe.horizon - recipe.warmup), 1.0)      # progress of the decay, 0 → 1
+    return recipe.floor + (1 - recipe.floor) * 0.5 * (1 + math.cos(math.pi * p))
 
 
-def optimizer_tensors(optimizers: dict[str, torch.optim.Optimizer]) -> tuple[dict[str, torch.Tensor], dict]:
-    """Flatten optimizer state into named tensors (for safetensors) + JSON-able hyperparameters."""
-    tensors, groups = {}, {}
-    for name, opt in optimizers.items():
-        sd = opt.state_dict()
-        for pid, st in sd["state"].items():
-            for k, v in st.items():
-                t = v if torch.is_tensor(v) else torch.tensor(v)
-                tensors[f"optim.{name}.{pid}.{k}"] = t
-        groups[name] = sd["param_groups"]
-    return tensors, groups
+def step_phase(optimizer: torch.optim.Optimizer, loss: torch.Tensor, *, clip: float = 0.0) -> None:
+    """zero_grad, backward, clip the total gradient norm of the optimiser's parameters to `clip` (0: off), step."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip:
+        torch.nn.utils.clip_grad_norm_([p for group in optimizer.param_groups for p in group["params"]], clip)
+    optimizer.step()
 
 
-def load_optimizer_tensors(optimizers: dict[str, torch.optim.Optimizer], tensors: dict[str, torch.Tensor],
-                           groups: dict) -> None:
-    for name, opt in optimizers.items():
-        if name not in groups:
-            continue
-        state: dict[int, dict] = {}
-        prefix = f"optim.{name}."
-        for key, v in tensors.items():
-            if key.startswith(prefix):
-                pid, k = key[len(prefix):].split(".", 1)
-                state.setdefault(int(pid), {})[k] = v
-        opt.load_state_dict({"state": state, "param_groups": groups[name]})
+def train_step(model: Family, batch, state: TrainState, *, generator: torch.Generator, recipe: Recipe | None = None,
+               amp: bool = False, wrappers: dict | None = None) -> dict[str, float]:
+    """One training step: each (optimiser, loss) phase of `model.losses`, in order, is computed (under bf16
+    autocast with `amp`) with the raw weights in, then stepped at the scheduled lr; then the EMA follows.
+    Returns the floats the family reports. `wrappers`: the DDP wrappers `train` makes under torchrun."""
+    recipe = recipe or state.recipe
+    state.step += 1
+    factor = lr_factor(recipe, state.step)
+    state.hold(state.raw)
+    try:
+        with _shadowed(model, wrappers or {}):
+            phases = model.losses(batch, generator=generator)
+            while True:
+                with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=bool(amp)):
+                    try:
+                        name, loss = next(phases)               # the family's forward and loss
+                    except StopIteration as end:
+                        report = end.value
+                        break
+                opt = state.optimizers[name]
+                for group in opt.param_groups:
+                    group["lr"] = group["initial_lr"] * factor
+                step_phase(opt, loss, clip=recipe.grad_clip)
+        state.update_ema(recipe.ema_decay)
+    finally:
+        state.hold(state.ema)
+    return report
+
+
+@contextmanager
+def _shadowed(model: Family, wrappers: dict):
+    """For one step, `model.<name>` is the DDP wrapper of that network, so the family's own forward calls go
+    through DDP (which syncs the gradients in backward). The wrapper is an instance attribute that shadows the
+    submodule (nn.Module looks in its _modules only when normal lookup fails): state_dict() and parameters()
+    stay those of the plain model."""
+    for name, w in wrappers.items():
+        object.__setattr__(model, name, w)
+    try:
+        yield
+    finally:
+        for name in wrappers:
+            vars(model).pop(name, None)
+
+
+def _ddp_wrappers(model: Family, state: TrainState, device: torch.device) -> dict:
+    """One DistributedDataParallel per network in `model.NETWORKS` (the GAN: G and D), made with the raw weights
+    in: DDP starts every rank from rank 0's; the EMA is broadcast to match."""
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    names = type(model).NETWORKS
+    owned = {id(p) for n in names for p in getattr(model, n).parameters()}
+    if not names or any(id(p) not in owned for p in model.parameters()):
+        raise ValueError(f"{model.name}: data parallelism needs every trained parameter in one of NETWORKS {names}")
+    state.hold(state.raw)
+    try:
+        ids = None if device.type != "cuda" else [torch.cuda.current_device() if device.index is None else device.index]
+        wrappers = {n: DistributedDataParallel(getattr(model, n), device_ids=ids) for n in names}
+        for t in state.ema.values():
+            dist.broadcast(t, src=0)
+    finally:
+        state.hold(state.ema)
+    return wrappers
+
+
+def _derived_seed(*parts: int) -> int:
+    """A seed for (run seed, step[, rank]): a hash, so neighbouring steps and runs get unrelated streams."""
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+def _batch(data: list[torch.Tensor], g: torch.Generator, *, seed: int, step: int, rank: int, world: int, size: int):
+    """Step `step`'s batch for this rank, and `g` seeded for this rank's noise in the step; both are derived from
+    (seed, step, rank), so a resumed run re-derives them (nothing to save). Every rank draws the same world·size
+    indices and takes slice `rank`: 2 ranks of B see the batch one process sees at 2B."""
+    g.manual_seed(_derived_seed(seed, step))
+    idx = torch.randint(0, data[0].shape[0], (world * size,), generator=g, device=g.device)
+    idx = idx[rank * size:(rank + 1) * size]
+    g.manual_seed(_derived_seed(seed, step, rank))
+    return tuple(t[idx] for t in data)
 
 
 def preview_labels(model: Family, n: int) -> torch.Tensor | None:
@@ -52,24 +136,6 @@ def _distributed() -> tuple[int, int]:
     return 0, 1
 
 
-def _sync_gradients(model: Family, optimizers: dict[str, torch.optim.Optimizer], world: int) -> list:
-    """Data parallelism for any family, including the GAN's two optimisers stepped inside train_step:
-    start every rank from rank 0's weights, and average each gradient across ranks just before its
-    optimiser steps (what DistributedDataParallel does during backward). Returns hook handles."""
-    import torch.distributed as dist
-    with torch.no_grad():
-        for t in list(model.parameters()) + list(model.buffers()):
-            dist.broadcast(t.data, src=0)
-
-    def average(opt, args, kwargs):
-        for group in opt.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
-                    p.grad /= world
-    return [opt.register_step_pre_hook(average) for opt in optimizers.values()]
-
-
 def _over_limit(over: bool, world: int) -> bool:
     """Ranks agree to stop together (one rank leaving early would hang the others' all_reduce)."""
     if world == 1:
@@ -82,19 +148,22 @@ def _over_limit(over: bool, world: int) -> bool:
 
 def train(model: Family, dataset: Dataset, *, steps: int, batch_size: int = 64, lr: float | None = None,
           seed: int = 0, sample_every: int = 100, n_samples: int = 16, checkpoint: str | Path | None = None,
-          checkpoint_every: int = 0, start_step: int = 0, optimizers: dict | None = None,
+          checkpoint_every: int = 0, state: TrainState | None = None, recipe: Recipe | None = None,
           time_limit: float | None = None, save_optimizer: bool = True, amp: bool | None = None) -> Iterator[dict]:
-    """Train `model` on `dataset` for `steps` steps (counting on from `start_step`), yielding events:
+    """Train `model` on `dataset` for `steps` steps (counting on from `state.step`), yielding events:
 
     {"event": "start", "step", "total", "device", "amp", "world_size"}
     {"event": "step", "step", "total", "losses": {...}, "steps_per_s", "items_per_s", "elapsed"}   every step
-    {"event": "samples", "step", "samples"}     every `sample_every` steps, from fixed noise
+    {"event": "samples", "step", "samples"}     every `sample_every` steps, from fixed noise, with the EMA weights
     {"event": "checkpoint", "step", "path"}     every `checkpoint_every` steps and at the end
     {"event": "done", "step", "elapsed", "stopped": "finished" | "time_limit"}
-    The consumer stops training simply by not asking for the next event. Data stays on the model's
-    device; on CUDA the steps run under bf16 autocast (`amp`, default on where bf16 is supported).
-    Under torchrun (an initialised process group) each rank draws its own batches and gradients are
-    averaged across ranks; only rank 0 should be given `checkpoint`.
+    The consumer stops training simply by not asking for the next event. Between events `model` holds the EMA
+    weights; `state` (made from `model.configure_optimizers(lr)` when not given) holds the raw ones, the
+    optimisers and the step, and continues the run in a later call. `recipe`: the state's when not given. A
+    checkpoint's weights are the EMA; with `save_optimizer` it also keeps the state (resume with
+    `restore_state`). Data stays on the model's device; on CUDA the forward runs under bf16 autocast (`amp`,
+    default on where bf16 is supported). Under torchrun (an initialised process group) each rank trains its
+    slice of the batch through DistributedDataParallel; only rank 0 should be given `checkpoint`.
     """
     if steps <= 0 or batch_size <= 0:
         raise ValueError("steps and batch size must be positive")
@@ -102,27 +171,26 @@ def train(model: Family, dataset: Dataset, *, steps: int, batch_size: int = 64, 
     rank, world = _distributed()
     if amp is None:
         amp = device.type == "cuda" and torch.cuda.is_bf16_supported()
-    g = make_generator(seed + rank, device)     # batches and noise inside the step (its own stream per rank)
     data = [t.to(device) for t in model.prepare_data(dataset)]
-    n = data[0].shape[0]
-    if n == 0:
+    if data[0].shape[0] == 0:
         raise ValueError("dataset is empty")
-    optimizers = optimizers or model.configure_optimizers(lr)
-    hooks = _sync_gradients(model, optimizers, world) if world > 1 else []
-    try:
-        yield from _loop(model, dataset, data, optimizers, g, device, amp, rank, world, steps=steps,
-                         batch_size=batch_size, sample_every=sample_every, n_samples=n_samples,
-                         checkpoint=checkpoint, checkpoint_every=checkpoint_every, start_step=start_step,
-                         time_limit=time_limit, save_optimizer=save_optimizer)
-    finally:
-        for h in hooks:
-            h.remove()
+    state = state or TrainState(model, model.configure_optimizers(lr))
+    recipe = recipe or state.recipe
+    if not recipe.horizon:                      # saved resolved: a resumed run continues the same curve
+        recipe = dataclasses.replace(recipe, horizon=state.step + steps)
+    state.recipe = recipe
+    wrappers = _ddp_wrappers(model, state, device) if world > 1 else {}
+    yield from _loop(model, dataset, data, state, wrappers, device, amp, rank, world, steps=steps,
+                     batch_size=batch_size, seed=seed, sample_every=sample_every, n_samples=n_samples,
+                     checkpoint=checkpoint, checkpoint_every=checkpoint_every, time_limit=time_limit,
+                     save_optimizer=save_optimizer)
 
 
-def _loop(model, dataset, data, optimizers, g, device, amp, rank, world, *, steps, batch_size, sample_every,
-          n_samples, checkpoint, checkpoint_every, start_step, time_limit, save_optimizer):
+def _loop(model, dataset, data, state, wrappers, device, amp, rank, world, *, steps, batch_size, seed,
+          sample_every, n_samples, checkpoint, checkpoint_every, time_limit, save_optimizer):
     preview_seed = 1234                         # fixed noise: the same preview latents at every step
-    n = data[0].shape[0]
+    size = min(batch_size, data[0].shape[0])
+    start_step = state.step
     total = start_step + steps
     yield {"event": "start", "step": start_step, "total": total, "device": str(device), "amp": bool(amp),
            "world_size": world}
@@ -131,26 +199,24 @@ def _loop(model, dataset, data, optimizers, g, device, amp, rank, world, *, step
     rate = 0.0
     step = start_step
     stopped = "finished"
+    g = make_generator(seed, device)            # reseeded for every step (`_batch`)
 
     def save(step):
-        extra, groups = optimizer_tensors(optimizers) if save_optimizer else ({}, {})
-        info = {"optimizer": json.loads(json.dumps(groups, default=float))} if save_optimizer else {}
+        extra, info = state_tensors(state, with_optimizer=save_optimizer)
         path = save_checkpoint(model, checkpoint, dataset=dataset.name, steps=step, extra=extra, info=info)
         return {"event": "checkpoint", "step": step, "path": str(path)}
 
     for step in range(start_step + 1, total + 1):
         model.train()
-        idx = torch.randint(0, n, (min(batch_size, n),), generator=g, device=device)
-        batch = tuple(t[idx] for t in data)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bool(amp)):
-            losses = model.train_step(batch, optimizers, generator=g)
+        batch = _batch(data, g, seed=seed, step=step, rank=rank, world=world, size=size)
+        losses = train_step(model, batch, state, generator=g, amp=amp, wrappers=wrappers)
         now = time.perf_counter()
         if now - tick >= 0.5:
             rate, tick, tick_step = (step - tick_step) / (now - tick), now, step
         elif rate == 0.0:
             rate = (step - start_step) / max(now - t0, 1e-9)
         yield {"event": "step", "step": step, "total": total, "losses": losses, "steps_per_s": rate,
-               "items_per_s": rate * batch[0].shape[0] * world, "elapsed": now - t0}
+               "items_per_s": rate * size * world, "elapsed": now - t0}
         if sample_every and (step % sample_every == 0 or step == total):
             model.eval()
             with torch.no_grad():

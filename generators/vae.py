@@ -79,6 +79,7 @@ class Decoder(nn.Module):
 class VAE(Family):
     name: ClassVar[str] = "vae"
     Config: ClassVar[type] = VAEConfig
+    NETWORKS: ClassVar[tuple[str, ...]] = ("encoder", "decoder")
 
     def __init__(self, config: VAEConfig):
         super().__init__(config)
@@ -177,15 +178,13 @@ class VAE(Family):
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1)
         return rec, kl
 
-    def train_step(self, batch, optimizers, *, generator: torch.Generator) -> dict[str, float]:
+    def losses(self, batch, *, generator: torch.Generator):
+        """One phase: the negative β-ELBO, averaged over the batch."""
         x = batch[0]
         y = batch[1] if len(batch) > 1 and self.num_classes else None
         rec, kl = self.loss_terms(x, y, generator=generator)
         loss = (rec + self.config.beta * kl).mean()
-        opt = optimizers["vae"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        yield "vae", loss
         return {"loss": loss.item(), "reconstruction": rec.mean().item(), "kl": kl.mean().item(),
                 "elbo": -(rec + kl).mean().item()}
 

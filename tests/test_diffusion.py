@@ -10,6 +10,7 @@ import generators
 from generators.base import make_generator
 from generators.data import load_mnist, load_toy
 from generators.diffusion import DiffusionConfig, make_schedule
+from generators.train import TrainState, train_step
 
 
 def tiny(**kw):
@@ -84,21 +85,21 @@ def test_forward_process():
 
 def test_unet_loss_falls_on_a_toy_batch():
     m = generators.build("diffusion", "mnist", channels=8, timesteps=50, seed=0)
-    opts = m.configure_optimizers(2e-3)
+    state = TrainState(m, m.configure_optimizers(2e-3))
     ds = load_mnist("train")
     batch = (ds.x[:16], ds.y[:16])
     g = make_generator(0)
-    first = [m.train_step(batch, opts, generator=g)["loss"] for _ in range(3)]
+    first = [train_step(m, batch, state, generator=g)["loss"] for _ in range(3)]
     for _ in range(40):
-        m.train_step(batch, opts, generator=g)
-    last = [m.train_step(batch, opts, generator=g)["loss"] for _ in range(3)]
+        train_step(m, batch, state, generator=g)
+    last = [train_step(m, batch, state, generator=g)["loss"] for _ in range(3)]
     assert sum(last) < sum(first) and all(math.isfinite(v) for v in last)
 
 
 def test_mlp_denoiser_on_points_and_round_trip(tmp_path):
     m = generators.build("diffusion", "8gaussians", hidden=16, timesteps=20, seed=0)
-    opts = m.configure_optimizers()
-    m.train_step((load_toy("8gaussians").x[:64],), opts, generator=make_generator(0))
+    state = TrainState(m, m.configure_optimizers())
+    train_step(m, (load_toy("8gaussians").x[:64],), state, generator=make_generator(0))
     m.eval()
     pts = m.sample(5, generator=make_generator(0), steps=4)
     assert pts.shape == (5, 2)

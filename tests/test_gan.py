@@ -12,7 +12,7 @@ import generators
 from generators.base import make_generator
 from generators.data import load_mnist, load_toy
 from generators.gan import GANConfig
-from generators.train import train
+from generators.train import TrainState, train, train_step
 
 
 def tiny(loss="bce", **kw):
@@ -96,12 +96,12 @@ def test_2d_gan_discriminator_learns_real_from_noise():
     """On a toy batch the discriminator's loss falls: it separates the 8 modes from the untrained G."""
     m = generators.build("gan", "8gaussians", hidden=32, layers=2)
     ds = load_toy("8gaussians")
-    opts = m.configure_optimizers(1e-3)
+    state = TrainState(m, m.configure_optimizers(1e-3))
     g = make_generator(0)
     batch = (ds.x[:128],)
-    first = m.train_step(batch, opts, generator=g)["d_loss"]
+    first = train_step(m, batch, state, generator=g)["d_loss"]
     for _ in range(60):
-        last = m.train_step(batch, opts, generator=g)["d_loss"]
+        last = train_step(m, batch, state, generator=g)["d_loss"]
     assert last < first
 
 

@@ -269,7 +269,7 @@ def test_download_upload_roundtrip_and_explore(tmp_path):
 class OOMGAN(GAN):
     """A family whose step runs out of GPU memory (simulated on CPU)."""
 
-    def train_step(self, batch, optimizers, *, generator):
+    def losses(self, batch, *, generator):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
 
 
@@ -342,11 +342,11 @@ def test_concurrent_run_cap_tells_waiting_sessions_their_place():
 class FaultyGAN(GAN):
     """Fault injection: the third training step raises (a bug, a NaN check, a driver error)."""
 
-    def train_step(self, batch, optimizers, *, generator):
+    def losses(self, batch, *, generator):
         self.calls = getattr(self, "calls", 0) + 1
         if self.calls == 3:
             raise RuntimeError("cuDNN error: CUDNN_STATUS_INTERNAL_ERROR")
-        return super().train_step(batch, optimizers, generator=generator)
+        return super().losses(batch, generator=generator)
 
 
 @pytest.mark.parametrize("fault", [FaultyGAN, OOMGAN])

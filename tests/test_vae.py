@@ -11,6 +11,7 @@ import torch
 import generators
 from generators.base import make_generator
 from generators.data import load_mnist
+from generators.train import TrainState, train_step
 from generators.vae import VAEConfig
 
 
@@ -64,12 +65,12 @@ def test_conditional_vae_uses_labels():
 
 def test_elbo_finite_and_rises_on_a_toy_batch():
     m = tiny()
-    opts = m.configure_optimizers(3e-3)
+    state = TrainState(m, m.configure_optimizers(3e-3))
     batch = (load_mnist("train").x[:32],)
     g = make_generator(0)
-    first = m.train_step(batch, opts, generator=g)
+    first = train_step(m, batch, state, generator=g)
     for _ in range(25):
-        last = m.train_step(batch, opts, generator=g)
+        last = train_step(m, batch, state, generator=g)
     assert all(math.isfinite(v) for v in last.values())
     assert last["elbo"] > first["elbo"] and last["loss"] < first["loss"]
 

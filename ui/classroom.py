@@ -11,6 +11,7 @@ import torch
 import generators
 from generators.base import make_generator
 from generators.data import load_toy
+from generators.train import step_phase
 
 from . import common as C
 
@@ -86,11 +87,12 @@ def d_step(state, k=1):
     k = C.number(k, "Steps per click", 1, MAX_CLICK_STEPS, integer=True)
     with lesson.lock:
         lesson.model.train()
-        for _ in range(k):
-            out = lesson.model.d_step(_batch(lesson), None, lesson.optimizers["D"], generator=lesson.generator)
+        for _ in range(k):           # the GAN's D phase, stepped as the engine steps it (raw weights: no EMA here)
+            loss, d_real, d_fake = lesson.model.d_loss(_batch(lesson), None, generator=lesson.generator)
+            step_phase(lesson.optimizers["D"], loss)
         lesson.d_steps += k
-        lesson.last = (f"D loss {out['d_loss']:.3f}; D's mean logit on real {out['d_real']:+.2f}, "
-                       f"on generated {out['d_fake']:+.2f}")
+        lesson.last = (f"D loss {loss.item():.3f}; D's mean logit on real {d_real.mean().item():+.2f}, "
+                       f"on generated {d_fake.mean().item():+.2f}")
         return lesson, figure(lesson), status(lesson)
 
 
@@ -100,10 +102,11 @@ def g_step(state, k=1):
     k = C.number(k, "Steps per click", 1, MAX_CLICK_STEPS, integer=True)
     with lesson.lock:
         lesson.model.train()
-        for _ in range(k):
-            loss = lesson.model.g_step(BATCH, None, lesson.optimizers["G"], generator=lesson.generator)
+        for _ in range(k):           # the GAN's G phase
+            loss = lesson.model.g_loss(BATCH, None, generator=lesson.generator)
+            step_phase(lesson.optimizers["G"], loss)
         lesson.g_steps += k
-        lesson.last = f"G loss {loss:.3f} (lower: D is fooled more)"
+        lesson.last = f"G loss {loss.item():.3f} (lower: D is fooled more)"
         return lesson, figure(lesson), status(lesson)
 
 

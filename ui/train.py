@@ -12,7 +12,6 @@ import functools
 import gc
 import heapq
 import io
-import json
 import math
 import tempfile
 import threading
@@ -30,7 +29,7 @@ import generators
 from generators.base import make_generator, resolve_device, save_checkpoint, thread_threads
 from generators.data import (IMAGE_SETS, TEXT_SETS, TOY_SETS, Dataset, image_to_gray, load_dataset, load_text_file,
                              split_indices)
-from generators.train import load_optimizer_tensors, optimizer_tensors, train
+from generators.train import TrainState, restore_state, state_tensors, train
 
 from . import common as C
 from . import lessons
@@ -77,7 +76,7 @@ class Run:
     history: list = dataclasses.field(default_factory=list)   # (run_id, series, step, value)
     samples: object = None
     real: object = None            # a subset of real 2D points for the scatter
-    optimizers: dict | None = None  # the run's optimizers (saved with Download, so an upload can continue)
+    optimizers: object = None      # the run's TrainState: optimisers, raw weights (saved with Download, to continue)
     resume: bool = False           # an uploaded checkpoint waiting for Start to continue training it
     previews: int = 0              # samples events seen (the pictures are redrawn when it changes)
     drawn: tuple = ()              # what the pictures on the page were drawn from
@@ -405,12 +404,12 @@ def begin(r: Run, model, data: Dataset, *, family: str, steps: int, batch: int, 
         r.run_id += 1
         r.timelapse = []
     r.step, r.total, r.rate, r.stop, r.phase, r.samples = start_step, start_step + steps, 0.0, False, "ready", None
-    r.optimizers, r.resume = optimizers or model.configure_optimizers(lr), False
+    r.optimizers, r.resume = optimizers or TrainState(model, model.configure_optimizers(lr)), False
     r.device = str(model.device)
     r.real = data.x[torch.randperm(len(data), generator=make_generator(seed))[:500]] if data.kind == "points" else None
     n_samples = 256 if data.kind == "points" else 16
     r.events = train(model, data, steps=steps, batch_size=batch, lr=lr, seed=seed, sample_every=every,
-                     n_samples=n_samples, time_limit=RUN_LIMIT_S, start_step=start_step, optimizers=r.optimizers)
+                     n_samples=n_samples, time_limit=RUN_LIMIT_S, state=r.optimizers)
 
 
 def _pull(events):
@@ -608,8 +607,8 @@ def download(state):
     curve = [[step, series.split(": ", 1)[-1], v] for run, series, step, v in r.history if run == r.run_id]
     extra, info = {}, {"curve": curve[::-(-len(curve) // MAX_CURVE) or 1]}        # thinned to ≤ MAX_CURVE points
     if r.optimizers:                                   # so an upload of this file can continue training
-        extra, groups = optimizer_tensors(r.optimizers)
-        info["optimizer"] = json.loads(json.dumps(groups, default=float))
+        extra, state_info = state_tensors(r.optimizers)
+        info.update(state_info)
     with tempfile.TemporaryDirectory() as d:
         w = save_checkpoint(r.model, Path(d) / name, dataset=r.dataset.name if r.dataset is not None else "", steps=r.step,
                             extra=extra, info=info)
@@ -660,7 +659,7 @@ def upload_checkpoint(state, files):
     steps = steps if isinstance(steps, int) and 0 <= steps <= 10**9 else 0
     r.model, r.family, r.step, r.total, r.samples = model, model.name, steps, steps, None
     r.dataset = Dataset(str(model.meta.get("dataset", "uploaded"))[:40], model.data_kind)
-    r.optimizers, fresh = _restore_optimizers(model, extra, model.meta.get("optimizer"))
+    r.optimizers, fresh = _restore_optimizers(model, extra, steps)
     r.run_id += 1
     r.history = [h for h in r.history] + [(r.run_id, f"run {r.run_id}: {k}", st, v)
                                           for st, k, v in _curve(model.meta.get("curve"))]
@@ -671,24 +670,13 @@ def upload_checkpoint(state, files):
     return r, status_text(r)
 
 
-def _restore_optimizers(model, extra: dict, groups) -> tuple[dict, bool]:
-    """The model's optimizers with the uploaded state when it fits every parameter exactly; else fresh ones."""
-    opts = model.configure_optimizers(None)
-    if not extra or not isinstance(groups, dict):
-        return opts, True
+def _restore_optimizers(model, extra: dict, steps: int) -> tuple[TrainState, bool]:
+    """The run's TrainState from the upload (raw weights, optimiser state) when it fits every parameter exactly;
+    else fresh optimisers at `steps`, and True."""
     try:
-        load_optimizer_tensors(opts, extra, groups)
-        for opt in opts.values():
-            for group in opt.param_groups:
-                for p in group["params"]:
-                    for k, v in opt.state.get(p, {}).items():
-                        if k != "step" and (not torch.is_tensor(v) or v.shape != p.shape or not torch.isfinite(v).all()):
-                            raise ValueError(k)
-                        if torch.is_tensor(v):
-                            opt.state[p][k] = v.to(p.device)
-        return opts, False
-    except (ValueError, KeyError, TypeError, RuntimeError, IndexError):
-        return model.configure_optimizers(None), True
+        return restore_state(model, extra, model.meta), not any(k.startswith("optim.") for k in extra)
+    except ValueError:
+        return TrainState(model, model.configure_optimizers(None), step=steps), True
 
 
 def _curve(points) -> list[tuple[int, str, float]]:
