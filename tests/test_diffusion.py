@@ -164,9 +164,11 @@ def test_forward_process_and_particles_and_compare():
     assert img.shape[1] > img.shape[0] and curve.ndim == 3 and "t = 500" in text
     with pytest.raises(gr.Error):
         tab.forward("5", 1000, 0)
-    frames, _, fig = tab.particles(0, 200, 5)
-    assert len(frames) == 6 and frames[0].shape == (200, 2) and len(fig.axes) == 1
-    assert tab.particle_plot(frames, 0) is not None
+    frames, _, fig = tab.particles(0, 200, 5)      # DDPM and flow matching side by side, from the same noise
+    assert len(frames) == 6 and frames[0].shape == (2, 200, 2) and len(fig.axes) == 2
+    assert np.array_equal(frames[0][0], frames[0][1]) and not np.array_equal(frames[-1][0], frames[-1][1])
+    assert "DDPM" in fig.axes[0].get_title() and "flow" in fig.axes[1].get_title()
+    assert len(tab.particle_plot(frames, 0).axes) == 2
     cmp_img, notes = tab.compare(0, "2", 2.0)
     assert notes.count(" s") == 4 and "DDPM-1000" in notes
 

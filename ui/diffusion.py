@@ -1,5 +1,6 @@
-"""The Diffusion tab: sample with DDIM/DDPM, watch denoising stream and scrub it, the forward process,
-2D particles flowing from noise to the data, and the speed/quality trade-off for one seed."""
+"""The Diffusion tab: sample with DDIM/DDPM (or Euler/Heun for a flow model), watch denoising stream and scrub
+it, the forward process, 2D particles flowing from noise to the data through DDPM beside flow matching, and the
+speed/quality trade-off for one seed."""
 from __future__ import annotations
 
 import functools
@@ -17,9 +18,13 @@ from . import lessons, share
 
 CHECKPOINT = "diffusion-mnist"
 CHECKPOINT_2D = "diffusion-8gaussians"
+CHECKPOINT_2D_FLOW = "diffusion-8gaussians-flow"
 MAX_N = 16
 MAX_STEPS = 1000
 MAX_POINTS = 3000
+MAX_STEPS_2D = 100          # the flow samplers' limit; both 2D models run the same step count
+COMPARE = {"eps": (("ddpm", 0), ("ddim", 50), ("ddim", 25), ("ddim", 10)),       # 0: the model's most steps
+           "flow": (("heun", 0), ("euler", 25), ("euler", 10), ("euler", 3))}
 
 LESSON = r"""
 **How it works.** The *forward process* adds a little Gaussian noise at each of $T = 1000$ steps until a digit is
@@ -32,9 +37,19 @@ $x_{t-1}$ from $q(x_{t-1}\mid x_t, \hat x_0)$. **DDIM** jumps many steps at once
 $\hat\varepsilon = \varepsilon_\varnothing + w(\varepsilon_y - \varepsilon_\varnothing)$: higher $w$, more
 typical digits of the asked class, less variety.
 
+**Flow matching** (the 2D particles' right panel) trains the same network on a straight path instead:
+$x_t = (1-t)\,x_0 + t\,\varepsilon$ with $t \in [0, 1]$, and it predicts the velocity
+$v_\theta(x_t, t) \approx \varepsilon - x_0$ by minimising $\lVert (\varepsilon - x_0) - v_\theta \rVert^2$.
+Sampling integrates $dx/dt = v_\theta$ from $t = 1$ (noise) to $0$ with Euler steps
+$x_{t-\Delta} = x_t - \Delta\, v_\theta$ (Heun averages two slopes). Where DDPM's
+$x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon$ bends the paths, the straight
+ones need far fewer steps; guidance mixes $v$ exactly as it mixes $\varepsilon$.
+
 **Try this:** ① Drag *steps* from 50 down to 3: the digit survives surprisingly long, then falls apart.
 ② Watch it denoise: the right-hand $\hat x_0$ is a blurry guess early and sharpens as noise leaves $x_t$.
 ③ Compare DDPM-1000 with DDIM-10 for one seed: similar digits, 100× less time.
+④ 2D particles at 10 steps, then 3: flow matching's nearly straight paths still find all eight modes, DDPM's
+wandering ones do not. At 1 step every flow particle lands on the mean of the data, between the modes.
 """
 
 
@@ -42,15 +57,28 @@ def _model():
     return C.model_for("diffusion", "image", CHECKPOINT)
 
 
-def _model2d():
-    return C.model_for("diffusion", "points", CHECKPOINT_2D)
+def _models2d():
+    """(ε-prediction model, flow model) for the particles; this session's trained 2D model takes its objective's side."""
+    mine = C.explored("diffusion", "points")
+    return tuple(mine if mine is not None and mine.config.objective == objective else C.pretrained(shipped)
+                 for objective, shipped in (("eps", CHECKPOINT_2D), ("flow", CHECKPOINT_2D_FLOW)))
 
 
 def _opts(sampler, steps, eta, guidance):
     model = _model()
-    s = C.choice(sampler, "Sampler", ["ddim", "ddpm"])
-    k = C.number(steps, "Steps", 1, model.config.timesteps, integer=True)
-    return dict(sampler=s, steps=k, eta=C.number(eta, "η", 0, 1), guidance=C.number(guidance, "Guidance", 0, 10))
+    s = C.choice(sampler, "Sampler", model.samplers)
+    k = C.number(steps, "Steps", 1, model.max_steps, integer=True)
+    e = C.number(eta, "η", 0, 1)                          # DDIM's; the flow samplers are deterministic
+    return dict(sampler=s, steps=k, eta=e if model.config.objective == "eps" else 0.0,
+                guidance=C.number(guidance, "Guidance", 0, 10))
+
+
+def sampler_controls(sampler):
+    """The sampler choices of the model the tab draws with: ddim/ddpm (ε-prediction) or euler/heun (flow)."""
+    model = _model()
+    keep = sampler if isinstance(sampler, str) and sampler in model.samplers else model.config.default_sampler
+    return (gr.update(choices=list(model.samplers), value=keep), gr.update(maximum=model.max_steps),
+            gr.update(visible=model.config.objective == "eps"))
 
 
 def _labels(model, label, n):
@@ -84,9 +112,10 @@ def watch(seed, label, sampler, steps, eta, guidance, n, progress=gr.Progress())
         frame = np.concatenate([C.grid_image(xt, scale=4), np.full((C.grid_image(xt, scale=4).shape[0], 12), 255,
                                                                    np.uint8), C.grid_image(x0, scale=4)], 1)
         frames.append(frame)
-        progress(i / total, desc=f"step {i}/{total} (t = {t})")
+        progress(i / total, desc=f"step {i}/{total} (t = {t:g})")
         # Gradio refuses a Slider with minimum == maximum, so the scrubber spans at least 1..2 (scrub clamps)
-        yield frame, f"step {i} / {total}, t = {t}", frames, gr.update(maximum=max(len(frames), 2), value=len(frames))
+        yield frame, f"step {i} / {total}, t = {t:g}", frames, gr.update(maximum=max(len(frames), 2),
+                                                                           value=len(frames))
 
 
 def scrub(frames, k):
@@ -140,38 +169,49 @@ def forward(label, t, seed):
     d = load_mnist("heldout")
     x0 = d.x[d.y == k][:1].to(model.device)
     xt = model.q_sample(x0, t, generator=make_generator(C.seed(seed), model.device)).clamp(0, 1)
-    ab = float(model.alpha_bar[t])
+    a, b = model.signal_noise(t)                          # x_t = a x_0 + b ε
     curve = _alpha_curve().copy()
     col = int(round(curve.shape[1] * (0.12 + 0.8 * t / model.config.timesteps)))    # rough marker at t
     curve[:, max(0, col - 1):col + 1] = (220, 38, 38)
     return (C.grid_image(torch.cat([x0, xt]), nrow=2, scale=6), curve,
-            f"t = {t}: √ᾱ_t = {ab ** 0.5:.3f} of the digit, √(1−ᾱ_t) = {(1 - ab) ** 0.5:.3f} noise")
+            f"t = {t}: {a:.3f} × the digit + {b:.3f} × noise")
 
 
 # ----------------------------------------------------------------------------- 2D particles
+def _paths(model, s: int, n: int, k: int) -> np.ndarray:
+    """x_T, then x after each of k steps of the model's default sampler: (k + 1, n, 2)."""
+    xs = [model.draw_latents(n, make_generator(s, model.device))]
+    xs += [x for *_, x, _ in model.trajectory(n, generator=make_generator(s, model.device), frames=k, steps=k)]
+    return np.stack([x.cpu().numpy() for x in xs])
+
+
 @C.gpu
 @C.engine_errors
 def particles(seed, n, steps):
-    """Points moving from noise to the 8 modes, one frame per step; returns frames for the slider."""
-    model = _model2d()
+    """The same noise through DDPM (left) and flow matching (right), k steps each; frames for the slider."""
     s = C.seed(seed)
     n = C.number(n, "Points", 100, MAX_POINTS, integer=True)
-    k = C.number(steps, "Steps", 2, 200, integer=True)
-    frames = [model.draw_latents(n, make_generator(s, model.device)).cpu().numpy()]
-    for _, _, _, x, _ in model.trajectory(n, generator=make_generator(s, model.device), frames=k, steps=k):
-        frames.append(x.cpu().numpy())
+    k = C.number(steps, "Steps", 1, MAX_STEPS_2D, integer=True)
+    frames = list(np.stack([_paths(m, s, n, k) for m in _models2d()], 1))    # k + 1 frames of (2, n, 2)
     return frames, gr.update(maximum=len(frames) - 1, value=len(frames) - 1), particle_plot(frames, len(frames) - 1)
 
 
 def particle_plot(frames, k):
-    from generators.data import load_toy
-    from generators.plots import scatter_figure
+    from generators.data import load_toy, toy_modes
+    from generators.metrics import TOY_STD, mode_stats
+    from generators.plots import paths_figure
 
     if not frames:
         raise gr.Error("Press 'Run the particles' first.")
     k = C.number(k, "Frame", 0, len(frames) - 1, integer=True)
     real = load_toy("8gaussians", "heldout").x.numpy()
-    return scatter_figure(frames[k], real, lim=4.0, title=f"frame {k} / {len(frames) - 1} (0 = pure noise)")
+    paths = np.stack(frames[:k + 1], 1)                   # (2, k + 1, n, 2): model, frame, particle, xy
+    panels = []
+    for name, model, p in zip(("DDPM (ε-prediction)", "flow matching"), _models2d(), paths):
+        st = mode_stats(torch.from_numpy(p[-1]), toy_modes("8gaussians"), TOY_STD["8gaussians"])
+        panels.append((f"{name}, {model.config.default_sampler} step {k} / {len(frames) - 1}\n"
+                       f"{st['modes_covered']}/8 modes, {st['high_quality']:.0%} within 3σ", p))
+    return paths_figure(panels, real, lim=4.0)
 
 
 # ----------------------------------------------------------------------------- speed vs quality
@@ -184,7 +224,8 @@ def compare(seed, label, guidance):
     y = _labels(model, label, 1)
     g = C.number(guidance, "Guidance", 0, 10)
     imgs, notes = [], []
-    for sampler, steps in (("ddpm", model.config.timesteps), ("ddim", 50), ("ddim", 25), ("ddim", 10)):
+    for sampler, steps in COMPARE[model.config.objective]:
+        steps = steps or model.max_steps
         t0 = time.perf_counter()
         x = model.sample(1, generator=make_generator(s, model.device), labels=y, sampler=sampler, steps=steps,
                          guidance=g)
@@ -202,7 +243,8 @@ def build() -> list:
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="diff_seed")
                 dice = gr.Button("🎲", elem_id="diff_dice", scale=0, min_width=50)
             label = gr.Dropdown(classes, value="3", label="Class", elem_id="diff_label")
-            sampler = gr.Radio(["ddim", "ddpm"], value="ddim", label="Sampler", elem_id="diff_sampler")
+            sampler = gr.Radio(list(model.samplers), value=model.config.default_sampler, label="Sampler",
+                               elem_id="diff_sampler")
             steps = gr.Slider(1, MAX_STEPS, value=model.config.default_steps, step=1, label="Steps",
                               elem_id="diff_steps")
             eta = gr.Slider(0, 1, value=0.0, step=0.05, label="η (DDIM randomness)", elem_id="diff_eta")
@@ -250,10 +292,10 @@ def build() -> list:
     gr.on([f_t.input, f_label.change], forward, [f_label, f_t, seed], [f_img, f_curve, f_txt],
           api_name="diffusion_forward", **C.CHEAP)
 
-    with gr.Accordion("2D particles: 2,000 points flow from noise to 8 Gaussians", open=False):
+    with gr.Accordion("2D particles: the same 2,000 noise points through DDPM and flow matching", open=False):
         with gr.Row():
             p_n = gr.Slider(100, MAX_POINTS, value=2000, step=100, label="Points", elem_id="diff2d_n")
-            p_steps = gr.Slider(2, 200, value=50, step=1, label="Steps", elem_id="diff2d_steps")
+            p_steps = gr.Slider(1, MAX_STEPS_2D, value=10, step=1, label="Steps (each)", elem_id="diff2d_steps")
             p_go = gr.Button("Run the particles", elem_id="diff2d_btn")
         p_frames = gr.State([])
         p_slider = gr.Slider(0, 1, value=0, step=1, label="Frame", elem_id="diff2d_frame")
@@ -278,4 +320,8 @@ def build() -> list:
                                  ("steps", steps, share.number("Steps", 1, model.config.timesteps, True)),
                                  ("eta", eta, share.number("η", 0, 1)), ("guidance", guidance, share.number("Guidance", 0, 10)),
                                  ("n", n, share.number("Samples", 1, MAX_N, True))])
-    return [(render, inputs, img)]
+    return [(sampler_controls, [sampler], [sampler, steps, eta]), (render, inputs, img)]
+
+
+ON_SELECT = (sampler_controls,)   # app.py reruns it when the tab opens: the Train tab may have sent a flow model
+SERVER_DREW = ()

@@ -331,9 +331,9 @@ def _diffusion_paths(model, n: int):
     if not hasattr(model, "trajectory") or model.data_kind != "points":
         return None
     with torch.no_grad():
-        steps = min(25, model.config.timesteps)           # DDIM (η = 0): smooth, deterministic paths
+        steps = min(25, model.max_steps)          # DDIM (η = 0) or Euler (flow): smooth, deterministic paths
         xs = [x.float().cpu() for *_, x, _ in model.trajectory(n, generator=make_generator(1234, model.device),
-                                                             frames=steps, sampler="ddim", steps=steps)]
+                                                             frames=steps, sampler=model.samplers[0], steps=steps)]
     return torch.stack(xs) if xs else None
 
 
