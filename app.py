@@ -40,6 +40,10 @@ TABS = [("GAN", "gan", gan), ("VAE", "vae", vae), ("Diffusion", "diffusion", dif
 FAMILY_TABS = ("gan", "vae", "diffusion", "autoregressive")
 MAX_FILE_SIZE = "20mb"
 QUEUE_MAX = 64
+# Gradio keeps a copy of every component's config for each session it has seen (0.6 MB and 116 ms of CPU each
+# here, measured), and drops only the oldest beyond this many: 1,000 bounds that at ~600 MB. A page is one
+# session; an API caller that sends no session_hash makes a new one with every queued call.
+SESSIONS_MAX = 1000
 UI = Path(__file__).resolve().parent / "ui"
 
 
@@ -52,7 +56,7 @@ def _head() -> str:
 
 # One set of launch settings for `python app.py`, the tests and the bench (theme/css/js/head are launch()
 # arguments in Gradio 6, so a test server launched without them would not be the app users get).
-LAUNCH_KWARGS = dict(max_file_size=MAX_FILE_SIZE, show_error=True, head=_head())
+LAUNCH_KWARGS = dict(max_file_size=MAX_FILE_SIZE, show_error=True, head=_head(), state_session_capacity=SESSIONS_MAX)
 
 HEADER = """# Latent Lab
 Generative models you can touch: drag a latent slider, pick a seed, watch noise become a digit, train one live.

@@ -33,6 +33,65 @@ HOSTILE = [("gan_render", [2**64, "3", 1.0] + [0.0] * 24), ("vae_render", [float
            ("autoregressive_sample", [0, 1.0, 0, 1.0, "x" * 100_000, 4])]
 
 
+def upload_png(url: str, data: bytes, name: str = "digit.png") -> str:
+    """POST a file to Gradio's upload route (what a drop zone does) → its server path."""
+    import uuid
+
+    b = uuid.uuid4().hex
+    body = (f'--{b}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{b}--\r\n".encode()
+    req = urllib.request.Request(url + "/gradio_api/upload", data=body,
+                                 headers={"Content-Type": f"multipart/form-data; boundary={b}"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read())[0]
+
+
+def drawing_png(i: int) -> bytes:
+    """A student's drawing: a dark stroke on the white canvas, a little different each time."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGB", (280, 280), "white")
+    ImageDraw.Draw(im).line([(140 + i % 40 - 20, 40), (140, 240)], fill="black", width=24)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+class Busy(Exception):
+    """A polite refusal: the queue is full (HTTP 503)."""
+
+
+def _queued_ok(url: str, api: str, data: list, session: str) -> None:
+    status, last = queued(url, api, data, timeout=300, session=session)
+    if status == 503:
+        raise Busy(api)
+    if status != 200 or last != "complete":
+        raise RuntimeError(f"{api}: HTTP {status}, stream ended with {last[:120]!r}")
+
+
+def _upload_and_encode(url: str, i: int, session: str) -> None:
+    fd = {"path": upload_png(url, drawing_png(i)), "meta": {"_type": "gradio.FileData"}, "orig_name": "digit.png"}
+    call(url, "vae_encode", [{"background": fd, "layers": [], "composite": fd}], session)
+
+
+# What a student's page sends (the GAN/VAE renders as API users send them; the page itself draws drags in the
+# browser): (name, action(url, i, session)); queued events go through the queue as the page's do.
+CLASSROOM = [
+    ("gan_render", lambda url, i, s: call(url, "gan_render", gan_payload(i), s)),
+    ("vae_render", lambda url, i, s: call(url, "vae_render", vae_payload(i), s)),
+    ("gan_grid", lambda url, i, s: call(url, "gan_grid", [i % 50, "any", 1.0, 16], s)),
+    ("vae_grid", lambda url, i, s: call(url, "vae_grid", [i % 50, 16, 1.0], s)),
+    ("names", lambda url, i, s: call(url, "autoregressive_sample", autoregressive_payload(i), s)),
+    ("diffusion digit", lambda url, i, s: _queued_ok(url, "diffusion_render", [i % 50, str(i % 10), "ddim", 10,
+                                                                                   0.0, 2.0, 1], s)),
+    ("gan_link", lambda url, i, s: call(url, "gan_link", gan_payload(i) + [16], s)),
+    ("vae_link", lambda url, i, s: call(url, "vae_link", vae_payload(i) + [i % 50, 16, 1.0], s)),
+    ("upload + encode", _upload_and_encode),
+]
+
+
 def train_payload(steps: int, seed: int) -> list:
     # state, family, dataset, upload, lr, batch, steps, latent, loss, n_critic, beta, schedule, T, layers, width,
     # seed, preview every
@@ -101,9 +160,11 @@ def call(url: str, api: str, data: list, session: str) -> None:
         get(u if u.startswith("http") else url + u)
 
 
-def queued(url: str, api: str, data: list, timeout: float = 600) -> tuple[int, str]:
-    """Submit through the queue and read the stream to its end → (HTTP status of the submit, last event)."""
-    req = urllib.request.Request(f"{url}/gradio_api/call/{api}", data=json.dumps({"data": data}).encode(),
+def queued(url: str, api: str, data: list, timeout: float = 600, session: str | None = None) -> tuple[int, str]:
+    """Submit through the queue and read the stream to its end → (HTTP status of the submit, last event). A page
+    sends its session with every event; without one Gradio makes a new session for each call."""
+    payload = {"data": data, **({"session_hash": session} if session else {})}
+    req = urllib.request.Request(f"{url}/gradio_api/call/{api}", data=json.dumps(payload).encode(),
                                  headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
@@ -122,12 +183,15 @@ def queued(url: str, api: str, data: list, timeout: float = 600) -> tuple[int, s
 
 
 def soak(url: str, seconds: float, users: int = 8, trainers: int = 2, train_steps: int = 300,
-         hostile_every: int = 25, sample=None) -> dict:
-    """Run the load for `seconds`; `sample()` is called about once a second (RSS, temp files)."""
+         hostile_every: int = 25, sample=None, classroom: bool = False, think_s: float = 0.0) -> dict:
+    """Run the load for `seconds`; `sample()` is called about once a second (RSS, temp files). `classroom`: each
+    user cycles through what a student's page sends (CLASSROOM), `think_s` apart; else each drags one slider."""
     stop = time.monotonic() + seconds
-    stats = {"calls": 0, "errors": 0, "hostile": 0, "hostile_answered": 0, "train_runs": 0, "train_failed": 0,
-             "error_kinds": {}}
+    stats = {"calls": 0, "errors": 0, "busy": 0, "hostile": 0, "hostile_answered": 0, "train_runs": 0,
+             "train_failed": 0, "error_kinds": {}, "latency_ms": {}}
     lock = threading.Lock()
+    actions = CLASSROOM if classroom else [(api, lambda url, i, s, api=api, make=make: call(url, api, make(i), s))
+                                           for api, make in SLIDERS]
 
     def count(key, n=1, kind=None):
         with lock:
@@ -149,22 +213,30 @@ def soak(url: str, seconds: float, users: int = 8, trainers: int = 2, train_step
                 except Exception as e:  # counted: a hostile request must be answered, not dropped
                     count("errors", kind=f"hostile {type(e).__name__}")
                 continue
-            api, make = SLIDERS[k % len(SLIDERS)]
+            api, act = actions[(k + i) % len(actions)] if classroom else actions[k % len(actions)]
+            t0 = time.perf_counter()
             try:
-                call(url, api, make(i + 1000 * k), f"soak{k}")
+                act(url, i + 1000 * k, f"soak{k}")
                 count("calls")
+                with lock:
+                    stats["latency_ms"].setdefault(api, []).append(round((time.perf_counter() - t0) * 1000, 1))
+            except Busy:
+                count("busy")
             except urllib.error.HTTPError as e:   # counted and reported with what the server said
                 count("errors", kind=f"{api} HTTP {e.code} {e.url.split('/gradio_api/')[-1][:40]}: "
                                      f"{e.read()[:160].decode(errors='replace')}")
             except Exception as e:  # counted and reported
                 count("errors", kind=f"{api} {type(e).__name__}: {str(e)[:80]}")
+            if think_s:
+                time.sleep(think_s)
 
     def trainer(k):
         run = 0
         while time.monotonic() < stop:
             run += 1
             try:
-                status, last = queued(url, "train_start", train_payload(train_steps, 1000 * k + run))
+                status, last = queued(url, "train_start", train_payload(train_steps, 1000 * k + run),
+                                      session=f"trainer{k}" if classroom else None)
                 count("train_runs")
                 if status != 200 or last != "complete":
                     count("train_failed", kind=f"train_start {status} {last[:80]}")
@@ -181,7 +253,13 @@ def soak(url: str, seconds: float, users: int = 8, trainers: int = 2, train_step
         time.sleep(1.0)
     for t in threads:
         t.join()
+    stats["latency_ms"] = {api: latency_summary(v) for api, v in stats["latency_ms"].items()}
     return stats
+
+
+def latency_summary(ms: list[float]) -> dict:
+    ms = sorted(ms)
+    return {"n": len(ms), "p50": ms[len(ms) // 2], "p95": ms[min(len(ms) - 1, int(len(ms) * 0.95))], "max": ms[-1]}
 
 
 def flood(url: str, api: str, data: list, n: int) -> dict:
@@ -209,24 +287,44 @@ def flood(url: str, api: str, data: list, n: int) -> dict:
 
 
 def run(minutes: float, users: int, trainers: int, train_steps: int, workdir: Path | None = None,
-        flood_n: int = 0) -> dict:
+        flood_n: int = 0, classroom: bool = False, think_s: float = 0.0) -> dict:
+    from bench.fuzz import RECOMPUTING, Connection, defaults_answers, endpoints
+
     workdir = Path(workdir or tempfile.mkdtemp(prefix="latent-lab-soak-"))
     server = AppServer(workdir)
     try:
         server.wait()
-        rss, temps = [server.rss_mb()], [server.temp_files()]
+        eps = endpoints(server.url)
+
+        def every_event(tag):                            # what a new visitor gets from every event
+            conn = Connection(server.url)
+            try:
+                return defaults_answers(server.url, eps, conn, tag, skip=RECOMPUTING)
+            finally:
+                conn.close()
+
+        before = every_event("before") if classroom else None
+        rss, temps, t0 = [server.rss_mb()], [server.temp_files()], time.monotonic()
+        timeline = [(0.0, rss[0])]
 
         def sample():
             rss.append(server.rss_mb())
             temps.append(server.temp_files())
+            timeline.append((round(time.monotonic() - t0, 1), rss[-1]))
 
-        stats = soak(server.url, minutes * 60, users, trainers, train_steps, sample=sample)
+        stats = soak(server.url, minutes * 60, users, trainers, train_steps, sample=sample, classroom=classroom,
+                     think_s=think_s)
         report = {**stats, "seconds": minutes * 60, "users": users, "trainers": trainers,
                   "rss_start_mb": rss[0], "rss_peak_mb": max(rss), "rss_end_mb": server.rss_mb(),
                   "rss_timeline_mb": [round(x) for x in rss[:: max(1, len(rss) // 20)]],
+                  "rss_timeline_s_mb": [(s_, round(m)) for s_, m in timeline[:: max(1, len(timeline) // 20)]],
                   "temp_files_peak": max(temps), "temp_files_end": server.temp_files()}
-        if flood_n:       # more queued jobs at once than the queue holds (QUEUE_MAX), each a 1-step run
-            report["flood"] = flood(server.url, "train_start", train_payload(1, 0), flood_n)
+        if classroom:
+            after = every_event("after")
+            report["events_checked"] = len(after)
+            report["events_changed_after"] = sorted(api for api in before if after.get(api) != before[api])
+        if flood_n:       # more long runs started at once than the Train lane handles plus the queue holds
+            report["flood"] = flood(server.url, "train_start", train_payload(20_000, 0), flood_n)
         call(server.url, "gan_render", gan_payload(1), "after")      # still answering after all that
         report["still_serving"] = True
     finally:
@@ -243,13 +341,24 @@ def main(argv=None) -> None:
     ap.add_argument("--users", type=int, default=8, help="users dragging sliders at once (direct HTTP)")
     ap.add_argument("--trainers", type=int, default=2, help="users training through train_start at once")
     ap.add_argument("--train-steps", type=int, default=300, help="steps of each training run (runs repeat)")
-    ap.add_argument("--flood", type=int, default=80, help="queued submissions at once at the end (0: skip)")
+    ap.add_argument("--flood", type=int, default=110, help="Starts submitted at once at the end (0: skip)")
+    ap.add_argument("--classroom", action="store_true",
+                    help="each user sends what a student's page sends (renders, grids, names, diffusion, links, an "
+                         "upload) instead of dragging one slider; e.g. --classroom --users 30 --minutes 2")
+    ap.add_argument("--think", type=float, default=0.0, help="seconds between one user's requests")
     ap.add_argument("--json", default=None, help="also write the report to this JSON file")
     args = ap.parse_args(argv)
-    r = run(args.minutes, args.users, args.trainers, args.train_steps, flood_n=args.flood)
-    print(f"# soak: {args.users} users dragging + {args.trainers} training for {args.minutes:g} min")
-    print(f"calls {r['calls']}, errors {r['errors']}, hostile {r['hostile']} (answered {r['hostile_answered']}), "
-          f"training runs {r['train_runs']} (failed {r['train_failed']})")
+    r = run(args.minutes, args.users, args.trainers, args.train_steps, flood_n=args.flood,
+            classroom=args.classroom, think_s=args.think)
+    who = "students" if args.classroom else "users dragging"
+    print(f"# soak: {args.users} {who} + {args.trainers} training for {args.minutes:g} min")
+    print(f"calls {r['calls']}, errors {r['errors']}, busy (queue full) {r['busy']}, hostile {r['hostile']} "
+          f"(answered {r['hostile_answered']}), training runs {r['train_runs']} (failed {r['train_failed']})")
+    for api, lat in sorted(r["latency_ms"].items()):
+        print(f"  {api:16s} n {lat['n']:5d}  p50 {lat['p50']:8.1f} ms  p95 {lat['p95']:8.1f} ms  max {lat['max']:8.1f} ms")
+    if "events_changed_after" in r:
+        print(f"every event afterwards: {r['events_checked']} checked, changed: {r['events_changed_after'] or 'none'}")
+    print(f"  resident memory (s, MB): {r['rss_timeline_s_mb']}")
     for kind, n in r["error_kinds"].items():
         print(f"  ×{n}: {kind}")
     print(f"unhandled exceptions in the server log: {len(r['unhandled_exceptions'])}")

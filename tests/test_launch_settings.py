@@ -27,6 +27,7 @@ def test_demo_config_analytics_queue_and_concurrency(app_url):
     assert d.analytics_enabled is False and os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
     assert d.max_file_size == 20 * 1024 * 1024                    # applied by launch()
     assert d._queue.max_size == app.QUEUE_MAX == 64
+    assert d.state_session_capacity == app.SESSIONS_MAX == 1000        # sessions kept: ~0.6 MB of config each
     assert d.delete_cache and d.delete_cache[0] > 0 and d.delete_cache[1] > 0
     queued = [fn for fn in d.fns.values() if fn.queue]
     assert queued

@@ -371,8 +371,8 @@ def test_any_fault_in_a_run_is_reported_its_memory_freed_and_the_next_run_works(
     assert "step 3 / 3" in outs[-1][1] and "finished" in outs[-1][1]
 
 
-def test_closed_tab_ends_its_run_and_frees_its_training_slot(app_url):
-    """The browser's protocol (queue/join, then the queue/data stream); closing the stream = closing the tab."""
+def _browser_start(app_url, session: str, data: list):
+    """What the page does on Start: queue/join, then read the queue/data stream → (connection, response)."""
     import http.client
     import json
     import urllib.parse
@@ -381,15 +381,25 @@ def test_closed_tab_ends_its_run_and_frees_its_training_slot(app_url):
 
     u = urllib.parse.urlparse(app_url)
     fn_index = next(i for i, fn in app.demo.fns.items() if fn.api_name == "train_start")
-    data = [None, *settings(steps=20000, every=25)]
-    join = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    join = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
     join.request("POST", "/gradio_api/queue/join", json.dumps({"data": data, "fn_index": fn_index,
-                 "session_hash": "closedtab", "event_data": None, "trigger_id": None}),
+                 "session_hash": session, "event_data": None, "trigger_id": None}),
                  {"Content-Type": "application/json"})
     assert join.getresponse().status == 200
-    stream = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-    stream.request("GET", "/gradio_api/queue/data?session_hash=closedtab")
-    r = stream.getresponse()
+    stream = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+    stream.request("GET", f"/gradio_api/queue/data?session_hash={session}")
+    return stream, stream.getresponse()
+
+
+def _wait_until_free(deadline_s: float = 60) -> None:
+    deadline = time.monotonic() + deadline_s
+    while (T._SLOTS or T._WAITING) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def test_closed_tab_ends_its_run_and_frees_its_training_slot(app_url):
+    """The browser's protocol (queue/join, then the queue/data stream); closing the stream = closing the tab."""
+    stream, r = _browser_start(app_url, "closedtab", [None, *settings(steps=20000, every=25)])
     updates = 0
     while updates < 4:                                   # the run is streaming progress
         line = r.fp.readline()
@@ -398,7 +408,59 @@ def test_closed_tab_ends_its_run_and_frees_its_training_slot(app_url):
     assert T._SLOTS, "a running run holds a training slot"
     r.close()                                            # the tab is closed: its connection goes away
     stream.close()
-    deadline = time.monotonic() + 60
-    while T._SLOTS and time.monotonic() < deadline:
-        time.sleep(0.2)
+    _wait_until_free()
     assert not T._SLOTS, "the closed tab's run kept its training slot"
+
+
+def test_a_class_pressing_start_at_once_is_told_running_or_its_place_with_an_estimate(app_url):
+    """30 students press Start together: MAX_RUNS run, every other one is told its place in line (each place
+    once) and then an estimate; closing the tabs frees every slot and place, and the next Start runs."""
+    import re
+    import threading
+
+    n = 30
+    answers, errors = {}, []
+
+    def student(k):
+        try:
+            stream, r = _browser_start(app_url, f"class{k}", [None, *settings(steps=20000, every=25, seed=k)])
+            first = None
+            while True:                                  # the first update, then (waiting) one with an estimate
+                line = r.fp.readline().decode(errors="replace")
+                assert line, f"student {k}: the stream ended"
+                if not line.startswith("data:") or "process_generating" not in line:
+                    assert "process_completed" not in line, line[:300]
+                    continue
+                first = first or re.search(r"\*\*(running|waiting:[^*]*)\*\*", line).group(1)
+                if first == "running" or re.search(r"in line \(about \d+ (s|min)\)", line):
+                    break
+            answers[k] = (first, stream, r)
+        except Exception as e:  # collected, asserted below
+            errors.append(f"{type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=student, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)                                      # a hang fails here instead of hanging the suite
+    try:
+        assert not errors and not any(t.is_alive() for t in threads), errors[:3]
+        first = [a for a, _, _ in answers.values()]
+        assert first.count("running") == T.MAX_RUNS, first
+        places = sorted(int(re.search(r"number (\d+) in line", a).group(1)) for a in first if a != "running")
+        assert places == list(range(1, n - T.MAX_RUNS + 1)), places
+    finally:
+        for _, stream, r in answers.values():           # every tab closed
+            r.close()
+            stream.close()
+    _wait_until_free()
+    assert not T._SLOTS and not T._WAITING, (T._SLOTS, T._WAITING)
+    stream, r = _browser_start(app_url, "after-class", [None, *settings(steps=20000, every=25)])
+    try:
+        while b"process_generating" not in (line := r.fp.readline()):
+            assert line, "the stream ended"
+        assert b"**running**" in line, line[:300]
+    finally:
+        r.close()
+        stream.close()
+    _wait_until_free()
