@@ -167,3 +167,37 @@ def test_pil_refuses_images_over_our_limit():
     from generators.data import MAX_IMAGE_PIXELS
 
     assert Image.MAX_IMAGE_PIXELS == MAX_IMAGE_PIXELS
+
+
+def test_a_picture_being_saved_again_is_never_seen_torn(tmp_path):
+    """Gradio writes each output picture to a path named by its content with a plain write_bytes, so when the
+    same picture is produced again (two users, same seed) a reader can fetch it truncated; the seam writes a
+    temp file and renames it, and leaves a finished one alone. A reader polls while it is saved again and
+    again: without the patch it sees short files (seen on every run here), with it never."""
+    import threading
+
+    import numpy as np
+    from gradio import processing_utils as pu
+    from PIL import Image
+
+    import app  # noqa: F401  (installs the seam)
+
+    img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (1500, 1500, 3), dtype=np.uint8))
+    path = Path(pu.save_pil_to_cache(img, str(tmp_path), format="bmp"))
+    size, short, done = path.stat().st_size, [], threading.Event()
+
+    def reader():
+        while not done.is_set():
+            n = len(path.read_bytes())
+            if n != size:
+                short.append(n)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        for _ in range(40):
+            assert pu.save_pil_to_cache(img, str(tmp_path), format="bmp") == str(path)
+    finally:
+        done.set()
+        t.join()
+    assert short == [], f"{len(short)} torn reads, e.g. {short[:3]} of {size} bytes"
