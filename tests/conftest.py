@@ -84,17 +84,24 @@ def drag_slider_and_wait_for_new_image(page, slider_id: str, value: str, image_i
 
 
 def sync_stream(agen):
-    """Drive an async-generator handler (the Train tab's Start) from plain code, one update per next();
+    """Drive an async-generator handler (the Train tab's Start) from plain code, one update per next(), on an
+    event loop of its own in a helper thread (Playwright's sync API keeps a loop running in the main thread);
     closing this generator closes the handler's, as Gradio's cancellation does."""
     import asyncio
+    import threading
 
     loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    run = lambda coro: asyncio.run_coroutine_threadsafe(coro, loop).result()  # noqa: E731
     try:
         while True:
             try:
-                yield loop.run_until_complete(agen.__anext__())
+                yield run(agen.__anext__())
             except StopAsyncIteration:
                 return
     finally:
-        loop.run_until_complete(agen.aclose())
+        run(agen.aclose())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
         loop.close()

@@ -55,7 +55,10 @@ def survives(fn, *args):
     """A valid result or gr.Error; anything else fails the property. Generators are drained."""
     try:
         out = fn(*args)
-        if hasattr(out, "__next__"):
+        if hasattr(out, "__anext__"):                  # the Train tab's Start streams as an async generator
+            from conftest import sync_stream
+            out = list(sync_stream(out))
+        elif hasattr(out, "__next__"):
             out = list(out)
         return out
     except gr.Error as e:

@@ -40,8 +40,8 @@ def test_uploaded_checkpoint_continues_its_step_count_optimizer_and_curve():
     path = T.download(r)
     r2, status = T.upload_checkpoint(None, [path])
     assert "step 6" in status and "Start continues" in status and "fresh optimizer" not in status
-    for name, opt in r.optimizers.items():                            # Adam moments came back with the file
-        for p, p2 in zip(opt.param_groups[0]["params"], r2.optimizers[name].param_groups[0]["params"]):
+    for name, opt in r.optimizers.optimizers.items():                 # Adam moments came back with the file
+        for p, p2 in zip(opt.param_groups[0]["params"], r2.optimizers.optimizers[name].param_groups[0]["params"]):
             assert torch.equal(opt.state[p]["exp_avg"], r2.optimizers[name].state[p2]["exp_avg"])
     old_curve = [(s, v) for _, k, s, v in r2.history if k.endswith("d_loss")]
     assert [s for s, _ in old_curve] == list(range(1, 7))            # the loss curve came back too
