@@ -62,19 +62,18 @@ def _add_config_flags(p: argparse.ArgumentParser, config_cls) -> list[str]:
 
 # flag → (Recipe field, type, help); --lr-schedule, since diffusion's config already has a (noise) --schedule
 RECIPE_FLAGS = {
-    "warmup": ("warmup", int, "steps of linear learning-rate warmup (default 0)"),
-    "lr-schedule": ("schedule", str, "learning rate after the warmup: constant (default) | cosine"),
-    "lr-horizon": ("horizon", int, "the step where cosine reaches 0.1×lr (default: this run's last step)"),
-    "grad-clip": ("grad_clip", float, "clip each optimiser's gradients to this total norm (default 0: off)"),
-    "ema-decay": ("ema_decay", float, "decay of the weights' EMA, which checkpoints and previews use "
-                                      "(default 0.999; 0: off)"),
+    "warmup": ("warmup", int, "steps of linear learning-rate warmup"),
+    "lr-schedule": ("schedule", str, "learning rate after the warmup: constant | cosine"),
+    "lr-horizon": ("horizon", int, "the step where cosine reaches 0.1×lr (0: this run's last step)"),
+    "grad-clip": ("grad_clip", float, "clip each optimiser's gradients to this total norm (0: off)"),
+    "ema-decay": ("ema_decay", float, "decay of the weights' EMA, which checkpoints and previews use (0: off)"),
 }
 
 
 def _add_recipe_flags(p: argparse.ArgumentParser) -> None:
     for flag, (_, typ, help_) in RECIPE_FLAGS.items():
         p.add_argument("--" + flag, dest="recipe_" + flag.replace("-", "_"), type=_PARSERS[typ], default=None,
-                       help=help_ + "; with --resume, the checkpoint's unless given")
+                       help=help_ + " (default: the family's for the dataset; with --resume, the checkpoint's)")
 
 
 def _recipe(args, base):
@@ -112,8 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--dataset", default="mnist" if name != "autoregressive" else "names",
                        help="mnist, mnist-full, a 2D set (8gaussians, 25gaussians, ring, spiral, moons, swissroll, "
                             "checkerboard), names, surnames, or a .txt file")
-        p.add_argument("--steps", type=_positive_int(MAX_STEPS), default=2000, help="training steps")
-        p.add_argument("--batch-size", type=_positive_int(65536), default=64, help="batch size")
+        p.add_argument("--steps", type=_positive_int(MAX_STEPS), default=None,
+                       help="training steps (default: the family's for the dataset, e.g. 2000)")
+        p.add_argument("--batch-size", type=_positive_int(65536), default=None,
+                       help="batch size (default: the family's for the dataset, e.g. 64)")
         p.add_argument("--lr", type=_finite_float, default=None, help="learning rate (default: the family's)")
         p.add_argument("--seed", type=_seed, default=0, help="random seed for init and batches")
         p.add_argument("--device", default="auto", help="auto (CUDA when present) | cpu | cuda")
@@ -216,7 +217,8 @@ def cmd_train(args) -> None:
     from . import REGISTRY, build, load
     from .base import CHECKPOINT_DIR, resolve_device
     from .data import load_dataset
-    from .train import Recipe, restore_state, train
+    from .recipe import run_defaults
+    from .train import restore_state, train
 
     rank, world = _init_distributed(args.device)
     device = resolve_device(args.device) if world == 1 else _rank_device(args.device)
@@ -229,14 +231,16 @@ def cmd_train(args) -> None:
             raise ValueError("--resume takes the model config from the checkpoint: drop the config flags")
         dataset_name = model.meta.get("dataset", args.dataset)
         state = restore_state(model, extra, model.meta, lr=args.lr)     # EMA in the model, raw + optimizer here
-        recipe = _recipe(args, state.recipe)
     else:
         dataset_name = args.dataset
         model = build(args.family, dataset_name, seed=args.seed, **overrides).to(device)
-        state, recipe = None, _recipe(args, Recipe())
+        state = None
+    defaults = run_defaults(model, dataset_name)           # batch, steps and (from scratch) recipe unless given
+    recipe = _recipe(args, state.recipe if state else defaults.recipe)
     dataset = load_dataset(dataset_name, "train")
     out = Path(args.out) if args.out else CHECKPOINT_DIR / "runs" / f"{args.family}-{Path(dataset_name).stem}"
-    events = train(model, dataset, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+    events = train(model, dataset, steps=args.steps or defaults.steps, lr=args.lr, seed=args.seed,
+                   batch_size=args.batch_size or defaults.batch_size,
                    sample_every=args.sample_every if rank == 0 else 0, checkpoint=out if rank == 0 else None,
                    checkpoint_every=args.checkpoint_every, state=state, recipe=recipe, time_limit=args.time_limit,
                    save_optimizer=not args.weights_only)

@@ -80,6 +80,8 @@ class Family(nn.Module):
         """Yields (optimiser name, loss) phases, each after the previous one's step; returns the floats to report."""
         raise NotImplementedError
 
+    RUN_DEFAULTS: ClassVar[dict] = {}     # data kind → recipe.RunDefaults tuned for 2 CPU cores (recipe.run_defaults)
+
     @classmethod
     def config_for(cls, dataset: str, **overrides):
         """A config shaped for `dataset` (image / points / text), with `overrides` applied."""

@@ -14,6 +14,7 @@ from torch import nn
 
 from .base import Family, LatentSpec, check_whole_numbers
 from .data import dataset_kind
+from .recipe import Recipe, RunDefaults
 
 LOSSES = ("bce", "hinge", "wgan-gp")
 
@@ -136,6 +137,8 @@ class GAN(Family):
     SAMPLE_OPTIONS: ClassVar[dict] = {"truncation": (float, 1.0, "truncation ψ in 0..2: scales latents toward the "
                                                                  "mean (lower = more typical, less diverse)")}
     NETWORKS: ClassVar[tuple[str, ...]] = ("G", "D")
+    # 2 CPU cores: ≥ 90% of conditional digits readable at ~3,500 steps (a cosine decay or lr 8e-4 did worse)
+    RUN_DEFAULTS: ClassVar[dict] = {"image": RunDefaults(Recipe(ema_decay=0.999), batch_size=64, steps=4000)}
 
     def __init__(self, config: GANConfig):
         super().__init__(config)
@@ -154,8 +157,8 @@ class GAN(Family):
         kind = dataset_kind(dataset)
         if kind == "points":
             base = dict(arch="mlp", latent_dim=8, num_classes=0)
-        elif kind == "image":
-            base = dict(arch="dcgan")
+        elif kind == "image":          # tuned for 2 CPU cores with RUN_DEFAULTS: 308k parameters, lr 5e-4
+            base = dict(arch="dcgan", ngf=32, ndf=32, lr=5e-4)
         else:
             raise ValueError(f"the GAN family trains on images or 2D points, not text ({dataset!r})")
         return GANConfig(**{**base, **overrides})

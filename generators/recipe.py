@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from .base import check_reals, check_whole_numbers, config_from_json
+from .data import dataset_kind
 
 SCHEDULES = ("constant", "cosine")
 
@@ -37,6 +38,21 @@ class Recipe:
     def from_json(cls, data) -> Recipe:
         """The recipe a checkpoint's JSON saved (refusing unknown fields); the default when there is none."""
         return config_from_json(cls, data) if data is not None else cls()
+
+
+@dataclass(frozen=True)
+class RunDefaults:
+    """How a run from scratch starts when no flag says otherwise (the CLI and the Train tab read it): the
+    recipe, the batch size and the step count a family was tuned with for one kind of data."""
+    recipe: Recipe = field(default_factory=Recipe)
+    batch_size: int = 64
+    steps: int = 2000
+
+
+def run_defaults(family, dataset: str) -> RunDefaults:
+    """The RunDefaults of a run from scratch of `family` (class or model) on `dataset`, chosen by the data's kind
+    from the family's RUN_DEFAULTS; the plain ones where it has none for that kind."""
+    return family.RUN_DEFAULTS.get(dataset_kind(dataset), RunDefaults())
 
 
 class TrainState:

@@ -176,8 +176,9 @@ def train(model: Family, dataset: Dataset, *, steps: int, batch_size: int = 64, 
         raise ValueError("dataset is empty")
     state = state or TrainState(model, model.configure_optimizers(lr))
     recipe = recipe or state.recipe
-    if not recipe.horizon:                      # saved resolved: a resumed run continues the same curve
-        recipe = dataclasses.replace(recipe, horizon=state.step + steps)
+    if not recipe.horizon:                      # saved resolved: a resumed run continues the same curve; a run
+        # shorter than the warmup (a family's default one, cut short by --steps) ends still warming up
+        recipe = dataclasses.replace(recipe, horizon=max(state.step + steps, recipe.warmup + 1))
     state.recipe = recipe
     wrappers = _ddp_wrappers(model, state, device) if world > 1 else {}
     yield from _loop(model, dataset, data, state, wrappers, device, amp, rank, world, steps=steps,

@@ -50,3 +50,20 @@ def test_pytorch_examples_rate_is_read_from_its_log(tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text("import sys; sys.exit(3)\n")
     assert gpu.theirs(broken, torch.device("cpu"), 8, 64, "")[1].startswith("not measured: 0 iterations")
+
+
+def test_time_to_digits_smoke_prints_the_table_plot_and_both_rates(tmp_path, capsys):
+    """bench.time_to_digits' paths on a 1-second names run: the default run's table row and curve, the PNG, and
+    the CLI's and the Train tab's steps/s (a few steps each) — figures only, no thresholds on them."""
+    from bench import time_to_digits as ttd
+
+    png = tmp_path / "curves.png"
+    ttd.main(["--family", "autoregressive", "--seconds", "1", "--every", "0.5", "--plot", str(png),
+              "--ratio-seconds", "0"])
+    out = capsys.readouterr().out
+    assert re.search(r"^\| autoregressive \| 154,587 params, batch 64, 500 steps, lr 0.005, warmup 50, cosine", out, re.M)
+    assert re.search(r"^\| autoregressive \| \d+ \| [\d.]+ \| [\d.]+ \|$", out, re.M)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert ttd.cli_rate("autoregressive", 3) > 0
+    rate, spent = ttd.tab_rate("autoregressive", 3, every=2)
+    assert rate > 0 and set(spent) == {"steps", "previews", "page updates (outputs)", "the tab's own bookkeeping"}

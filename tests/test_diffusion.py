@@ -14,7 +14,8 @@ from generators.train import TrainState, train_step
 
 
 def tiny(**kw):
-    return generators.build("diffusion", "mnist", channels=8, timesteps=50, default_steps=5, seed=0, **kw).eval()
+    return generators.build("diffusion", "mnist", objective="eps", channels=8, timesteps=50, default_steps=5, seed=0,
+                            **kw).eval()
 
 
 @pytest.mark.parametrize("kind", ["cosine", "linear"])

@@ -215,3 +215,33 @@ def test_gan_phases_step_the_right_optimisers_in_order():
 
 if __name__ == "__main__":          # a rank under torchrun (the DDP test above)
     _ddp_worker(sys.argv[1])
+
+
+# ----------------------------------------------------------------------------- the families' default runs
+@pytest.mark.parametrize("family,dataset", [("gan", "mnist"), ("vae", "mnist"), ("diffusion", "mnist"),
+                                            ("autoregressive", "names")])
+def test_cli_with_no_flags_uses_the_familys_default_run(family, dataset, tmp_path, monkeypatch):
+    """`train FAMILY --dataset D` alone: the config is config_for(D)'s, and the recipe, batch size and step count
+    run_defaults(D)'s — as the loop is called and as the checkpoint's JSON saves them. The loop is only cut to
+    2 steps (so the saved horizon is the one a 2-step run resolves)."""
+    import dataclasses
+
+    import generators.train as engine
+    from generators.__main__ import main
+    from generators.recipe import RunDefaults, run_defaults
+
+    cls, seen = generators.REGISTRY[family], {}
+
+    def two_steps(*args, **kw):
+        seen.update(kw)
+        return real(*args, **{**kw, "steps": 2})
+
+    real = engine.train
+    monkeypatch.setattr(engine, "train", two_steps)
+    assert main(["train", family, "--dataset", dataset, "--device", "cpu", "--out", str(tmp_path / "run")]) == 0
+    d = run_defaults(cls, dataset)
+    assert d != RunDefaults()                    # tuned for this kind of data, not the loop's plain defaults
+    assert (seen["steps"], seen["batch_size"], seen["recipe"]) == (d.steps, d.batch_size, d.recipe)
+    meta = generators.load(tmp_path / "run", device="cpu").meta
+    assert meta["config"] == dataclasses.asdict(cls.config_for(dataset))
+    assert meta["recipe"] == dataclasses.asdict(dataclasses.replace(d.recipe, horizon=max(2, d.recipe.warmup + 1)))
