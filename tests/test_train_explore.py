@@ -42,7 +42,7 @@ def test_uploaded_checkpoint_continues_its_step_count_optimizer_and_curve():
     assert "step 6" in status and "Start continues" in status and "fresh optimizer" not in status
     for name, opt in r.optimizers.optimizers.items():                 # Adam moments came back with the file
         for p, p2 in zip(opt.param_groups[0]["params"], r2.optimizers.optimizers[name].param_groups[0]["params"]):
-            assert torch.equal(opt.state[p]["exp_avg"], r2.optimizers[name].state[p2]["exp_avg"])
+            assert torch.equal(opt.state[p]["exp_avg"], r2.optimizers.optimizers[name].state[p2]["exp_avg"])
     old_curve = [(s, v) for _, k, s, v in r2.history if k.endswith("d_loss")]
     assert [s for s, _ in old_curve] == list(range(1, 7))            # the loss curve came back too
     r2 = run_to_end(r2, steps=4, latent=None)
