@@ -49,10 +49,12 @@ class RunDefaults:
     steps: int = 2000
 
 
-def run_defaults(family, dataset: str) -> RunDefaults:
-    """The RunDefaults of a run from scratch of `family` (class or model) on `dataset`, chosen by the data's kind
-    from the family's RUN_DEFAULTS; the plain ones where it has none for that kind."""
-    return family.RUN_DEFAULTS.get(dataset_kind(dataset), RunDefaults())
+def run_defaults(family, dataset) -> RunDefaults:
+    """The RunDefaults of a run from scratch of `family` (class or model) on `dataset` (a name, or a loaded
+    Dataset: an upload has no registered name), chosen by the data's kind from the family's RUN_DEFAULTS; the
+    plain ones where it has none for that kind."""
+    kind = dataset.kind if hasattr(dataset, "kind") else dataset_kind(dataset)
+    return family.RUN_DEFAULTS.get(kind, RunDefaults())
 
 
 class TrainState:

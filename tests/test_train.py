@@ -464,3 +464,18 @@ def test_a_class_pressing_start_at_once_is_told_running_or_its_place_with_an_est
         r.close()
         stream.close()
     _wait_until_free()
+
+
+def test_a_fresh_run_on_mnist_trains_with_the_clis_default_recipe():
+    """The Train tab's Start on MNIST uses the family's 2-core recipe (warmup, schedule, EMA), as
+    `python -m generators train vae --dataset mnist` does; 2D data keeps the plain one."""
+    from generators.recipe import Recipe, run_defaults
+
+    mnist = settings(family="vae", dataset="mnist", steps=2, latent=None, every=1)
+    r = list(sync_stream(T.start(None, *mnist)))[-1][0]
+    recipe = r.optimizers.recipe
+    want = run_defaults(r.model, "mnist").recipe
+    assert (recipe.warmup, recipe.schedule, recipe.ema_decay) == (want.warmup, want.schedule, want.ema_decay)
+    assert recipe != Recipe() and recipe.warmup > 0
+    r = list(sync_stream(T.start(None, *settings(steps=2))))[-1][0]                    # gan on 8gaussians
+    assert (r.optimizers.recipe.warmup, r.optimizers.recipe.schedule) == (Recipe().warmup, Recipe().schedule)

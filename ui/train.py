@@ -29,6 +29,7 @@ import generators
 from generators.base import make_generator, resolve_device, save_checkpoint, thread_threads
 from generators.data import (IMAGE_SETS, TEXT_SETS, TOY_SETS, Dataset, image_to_gray, load_dataset, load_text_file,
                              split_indices)
+from generators.recipe import run_defaults
 from generators.train import TrainState, restore_state, state_tensors, train
 
 from . import common as C
@@ -404,7 +405,10 @@ def begin(r: Run, model, data: Dataset, *, family: str, steps: int, batch: int, 
         r.run_id += 1
         r.timelapse = []
     r.step, r.total, r.rate, r.stop, r.phase, r.samples = start_step, start_step + steps, 0.0, False, "ready", None
-    r.optimizers, r.resume = optimizers or TrainState(model, model.configure_optimizers(lr)), False
+    # a fresh run trains with its family's recipe for this kind of data (the CLI's default: warmup, schedule, EMA)
+    r.optimizers = optimizers or TrainState(model, model.configure_optimizers(lr),
+                                            recipe=run_defaults(model, data).recipe)
+    r.resume = False
     r.device = str(model.device)
     r.real = data.x[torch.randperm(len(data), generator=make_generator(seed))[:500]] if data.kind == "points" else None
     n_samples = 256 if data.kind == "points" else 16
