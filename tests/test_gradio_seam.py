@@ -84,6 +84,7 @@ gan = [0, "any", 1.0] + [0.0] * 24
 visitor = ["", 1.0, 0, 1.0]                            # autoregressive_step_start: its outputs include a gr.Radio update
 answers = []
 for burst in range(3):               # how far the context travels depends on how uvicorn's reads interleave
+    # the first visitor must be served; later ones may already be broken when the patch is skipped
     assert post("autoregressive_step_start", visitor, f"visitor-{burst}")[0] == 200 or answers
     for slot in range(27):           # issue 16's burst: a hostile string in each slot, each a clean gr.Error
         data = list(gan); data[slot] = "x" * 100_000
