@@ -101,16 +101,26 @@ def test_cli_resume_continues_step_count_and_optimizer(tmp_path):
     assert float(extra["optim.G.0.step"]) == 12 and float(extra["optim.D.0.step"]) == 12   # Adam's t carried on
 
 
-def test_torchrun_two_processes_on_cpu(tmp_path):
+TORCHRUN = {   # every family, tiny, on the data it is shipped for (the GAN with its default 12 steps)
+    "gan": ["--dataset", "8gaussians", "--steps", "12", "--batch-size", "16", "--hidden", "16"],
+    "vae": ["--dataset", "mnist", "--steps", "4", "--batch-size", "8", "--width", "4", "--hidden", "16"],
+    "diffusion": ["--dataset", "mnist", "--steps", "4", "--batch-size", "8", "--channels", "8"],
+    "autoregressive": ["--dataset", "names", "--steps", "4", "--batch-size", "8", "--n-layer", "1", "--n-embd", "16"],
+}
+
+
+@pytest.mark.parametrize("family", list(TORCHRUN))
+def test_torchrun_two_processes_on_cpu(tmp_path, family):
     out = tmp_path / "ddp"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "generators", "train", "gan", "--dataset", "8gaussians", "--steps", "12", "--batch-size", "16",
-           "--hidden", "16", "--checkpoint-every", "0", "--device", "cpu", "--out", str(out)]
-    r = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=120, start_new_session=True)
+           "-m", "generators", "train", family, *TORCHRUN[family], "--checkpoint-every", "0", "--device", "cpu",
+           "--out", str(out)]
+    r = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=180, start_new_session=True)
     assert r.returncode == 0, r.stderr[-800:]
-    assert "×2 ranks" in r.stderr and r.stderr.count("done: 12 steps") == 1     # rank 0 alone reports
+    steps = TORCHRUN[family][TORCHRUN[family].index("--steps") + 1]
+    assert "×2 ranks" in r.stderr and r.stderr.count(f"done: {steps} steps") == 1     # rank 0 alone reports
     model = generators.load(out.with_suffix(".safetensors"), device="cpu")
-    assert model.meta["steps"] == 12
+    assert model.meta["steps"] == int(steps) and model.name == family
 
 
 # ----------------------------------------------------------------------------- the tab's handlers
@@ -263,7 +273,7 @@ def test_download_upload_roundtrip_and_explore(tmp_path):
     assert T.explored_model(Req(), "gan") is r2.model and T.explored_model(Req(), "vae") is None
     from ui import compare
     table = compare.evaluate_mine(50, Req())                       # the Compare tab measures it
-    assert table.iloc[-1]["model"] == "yours (gan)" and len(table) == len(compare.ALL_MODELS) + 1
+    assert table.iloc[-1]["model"] == "yours (gan)" and len(table) == len(compare.ALL_MODELS) + 2   # + real
 
 
 class OOMGAN(GAN):
@@ -479,3 +489,38 @@ def test_a_fresh_run_on_mnist_trains_with_the_clis_default_recipe():
     assert recipe != Recipe() and recipe.warmup > 0
     r = list(sync_stream(T.start(None, *settings(steps=2))))[-1][0]                    # gan on 8gaussians
     assert (r.optimizers.recipe.warmup, r.optimizers.recipe.schedule) == (Recipe().warmup, Recipe().schedule)
+
+
+def test_a_costly_figure_is_held_back_while_running_and_drawn_once_the_run_pauses_or_ends():
+    """outputs() keeps the 2D figure (a VAE's encoded digits: ~0.1–0.5 s) to FIGURE_SHARE of a running run's
+    time, so the tab keeps the CLI's pace; the sample grid follows every preview, and a paused or finished run
+    shows its latest figure."""
+    r = T.Run()
+    stream = sync_stream(T.start(r, *settings(family="vae", dataset="mnist", steps=40, latent=None, every=2)))
+    next(stream)
+    T.pause(r)
+    stream.close()
+    assert r.phase == "paused" and r.figure_drawn == r.drawn        # drawn: the run is not running
+    r.phase, r.figure_cost = "running", 100.0                       # pretend a figure costs 100 s
+    list(T.advance(r, max_steps=3))                                 # a new preview arrives (step 4)
+    out = T.outputs(r)
+    assert out[3] is not None and not isinstance(out[3], type(gr.skip()))   # the new sample grid
+    assert isinstance(out[4], type(gr.skip())) and r.figure_drawn != r.drawn  # the figure waits
+    r.phase = "paused"
+    out = T.outputs(r)
+    assert out[4] is not None and not isinstance(out[4], type(gr.skip())) and r.figure_drawn == r.drawn
+    T.stop(r)
+
+
+def test_choosing_a_dataset_shows_the_runs_default_steps_and_batch():
+    """Steps and Batch follow the family's RunDefaults for the chosen data (what Start and the CLI with no
+    flags train with); an upload or a bad value leaves the fields alone."""
+    from generators.recipe import run_defaults
+
+    for family, dataset in (("diffusion", "mnist"), ("gan", "mnist"), ("gan", "8gaussians"), ("autoregressive", "names")):
+        rd = run_defaults(generators.REGISTRY[family], dataset)
+        assert T.dataset_changed(family, dataset) == (rd.steps, rd.batch_size)
+    assert T.dataset_changed("diffusion", "mnist") != T.dataset_changed("gan", "mnist")
+    skip = type(gr.skip())
+    for bad in (("gan", T.UPLOAD), ("gan", "no-such-set"), ("nope", "mnist")):
+        assert all(isinstance(v, skip) for v in T.dataset_changed(*bad))

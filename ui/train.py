@@ -81,6 +81,9 @@ class Run:
     resume: bool = False           # an uploaded checkpoint waiting for Start to continue training it
     previews: int = 0              # samples events seen (the pictures are redrawn when it changes)
     drawn: tuple = ()              # what the pictures on the page were drawn from
+    figure_drawn: tuple = ()       # what the 2D figure was drawn from (it may lag `drawn`: see outputs)
+    figure_at: float = 0.0         # time.monotonic() when it was last drawn
+    figure_cost: float = 0.0       # seconds that drawing took
     timelapse: list = dataclasses.field(default_factory=list)   # (step, samples) of the current run's previews
 
 
@@ -382,17 +385,33 @@ def _vae_figure(r: Run):
     return fig
 
 
+FIGURE_SHARE = 0.05                # a running run spends at most this share of its time drawing its 2D figure
+
+
 def outputs(r: Run):
     """(state, status, curve, sample grid, 2D figure, text samples) for the current state of the run; the
-    pictures are redrawn only when the run has new samples (a figure costs tens of ms)."""
+    pictures are redrawn only when the run has new samples. The 2D figure (a VAE's encoded digits, a GAN's
+    discriminator field: 0.1–0.5 s of CPU on the stream's thread) is also held back while a run is running until
+    FIGURE_SHARE of the time since it was last drawn would pay for it, so the Train tab keeps the CLI's pace;
+    it is always drawn once the run pauses, stops or ends."""
     s = r.samples
     key = (id(r.model), r.run_id, r.previews)
-    if key == r.drawn and s is not None:
+    now = time.monotonic()
+    figure_due = key != r.figure_drawn and (
+        r.phase != "running" or now - r.figure_at >= r.figure_cost / FIGURE_SHARE)
+    if key == r.drawn and s is not None and not figure_due:
         return r, status_text(r), curve_update(r), gr.skip(), gr.skip(), gr.skip()
-    r.drawn = key
-    img = C.grid_image(s, nrow=4, scale=3) if torch.is_tensor(s) and s.dim() == 4 else None
-    txt = "\n".join(s) if isinstance(s, list) else ""
-    return r, status_text(r), curve_update(r), img, figure_2d(r), txt
+    img = txt = gr.skip()
+    if key != r.drawn or s is None:
+        r.drawn = key
+        img = C.grid_image(s, nrow=4, scale=3) if torch.is_tensor(s) and s.dim() == 4 else None
+        txt = "\n".join(s) if isinstance(s, list) else ""
+    fig = gr.skip()
+    if figure_due or s is None:
+        t = time.monotonic()
+        fig = figure_2d(r)
+        r.figure_drawn, r.figure_at, r.figure_cost = key, now, time.monotonic() - t
+    return r, status_text(r), curve_update(r), img, fig, txt
 
 
 # ----------------------------------------------------------------------------- the engine stream
@@ -416,24 +435,19 @@ def begin(r: Run, model, data: Dataset, *, family: str, steps: int, batch: int, 
                      n_samples=n_samples, time_limit=RUN_LIMIT_S, state=r.optimizers)
 
 
-def _pull(events):
-    """The engine's events, each computed with C.TRAIN_THREADS torch threads on the thread that pulls it (Gradio
-    may resume a stream on a different worker thread each time); requests keep their one thread (app.py).
-    2 vCPUs, batch 64: gan-mnist 4.5 → 7.2 steps/s, diffusion-mnist 1.9 → 3.2 with 2 threads instead of 1."""
-    while True:
-        with thread_threads(C.TRAIN_THREADS):
-            ev = next(events, None)
-        if ev is None:
-            return
-        yield ev
-
-
 def advance(r: Run, max_steps: int | None = None):
     """Pull engine events into `r`, yielding after each preview or UPDATE_S seconds; stops after `max_steps`
-    steps, at the end of the run, or when Stop sets `r.stop`. A CUDA out-of-memory frees the run."""
+    steps, at the end of the run, or when Stop sets `r.stop`. A CUDA out-of-memory frees the run.
+
+    The events are computed with C.TRAIN_THREADS torch threads on the thread that pulls them; requests keep
+    their one thread (app.py). The count is set once per stretch of events between two yields, not per event:
+    Gradio may resume the stream on another worker thread after a yield, and switching libgomp's count around
+    every step cost a small model a third of its pace (names: 37 steps/s against the CLI's 55)."""
     last, done_steps = time.monotonic(), 0
+    threads = thread_threads(C.TRAIN_THREADS)
     try:
-        for ev in _pull(r.events):
+        threads.__enter__()
+        for ev in r.events:
             kind = ev["event"]
             if kind == "start":
                 r.device, r.total = ev["device"], ev["total"]
@@ -447,13 +461,16 @@ def advance(r: Run, max_steps: int | None = None):
             elif kind == "done":
                 r.events, r.phase = None, "finished" if ev["stopped"] == "finished" else "stopped (time limit)"
                 r.model.eval()
+                threads.__exit__(None, None, None)
                 yield r
                 return
             if r.stop:
                 break
             if kind == "samples" or time.monotonic() - last > UPDATE_S or (max_steps and done_steps >= max_steps):
                 last = time.monotonic()
+                threads.__exit__(None, None, None)      # the next stretch may run on another thread
                 yield r
+                threads.__enter__()
             if max_steps and done_steps >= max_steps:
                 return
     except torch.cuda.OutOfMemoryError:
@@ -468,6 +485,8 @@ def advance(r: Run, max_steps: int | None = None):
         msg = str(e).splitlines()[0][:200] if str(e) else ""
         raise gr.Error(f"The run failed at step {step + 1} ({type(e).__name__}{': ' + msg if msg else ''}); "
                        "it was stopped and its memory freed. Press Start to begin a new run.") from None
+    finally:
+        threads.__exit__(None, None, None)            # a no-op when already out (after a yield)
     if r.stop:
         _finish(r, "stopped")
         yield r
@@ -731,6 +750,19 @@ def family_changed(family):
             show("schedule"), show("timesteps"), show("n_layer"), show("n_embd"))
 
 
+def dataset_changed(family, dataset):
+    """Steps and Batch show what a run from scratch of this family on this data trains with by default (its
+    RunDefaults, as the CLI with no flags); the user may change them. An upload keeps the fields as they are."""
+    try:
+        family = C.choice(family, "Family", available_families())
+        if dataset == UPLOAD:
+            return gr.skip(), gr.skip()
+        rd = run_defaults(generators.REGISTRY[family], C.choice(dataset, "Dataset", datasets_for(family)))
+    except gr.Error:
+        return gr.skip(), gr.skip()
+    return rd.steps, rd.batch_size
+
+
 # ----------------------------------------------------------------------------- exports
 MAX_TIMELAPSE = 120           # frames kept per run (every other one is dropped when full)
 MAX_GIF_PLOTS = 60            # 2D frames are matplotlib figures: fewer of them
@@ -854,6 +886,7 @@ def build() -> list:
     outs = [state, status, curve, samples, plot2d, texts]
     family.change(family_changed, family, [dataset, lr, latent, loss, n_critic, beta, schedule, timesteps,
                                            n_layer, n_embd], api_name=False, **C.CHEAP)
+    dataset.change(dataset_changed, [family, dataset], [steps, batch], api_name=False, **C.CHEAP)
     # its own lane: a class pressing Start reaches the handler at once (told its place), and a training run
     # never holds one of the GPU lane's two places that the Diffusion tab's renders need
     ev = start_btn.click(start, [state, *settings], outs, api_name="train_start", concurrency_id="train",
