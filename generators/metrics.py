@@ -174,6 +174,16 @@ def sample_in_batches(model, n: int, seed: int, batch: int = 500, **kw) -> torch
     return torch.cat(outs)
 
 
+def real_fid(n: int = 1000, seed: int = 0) -> float:
+    """The FID a perfect model would get at this sample count: n training digits (drawn with `seed`, never the
+    held-out ones) against the held-out digits, in the same feature space. FID is biased upward at small n, so a
+    model's FID means something only beside this number at the same n."""
+    clf = load_classifier()
+    train = load_mnist("train")
+    idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]
+    return frechet_distance(clf.embed(train.x[idx])[0], clf.embed(load_mnist("heldout").x)[0])
+
+
 def evaluate_images(model, n: int = 1000, seed: int = 0) -> dict:
     clf = load_classifier()
     real = load_mnist("heldout")
@@ -194,6 +204,7 @@ def evaluate_images(model, n: int = 1000, seed: int = 0) -> dict:
     fake = torch.cat(cond_imgs or uncond)
     fake_f, fake_p = clf.embed(fake)
     out["fid"] = frechet_distance(fake_f, real_f)
+    out["fid_real"] = real_fid(min(n, len(load_mnist("train"))), seed)    # real digits against real, same n
     out["precision"], out["recall"] = precision_recall(real_f, fake_f[: len(real_f) * 2])
     out["inception_score"] = inception_score(fake_p)
     hist = torch.bincount(fake_p.argmax(1), minlength=10)

@@ -34,6 +34,14 @@ def _row(name: str, r: dict) -> dict:
             "ms/sample": f"{1000 * r['sample_seconds_per_sample']:.2f}" if "sample_seconds_per_sample" in r else ""}
 
 
+def _real_row(n: int) -> dict:
+    """The floor for the image models' FID: real training digits against the held-out ones, at the same n."""
+    from generators.metrics import real_fid
+
+    return {**{c: "" for c in COLUMNS}, "model": "real digits (the FID floor)", "samples": n,
+            "FID ↓": f"{real_fid(n, seed=0):.1f}"}
+
+
 def metric_table(n=200, recompute: bool = False) -> pd.DataFrame:
     """Every shipped model's measures with `n` samples each (cached per n: FID depends on the sample count)."""
     from generators.metrics import evaluate
@@ -42,6 +50,7 @@ def metric_table(n=200, recompute: bool = False) -> pd.DataFrame:
     with _LOCK:
         if recompute or n not in _TABLE:
             rows = [_row(name, evaluate(C.pretrained(name), n=n, seed=0)) for name in ALL_MODELS]
+            rows.insert(len(IMAGE_MODELS), _real_row(n))
             _TABLE[n] = pd.DataFrame(rows, columns=COLUMNS)
         return _TABLE[n]
 
