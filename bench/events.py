@@ -7,7 +7,7 @@ def vae_payload(i):
 
 def diffusion_payload(i):
     # one digit, DDIM, a steps value that moves like a drag between 10 and 25
-    return [0, "3", "ddim", 10 + i % 16, 0.0, 2.0, 1]
+    return [0, "3", "euler", 10 + i % 16, 0.0, 2.0, 1]
 
 
 def autoregressive_payload(i):

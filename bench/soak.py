@@ -84,7 +84,7 @@ CLASSROOM = [
     ("gan_grid", lambda url, i, s: call(url, "gan_grid", [i % 50, "any", 1.0, 16], s)),
     ("vae_grid", lambda url, i, s: call(url, "vae_grid", [i % 50, 16, 1.0], s)),
     ("names", lambda url, i, s: call(url, "autoregressive_sample", autoregressive_payload(i), s)),
-    ("diffusion digit", lambda url, i, s: _queued_ok(url, "diffusion_render", [i % 50, str(i % 10), "ddim", 10,
+    ("diffusion digit", lambda url, i, s: _queued_ok(url, "diffusion_render", [i % 50, str(i % 10), "euler", 10,
                                                                                    0.0, 2.0, 1], s)),
     ("gan_link", lambda url, i, s: call(url, "gan_link", gan_payload(i) + [16], s)),
     ("vae_link", lambda url, i, s: call(url, "vae_link", vae_payload(i) + [i % 50, 16, 1.0], s)),

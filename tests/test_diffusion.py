@@ -126,17 +126,17 @@ from ui import diffusion as tab  # noqa: E402
 
 
 def test_render_changes_with_steps_and_guidance():
-    a = tab.render(0, "3", "ddim", 10, 0.0, 2.0, 1)
-    assert a.shape == (224, 224) and np.array_equal(a, tab.render(0, "3", "ddim", 10, 0.0, 2.0, 1))
-    assert not np.array_equal(a, tab.render(0, "3", "ddim", 5, 0.0, 2.0, 1))
-    assert not np.array_equal(a, tab.render(0, "3", "ddim", 10, 0.0, 4.0, 1))
-    assert tab.render(0, "any", "ddpm", 20, 0.0, 1.0, 4).ndim == 2
+    a = tab.render(0, "3", "euler", 10, 0.0, 2.0, 1)
+    assert a.shape == (224, 224) and np.array_equal(a, tab.render(0, "3", "euler", 10, 0.0, 2.0, 1))
+    assert not np.array_equal(a, tab.render(0, "3", "euler", 5, 0.0, 2.0, 1))
+    assert not np.array_equal(a, tab.render(0, "3", "euler", 10, 0.0, 4.0, 1))
+    assert tab.render(0, "any", "heun", 20, 0.0, 1.0, 4).ndim == 2
 
 
 @pytest.mark.parametrize("args", [
-    (0, "3", "ddim", 10**9, 0.0, 2.0, 1), (0, "3", "ddim", 0, 0.0, 2.0, 1), (0, "3", "ddim", float("nan"), 0.0, 2.0, 1),
-    (0, "3", "euler", 10, 0.0, 2.0, 1), (0, "3", "ddim", 10, 5.0, 2.0, 1), (0, "3", "ddim", 10, 0.0, 1e308, 1),
-    (0, "3", "ddim", 10, 0.0, 2.0, 10**6), (2**64, "3", "ddim", 10, 0.0, 2.0, 1), (0, "13", "ddim", 10, 0.0, 2.0, 1),
+    (0, "3", "euler", 10**9, 0.0, 2.0, 1), (0, "3", "euler", 0, 0.0, 2.0, 1), (0, "3", "euler", float("nan"), 0.0, 2.0, 1),
+    (0, "3", "ddim", 10, 0.0, 2.0, 1), (0, "3", "euler", 10, 5.0, 2.0, 1), (0, "3", "euler", 10, 0.0, 1e308, 1),
+    (0, "3", "euler", 10, 0.0, 2.0, 10**6), (2**64, "3", "euler", 10, 0.0, 2.0, 1), (0, "13", "euler", 10, 0.0, 2.0, 1),
 ])
 def test_render_rejects_bad_inputs(args):
     with pytest.raises(gr.Error):
@@ -148,7 +148,7 @@ def test_watch_streams_then_scrubs_and_exports():
         def __call__(self, *a, **k):
             pass
 
-    outs = list(tab.watch(0, "7", "ddim", 10, 0.0, 2.0, 1, progress=NoProgress()))
+    outs = list(tab.watch(0, "7", "euler", 10, 0.0, 2.0, 1, progress=NoProgress()))
     assert len(outs) == 10 and "step 10 / 10" in outs[-1][1]
     frames = outs[-1][2]
     assert len(frames) == 10 and not np.array_equal(frames[0], frames[-1])
@@ -157,7 +157,7 @@ def test_watch_streams_then_scrubs_and_exports():
     with pytest.raises(gr.Error):
         tab.scrub([], 1)
     with pytest.raises(gr.Error):
-        list(tab.watch(0, "7", "ddim", 10**6, 0.0, 2.0, 1, progress=NoProgress()))
+        list(tab.watch(0, "7", "euler", 10**6, 0.0, 2.0, 1, progress=NoProgress()))
 
 
 def test_forward_process_and_particles_and_compare():
@@ -171,7 +171,7 @@ def test_forward_process_and_particles_and_compare():
     assert "DDPM" in fig.axes[0].get_title() and "flow" in fig.axes[1].get_title()
     assert len(tab.particle_plot(frames, 0).axes) == 2
     cmp_img, notes = tab.compare(0, "2", 2.0)
-    assert notes.count(" s") == 4 and "DDPM-1000" in notes
+    assert notes.count(" s") == 4 and "HEUN-100" in notes
 
 
 def test_diffusion_tab_slider_changes_image(page):

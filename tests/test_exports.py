@@ -22,10 +22,10 @@ def test_grid_pngs_are_named_by_what_they_show():
     assert p.name == "gan-mnist_seed7_class-3_trunc0.7.png" and Image.open(p).format == "PNG"
     p = Path(vae.grid_png(5, 4, 0.5))
     assert p.name == "vae-mnist_seed5_t0.5.png" and Image.open(p).format == "PNG"
-    p = Path(diffusion.grid_png(3, "5", "ddim", 5, 0.0, 3.0, 2))
-    assert p.name == "diffusion-mnist_seed3_class-5_ddim5_eta0_w3_n2.png" and Image.open(p).format == "PNG"
+    p = Path(diffusion.grid_png(3, "5", "euler", 5, 0.0, 3.0, 2))
+    assert p.name == "diffusion-mnist_seed3_class-5_euler5_eta0_w3_n2.png" and Image.open(p).format == "PNG"
     with pytest.raises(gr.Error):
-        diffusion.grid_png(3, "5", "ddim", 0, 0.0, 3.0, 2)
+        diffusion.grid_png(3, "5", "euler", 0, 0.0, 3.0, 2)
 
 
 def test_interpolation_gifs():

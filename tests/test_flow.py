@@ -215,7 +215,11 @@ def test_particles_show_ddpm_beside_flow_from_the_same_noise():
 
 
 def test_main_view_offers_the_flow_samplers_for_a_flow_model(as_session, flow_unet):
-    radio, steps, eta = tab.sampler_controls("ddpm")                    # the shipped ε model
+    radio, steps, eta = tab.sampler_controls("ddpm")                    # the shipped flow model
+    assert radio["choices"] == ["euler", "heun"] and radio["value"] == "heun" and eta["visible"] is False
+    eps = generators.build("diffusion", "mnist", objective="eps", channels=8, timesteps=50, seed=0).eval()
+    as_session(eps)                                                     # a trained ε model sent from Train
+    radio, steps, eta = tab.sampler_controls("ddpm")
     assert radio["choices"] == ["ddim", "ddpm"] and radio["value"] == "ddpm" and eta["visible"] is True
     as_session(flow_unet)
     radio, steps, eta = tab.sampler_controls("ddim")

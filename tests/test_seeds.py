@@ -20,7 +20,7 @@ RUNS = 100
 CALLS = [
     ("gan", "render", [7, "3", 0.8, 1.5] + [0.0] * 23),
     ("vae", "grid", [7, 4, 1.0]),
-    ("diffusion", "render", [7, "3", "ddpm", 3, 0.0, 2.0, 2]),            # DDPM: fresh noise at every step
+    ("diffusion", "render", [7, "3", "heun", 3, 0.0, 2.0, 2]),            # the shipped flow model: noise, then Heun
     ("autoregressive", "generate", [7, 1.2, 0, 0.9, "", 8]),
 ]
 
@@ -118,7 +118,7 @@ def test_batch_equals_single_for_every_image_family():
     assert batch.dtype == torch.float64 and (batch - single).abs().max() < FLOAT64_BOUND
     x = diff.draw_latents(3, make_generator(1)).double()
     labels = torch.tensor([1, 5, 7])
-    kw = dict(sampler="ddim", steps=diff.config.default_steps, eta=0.0, guidance=diff.config.default_guidance)
+    kw = dict(sampler=diff.config.default_sampler, steps=diff.config.default_steps, eta=0.0, guidance=diff.config.default_guidance)
     batch = diff.sample(3, generator=make_generator(2), latents=x, labels=labels, **kw)
     single = torch.cat([diff.sample(1, generator=make_generator(2), latents=x[i:i + 1], labels=int(labels[i]), **kw)
                         for i in range(3)])

@@ -20,7 +20,7 @@ STATE = {
             **{f"raw{i}": str(round(0.1 * i - 0.75, 2)) for i in range(16)}},
     "vae": {"seed": "5", "n": "4", "temp": "0.5",
             **{f"vz{i}": str(round(0.2 * i - 1.5, 2)) for i in range(16)}},
-    "diffusion": {"seed": "3", "label": "5", "sampler": "ddpm", "steps": "8", "eta": "0.5", "guidance": "2.5",
+    "diffusion": {"seed": "3", "label": "5", "sampler": "euler", "steps": "8", "eta": "0.5", "guidance": "2.5",
                   "n": "2"},
     "autoregressive": {"seed": "4", "temperature": "0.6", "top_k": "10", "top_p": "0.9", "prefix": "ma", "n": "5"},
 }
@@ -103,9 +103,9 @@ def test_link_matches_the_server_render(page, app_url):
     """The linked diffusion picture is exactly what the handler draws for those settings."""
     from ui import diffusion
 
-    page.goto(f"{app_url}/?tab=diffusion&seed=3&label=5&sampler=ddim&steps=10")
+    page.goto(f"{app_url}/?tab=diffusion&seed=3&label=5&sampler=euler&steps=10")
     shown = settle(page, "diffusion")
-    expected = diffusion.render(3, "5", "ddim", 10, 0.0, 3.0, 1)
+    expected = diffusion.render(3, "5", "euler", 10, 0.0, diffusion._model().config.default_guidance, 1)
     assert shown == np.ascontiguousarray(np.stack([expected] * 3, -1) if expected.ndim == 2 else expected).tobytes()
 
 

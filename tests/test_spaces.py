@@ -129,7 +129,7 @@ def test_app_serves_offline_without_any_download(tmp_path):
             except Exception:
                 time.sleep(1)
         gan_png = client.predict(0, "any", 1.0, *[0.0] * 24, api_name="/gan_render")
-        diff_png = client.predict(0, "3", "ddim", 10, 0.0, 3.0, 1, api_name="/diffusion_render")
+        diff_png = client.predict(0, "3", "euler", 10, 0.0, 3.0, 1, api_name="/diffusion_render")
         for p in (gan_png, diff_png):
             assert Path(p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     finally:
@@ -160,5 +160,5 @@ def test_zerogpu_decorator_is_a_no_op_without_spaces():
     else:
         import spaces
         assert C.gpu is spaces.GPU
-    img = diffusion.render(0, "3", "ddim", 5, 0.0, 3.0, 1)     # decorated heavy handlers still run
+    img = diffusion.render(0, "3", "euler", 5, 0.0, 3.0, 1)     # decorated heavy handlers still run
     assert img.shape[0] > 28

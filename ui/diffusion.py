@@ -37,7 +37,8 @@ $x_{t-1}$ from $q(x_{t-1}\mid x_t, \hat x_0)$. **DDIM** jumps many steps at once
 $\hat\varepsilon = \varepsilon_\varnothing + w(\varepsilon_y - \varepsilon_\varnothing)$: higher $w$, more
 typical digits of the asked class, less variety.
 
-**Flow matching** (the 2D particles' right panel) trains the same network on a straight path instead:
+**Flow matching** (the shipped digit model, and the 2D particles' right panel) trains the same network on a
+straight path instead:
 $x_t = (1-t)\,x_0 + t\,\varepsilon$ with $t \in [0, 1]$, and it predicts the velocity
 $v_\theta(x_t, t) \approx \varepsilon - x_0$ by minimising $\lVert (\varepsilon - x_0) - v_\theta \rVert^2$.
 Sampling integrates $dx/dt = v_\theta$ from $t = 1$ (noise) to $0$ with Euler steps
@@ -45,9 +46,10 @@ $x_{t-\Delta} = x_t - \Delta\, v_\theta$ (Heun averages two slopes). Where DDPM'
 $x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon$ bends the paths, the straight
 ones need far fewer steps; guidance mixes $v$ exactly as it mixes $\varepsilon$.
 
-**Try this:** ① Drag *steps* from 50 down to 3: the digit survives surprisingly long, then falls apart.
+**Try this:** ① Drag *steps* from 10 down to 1: the digit survives surprisingly long, then falls apart.
 ② Watch it denoise: the right-hand $\hat x_0$ is a blurry guess early and sharpens as noise leaves $x_t$.
-③ Compare DDPM-1000 with DDIM-10 for one seed: similar digits, 100× less time.
+③ Compare the samplers for one seed: Heun-100 against Euler-25/10/3 (a DDPM model: DDPM-1000 against
+DDIM-50/25/10), similar digits for far less time.
 ④ 2D particles at 10 steps, then 3: flow matching's nearly straight paths still find all eight modes, DDPM's
 wandering ones do not. At 1 step every flow particle lands on the mean of the data, between the modes.
 """
@@ -218,7 +220,7 @@ def particle_plot(frames, k):
 @C.gpu
 @C.engine_errors
 def compare(seed, label, guidance):
-    """One seed through DDPM-1000 and DDIM-10/25/50: the pictures and each one's time."""
+    """One seed through the model's samplers (COMPARE: DDPM-1000 and DDIM-50/25/10, or Heun-100 and Euler-25/10/3): the pictures and each one's time."""
     model = _model()
     s = C.seed(seed)
     y = _labels(model, label, 1)
@@ -245,9 +247,10 @@ def build() -> list:
             label = gr.Dropdown(classes, value="3", label="Class", elem_id="diff_label")
             sampler = gr.Radio(list(model.samplers), value=model.config.default_sampler, label="Sampler",
                                elem_id="diff_sampler")
-            steps = gr.Slider(1, MAX_STEPS, value=model.config.default_steps, step=1, label="Steps",
+            steps = gr.Slider(1, model.max_steps, value=model.config.default_steps, step=1, label="Steps",
                               elem_id="diff_steps")
-            eta = gr.Slider(0, 1, value=0.0, step=0.05, label="η (DDIM randomness)", elem_id="diff_eta")
+            eta = gr.Slider(0, 1, value=0.0, step=0.05, label="η (DDIM randomness)", elem_id="diff_eta",
+                            visible=model.config.objective == "eps")
             guidance = gr.Slider(0, 10, value=model.config.default_guidance, step=0.25, label="Guidance w",
                                  elem_id="diff_guidance")
             n = gr.Slider(1, MAX_N, value=1, step=1, label="Samples", elem_id="diff_n")
@@ -305,9 +308,9 @@ def build() -> list:
     p_slider.release(particle_plot, [p_frames, p_slider], p_plot, api_name=False, queue=False)
 
     with gr.Accordion("Speed vs quality: one seed, four samplers", open=False):
-        c_btn = gr.Button("Compare DDPM-1000 with DDIM-50/25/10", elem_id="diff_compare_btn")
-        c_img = gr.Image(label="DDPM-1000 · DDIM-50 · DDIM-25 · DDIM-10", elem_id="diff_compare", format="png",
-                         interactive=False)
+        runs = [f"{smp.upper()}-{k or model.max_steps}" for smp, k in COMPARE[model.config.objective]]
+        c_btn = gr.Button(f"Compare {runs[0]} with {', '.join(runs[1:])}", elem_id="diff_compare_btn")
+        c_img = gr.Image(label=" · ".join(runs), elem_id="diff_compare", format="png", interactive=False)
         c_txt = gr.Markdown(elem_id="diff_compare_text")
     c_btn.click(compare, [seed, label, guidance], [c_img, c_txt], api_name="diffusion_compare", **C.GPU)
 
@@ -316,8 +319,8 @@ def build() -> list:
         gr.HTML(lessons.DIAGRAMS["diffusion"](), elem_id="diff_diagram")
 
     share.register("diffusion", [("seed", seed, C.seed), ("label", label, share.choice("Class", classes)),
-                                 ("sampler", sampler, share.choice("Sampler", ["ddim", "ddpm"])),
-                                 ("steps", steps, share.number("Steps", 1, model.config.timesteps, True)),
+                                 ("sampler", sampler, share.choice("Sampler", ["ddim", "ddpm", "euler", "heun"])),
+                                 ("steps", steps, share.number("Steps", 1, MAX_STEPS, True)),
                                  ("eta", eta, share.number("η", 0, 1)), ("guidance", guidance, share.number("Guidance", 0, 10)),
                                  ("n", n, share.number("Samples", 1, MAX_N, True))])
     return [(sampler_controls, [sampler], [sampler, steps, eta]), (render, inputs, img)]
