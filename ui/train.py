@@ -440,9 +440,8 @@ def advance(r: Run, max_steps: int | None = None):
     steps, at the end of the run, or when Stop sets `r.stop`. A CUDA out-of-memory frees the run.
 
     The events are computed with C.TRAIN_THREADS torch threads on the thread that pulls them; requests keep
-    their one thread (app.py). The count is set once per stretch of events between two yields, not per event:
-    Gradio may resume the stream on another worker thread after a yield, and switching libgomp's count around
-    every step cost a small model a third of its pace (names: 37 steps/s against the CLI's 55)."""
+    their one thread (app.py). The count is set once per stretch of events between two yields, not twice per
+    step: Gradio may resume the stream on another worker thread after a yield, so it is set again after each."""
     last, done_steps = time.monotonic(), 0
     threads = thread_threads(C.TRAIN_THREADS)
     try:
