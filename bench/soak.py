@@ -203,7 +203,7 @@ def soak(url: str, seconds: float, users: int = 8, trainers: int = 2, train_step
         i = 0
         while time.monotonic() < stop:
             i += 1
-            if hostile_every and i % hostile_every == 0:
+            if hostile_every and i % hostile_every == 2:      # from each user's 2nd call on: a short soak sends some too
                 api, data = HOSTILE[i // hostile_every % len(HOSTILE)]
                 count("hostile")
                 try:
