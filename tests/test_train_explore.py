@@ -144,6 +144,8 @@ def test_explore_in_chromium_opens_in_the_gan_tab(page):
     open_tab(page, "Train")
     page.locator("#train_dataset input").fill("mnist")
     page.locator("#train_dataset input").press("Enter")
+    # choosing the data fills in its default run (4,000 steps for a GAN on digits); type over it once it lands
+    page.wait_for_function("() => document.querySelector('#train_steps input').value === '4000'")
     page.locator("#train_steps input").fill("3")
     page.locator("#train_start").click()
     page.wait_for_function("() => /finished/.test(document.querySelector('#train_status').innerText)")
