@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from generators.base import gif_bytes, make_generator
+from generators.diffusion import SAMPLERS
 
 from . import common as C
 from . import lessons, share
@@ -220,7 +221,8 @@ def particle_plot(frames, k):
 @C.gpu
 @C.engine_errors
 def compare(seed, label, guidance):
-    """One seed through the model's samplers (COMPARE: DDPM-1000 and DDIM-50/25/10, or Heun-100 and Euler-25/10/3): the pictures and each one's time."""
+    """One seed through the model's samplers (COMPARE: DDPM-1000 and DDIM-50/25/10, or Heun-100 and
+    Euler-25/10/3): the pictures and each one's time."""
     model = _model()
     s = C.seed(seed)
     y = _labels(model, label, 1)
@@ -319,7 +321,7 @@ def build() -> list:
         gr.HTML(lessons.DIAGRAMS["diffusion"](), elem_id="diff_diagram")
 
     share.register("diffusion", [("seed", seed, C.seed), ("label", label, share.choice("Class", classes)),
-                                 ("sampler", sampler, share.choice("Sampler", ["ddim", "ddpm", "euler", "heun"])),
+                                 ("sampler", sampler, share.choice("Sampler", [x for v in SAMPLERS.values() for x in v])),
                                  ("steps", steps, share.number("Steps", 1, MAX_STEPS, True)),
                                  ("eta", eta, share.number("η", 0, 1)), ("guidance", guidance, share.number("Guidance", 0, 10)),
                                  ("n", n, share.number("Samples", 1, MAX_N, True))])
