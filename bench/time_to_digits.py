@@ -211,6 +211,7 @@ def tab_rate(family: str, steps: int, every: int) -> tuple[float, dict]:
         T.begin(r, model, data, family=family, **run)
         r.events = timed = _Timed(r.events)
         shown = 0.0
+        r.phase = "running"                      # as `start` sets it once the run has its slot
         t0 = time.perf_counter()
         for _ in T.advance(r):
             t = time.perf_counter()

@@ -26,7 +26,8 @@ import pandas as pd
 import torch
 
 import generators
-from generators.base import make_generator, resolve_device, save_checkpoint, thread_threads
+from generators.base import make_generator, resolve_device, save_checkpoint
+from generators.threads import thread_threads
 from generators.data import (IMAGE_SETS, TEXT_SETS, TOY_SETS, Dataset, image_to_gray, load_dataset, load_text_file,
                              split_indices)
 from generators.recipe import run_defaults
