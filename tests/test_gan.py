@@ -92,6 +92,26 @@ def test_each_loss_trains_with_finite_losses(loss):
     assert samples.shape == (4, 1, 28, 28)
 
 
+def test_mnist_default_has_an_auxiliary_class_head_that_learns_real_digits_classes():
+    """The from-scratch MNIST GAN: D gets no label planes (a class head could only read them back) and its class
+    head's cross-entropy on real digits (reported as d_class) falls from chance within a few real steps."""
+    m = tiny()
+    assert m.config.aux_weight > 0 and not m.config.label_planes and m.D.classes is not None
+    assert m.D.features[0].in_channels == 1                       # the image alone
+    d = load_mnist("train")
+    state = TrainState(m, m.configure_optimizers(2e-3))
+    g = make_generator(0)
+    batch = (d.x[:64], d.y[:64])
+    first = train_step(m, batch, state, generator=g)
+    for _ in range(40):
+        last = train_step(m, batch, state, generator=g)
+    assert abs(first["d_class"] - math.log(10)) < 0.5 and last["d_class"] < 0.5 * first["d_class"]
+    # unconditional, or D told to read the planes: no class head
+    assert tiny(num_classes=0).D.classes is None and tiny(label_planes=True).D.classes is None
+    with pytest.raises(ValueError, match="label_planes"):
+        GANConfig(aux_weight=1.0, label_planes=True)
+
+
 def test_2d_gan_discriminator_learns_real_from_noise():
     """On a toy batch the discriminator's loss falls: it separates the 8 modes from the untrained G."""
     m = generators.build("gan", "8gaussians", hidden=32, layers=2)
