@@ -301,13 +301,13 @@ def cmd_eval(args) -> None:
 
 
 def cmd_export(args) -> None:
-    from .export import TOLERANCE, export, store_directions
+    from .export import TOLERANCE, export, store_derived
 
     if args.out is not None and not args.out.endswith(".onnx"):
         raise ValueError("--out must name a .onnx file")
-    cpath = store_directions(args.checkpoint) if args.out is None else None    # beside the checkpoint only
+    cpath = store_derived(args.checkpoint) if args.out is None else None       # beside the checkpoint only
     if cpath is not None:
-        print(f"wrote the GANSpace directions into {cpath}", file=sys.stderr)
+        print(f"wrote what loading would compute (GANSpace directions, a fitted prior) into {cpath}", file=sys.stderr)
     path, diff = export(args.checkpoint, args.out, force=args.force)
     print(f"wrote {path}: max |onnxruntime - torch| = {diff:.2e} on random latents (limit {TOLERANCE:g})",
           file=sys.stderr)

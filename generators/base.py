@@ -138,6 +138,11 @@ class Family(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    def derived_meta(self) -> dict:
+        """What `python -m generators export` computes from these weights once and stores in the checkpoint's
+        JSON, so loading skips it (the GAN's GANSpace directions, the VAE's fitted prior): {key: JSON value}."""
+        return {}
+
     def draw_latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """n latents from the prior N(0, I), drawn from `generator` on the model's device."""
         return torch.randn((n, *self.latent_spec().shape), generator=generator, device=self.device)
@@ -473,3 +478,15 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     if so.abs() < 1e-6:
         return (1 - t) * a + t * b
     return torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b
+
+
+def fingerprint(module: nn.Module) -> str:
+    """sha256 of a module's state: what is stored in a checkpoint's JSON for these weights says which it was
+    computed from, and is ignored for any other."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, t in sorted(module.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return h.hexdigest()

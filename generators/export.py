@@ -69,22 +69,22 @@ def max_difference(model, path, n: int = 64, seed: int = 0) -> float:
     return float(abs(got - want).max())
 
 
-def store_directions(name_or_path) -> Path | None:
-    """Put a DCGAN checkpoint's GANSpace directions into its JSON (`principal_directions`), so loading it skips
-    the eigendecomposition (~0.5 s of the app's cold start). → the JSON path, or None for other models."""
+def store_derived(name_or_path) -> Path | None:
+    """Put what a checkpoint's loader would otherwise compute (`Family.derived_meta`: a DCGAN's GANSpace
+    directions, ~0.5 s of the app's cold start; a VAE's prior fitted to its encoded training digits) into its
+    JSON. → the JSON path, or None when the family stores nothing."""
     from . import load, resolve_checkpoint
     from .base import read_meta, write_meta
 
     wpath = resolve_checkpoint(name_or_path)
     model = load(wpath, device="cpu")
-    if model.name != "gan" or model.config.arch != "dcgan":
+    stored = model.derived_meta()
+    if not stored:
         return None
     _, cpath = checkpoint_paths(wpath)
     meta = read_meta(cpath)
-    stored = model.store_directions()
-    if meta.get("principal_directions") != stored:
-        meta["principal_directions"] = stored
-        write_meta(cpath, meta)
+    if any(meta.get(k) != v for k, v in stored.items()):
+        write_meta(cpath, {**meta, **stored})
     return cpath
 
 

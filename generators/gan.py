@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, check_whole_numbers
+from .base import Family, LatentSpec, check_whole_numbers, fingerprint
 from .data import dataset_kind
 from .recipe import Recipe, RunDefaults
 
@@ -245,13 +245,7 @@ class GAN(Family):
 
     def directions_fingerprint(self) -> str:
         """sha256 of the layers the directions are computed from: stored directions are used only for these."""
-        import hashlib
-
-        h = hashlib.sha256()
-        for name, t in sorted(self._pca_layers().state_dict().items()):
-            h.update(name.encode())
-            h.update(t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
-        return h.hexdigest()
+        return fingerprint(self._pca_layers())
 
     def _stored_directions(self, k: int, n: int, seed: int):
         """The directions in the checkpoint's JSON (`principal_directions`), else None. The shipped GAN's cost
@@ -270,6 +264,9 @@ class GAN(Family):
                 or not bool(torch.isfinite(var).all()) or d.get("fingerprint") != self.directions_fingerprint()):
             return None
         return u.to(self.device), var.to(self.device)
+
+    def derived_meta(self) -> dict:
+        return {"principal_directions": self.store_directions()} if self.config.arch == "dcgan" else {}
 
     def store_directions(self, k: int = 8, n: int = 1024, seed: int = 0) -> dict:
         """The directions as JSON for the checkpoint's config file (`generators.export.store_directions`)."""

@@ -12,11 +12,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, check_reals, check_whole_numbers, make_generator
+from .base import Family, LatentSpec, check_reals, check_whole_numbers, fingerprint, make_generator
 from .data import dataset_kind
 from .recipe import Recipe, RunDefaults
 
 LIKELIHOODS = ("bernoulli", "gaussian")
+PRIORS = ("fitted", "normal")
 
 
 @dataclass(frozen=True)
@@ -149,15 +150,98 @@ class VAE(Family):
         return self.decode(z, labels)
 
     @torch.no_grad()
-    def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, temperature: float = 1.0):
-        """n images from the prior: z ~ N(0, t²·I) → the decoder's mean image."""
+    def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, temperature: float = 1.0,
+               prior: str = "fitted"):
+        """n images from the prior → the decoder's mean image. prior "normal": z ~ N(0, t²·I), the prior the
+        ELBO trained against; "fitted": the mixture fitted to the encoded training digits when the checkpoint
+        stores one (`fit_prior`), z = μ_k + t·L_k·ε with component k drawn by its weight, else N(0, t²·I).
+        Given `latents`, they are decoded (scaled by t) whatever the prior."""
         if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and 0 <= temperature <= 2):
             raise ValueError("temperature must be in 0..2")
-        z = self.draw_latents(n, generator) if latents is None else self.check_latents(latents, n)
+        if prior not in PRIORS:
+            raise ValueError(f"prior must be one of {', '.join(PRIORS)}, not {prior!r}")
+        mixture = self.fitted_prior() if prior == "fitted" and latents is None else None
+        if mixture is not None:
+            weights, means, tril = mixture
+            k = torch.multinomial(weights, n, replacement=True, generator=generator)
+            eps = torch.randn((n, means.shape[1]), generator=generator, device=self.device, dtype=means.dtype)
+            z = means[k] + temperature * (tril[k] @ eps[:, :, None])[:, :, 0]
+        else:
+            z = self.draw_latents(n, generator) if latents is None else self.check_latents(latents, n)
+            z = z * temperature
         y = self._class_for(labels, n, generator)
-        return self.decode(z * temperature, y)
+        return self.decode(z, y)
 
-    SAMPLE_OPTIONS: ClassVar[dict] = {"temperature": (float, 1.0, "prior temperature t in 0..2: z ~ N(0, t²I)")}
+    # ------------------------------------------------------------------ the fitted prior
+    def fit_prior(self, images, *, k: int = 20, iters: int = 100, seed: int = 0) -> dict:
+        """A k-component full-covariance Gaussian mixture fitted by EM (float64) to the posterior means of
+        `images`: the aggregate posterior q(z), which N(0, I) matches only roughly: decoding prior draws that fall
+        where no digit was encoded (the prior's "holes") gives blurred non-digits (Ghosh et al. 2020, "ex-post
+        density estimation"). → JSON for the checkpoint's "prior" field, tied to these weights."""
+        mu = self.encode(images).double().cpu()
+        n, d = mu.shape
+        g = torch.Generator().manual_seed(seed)
+        means = mu[torch.randperm(n, generator=g)[:k]].clone()
+        cov = torch.cov(mu.T).expand(k, d, d).clone()
+        weights = torch.full((k,), 1.0 / k, dtype=torch.float64)
+        eye = torch.eye(d, dtype=torch.float64) * 1e-4
+        for _ in range(iters):
+            dist = torch.distributions.MultivariateNormal(means, covariance_matrix=cov + eye)
+            logp = dist.log_prob(mu[:, None, :]) + weights.log()                  # (n, k)
+            r = (logp - logp.logsumexp(1, keepdim=True)).exp()                    # responsibilities
+            nk = r.sum(0).clamp_min(1e-8)
+            weights = nk / n
+            means = (r.T @ mu) / nk[:, None]
+            diff = mu[:, None, :] - means                                          # (n, k, d)
+            cov = torch.einsum("nk,nki,nkj->kij", r, diff, diff) / nk[:, None, None]
+        tril = torch.linalg.cholesky(cov + eye)
+        def short(t):                                 # 7 significant digits: float32 holds no more
+            return [short(v) for v in t] if isinstance(t, list) else float(f"{t:.7g}")
+
+        weights = weights / weights.sum()
+        return {"kind": "mixture", "k": k, "fingerprint": fingerprint(self), "weights": short(weights.tolist()),
+                "means": short(means.tolist()), "scale_tril": short(tril.tolist())}
+
+    def fitted_prior(self):
+        """(weights (k,), means (k, D), scale_tril (k, D, D)) of the checkpoint's fitted mixture, on the model's
+        device; None when there is none, or it does not fit these weights. JSON is only numbers: anything of the
+        wrong shape, not finite, not a distribution or not lower-triangular with a positive diagonal is ignored."""
+        if getattr(self, "_prior_key", None) != id(getattr(self, "meta", None)):
+            self._prior_key, self._prior = id(getattr(self, "meta", None)), self._read_prior()
+        return self._prior
+
+    def _read_prior(self):
+        p = (getattr(self, "meta", None) or {}).get("prior")
+        if not isinstance(p, dict) or p.get("kind") != "mixture" or p.get("fingerprint") != fingerprint(self):
+            return None
+        d = self.config.latent_dim
+        try:
+            w = torch.tensor(p["weights"], dtype=torch.float64)
+            m = torch.tensor(p["means"], dtype=torch.float64)
+            L = torch.tensor(p["scale_tril"], dtype=torch.float64)
+        except (KeyError, TypeError, ValueError, RuntimeError):
+            return None
+        k = len(w)
+        if (not 1 <= k <= 256 or w.shape != (k,) or m.shape != (k, d) or L.shape != (k, d, d)
+                or not all(bool(torch.isfinite(t).all()) for t in (w, m, L)) or bool((w < 0).any())
+                or abs(float(w.sum()) - 1) > 1e-6 or not torch.equal(L, L.tril())
+                or not bool((L.diagonal(dim1=1, dim2=2) > 0).all()) or float(m.abs().max()) > 1e3
+                or float(L.abs().max()) > 1e3):
+            return None
+        return tuple(t.to(self.device, self.dtype) for t in (w, m, L))
+
+    def derived_meta(self) -> dict:
+        """The prior fitted to the encoded training digits of the checkpoint's dataset (MNIST-trained VAEs)."""
+        from .data import load_dataset
+
+        if (getattr(self, "meta", None) or {}).get("dataset") not in ("mnist", "mnist-full"):
+            return {}
+        return {"prior": self.fit_prior(load_dataset(self.meta["dataset"], "train").x)}
+
+    SAMPLE_OPTIONS: ClassVar[dict] = {
+        "temperature": (float, 1.0, "prior temperature t in 0..2: z ~ N(0, t²I)"),
+        "prior": (str, "fitted", "fitted (the mixture fitted to the encoded training digits, when the checkpoint "
+                                 "has one) | normal (N(0, I), the prior the ELBO trained against)")}
 
     # ------------------------------------------------------------------ training
     def prepare_data(self, dataset):

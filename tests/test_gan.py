@@ -136,11 +136,11 @@ def test_principal_directions_are_unit_and_ordered():
 def test_stored_directions_are_used_only_for_the_weights_they_were_computed_from(tmp_path):
     import json
 
-    from generators.export import store_directions
+    from generators.export import store_derived
 
     m = tiny().eval()
     generators.save_checkpoint(m, tmp_path / "g", dataset="mnist")
-    cpath = store_directions(tmp_path / "g.safetensors")
+    cpath = store_derived(tmp_path / "g.safetensors")
     stored = json.loads(cpath.read_text())["principal_directions"]
     loaded = generators.load(tmp_path / "g.safetensors")
     assert loaded._stored_directions(8, 1024, 0) is not None            # read, not recomputed

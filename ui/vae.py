@@ -27,8 +27,11 @@ LESSON = r"""
 a decoder maps $z$ back to pixels. Training maximises the evidence lower bound
 $\text{ELBO} = \mathbb E_{q(z\mid x)}[\log p(x\mid z)] - \beta\,\mathrm{KL}(q(z\mid x)\,\|\,\mathcal N(0,I))$.
 
-**The KL term** pulls every posterior toward the prior $\mathcal N(0, I)$, so the latent space has no holes:
-any $z$ you pick decodes to something digit-like. **Why blurrier than a GAN?** The decoder is trained to
+**The KL term** pulls every posterior toward the prior $\mathcal N(0, I)$, so the latent space has few holes:
+most $z$ you pick decode to something digit-like. Few, not none: the encoded digits do not fill
+$\mathcal N(0, I)$ evenly, and prior draws that land between them decode to blurred non-digits. The sample
+grid's *Prior* switch compares $\mathcal N(0, I)$ with a mixture of Gaussians fitted to where the training
+digits were encoded (the same decoder; FID 378 → 98 on 1,000 samples). **Why blurrier than a GAN?** The decoder is trained to
 reconstruct under pixel-wise likelihood, so when it is unsure it predicts the *average* of the plausible
 digits — a blur — while a GAN's discriminator punishes anything that does not look real.
 
@@ -81,12 +84,17 @@ def random_latent(seed):
     return _fit([round(float(v), 2) for v in z], _n_sliders())
 
 
+PRIOR_CHOICES = [("fitted to the encoded digits", "fitted"), ("N(0, I)", "normal")]
+
+
 @C.engine_errors
-def grid(seed, n, temperature):
+def grid(seed, n, temperature, prior="fitted"):
     model = _model()
     s, n = C.seed(seed), C.number(n, "Samples", 1, MAX_GRID, integer=True)
     t = C.number(temperature, "Temperature", 0, 2)
-    return C.grid_image(model.sample(n, generator=make_generator(s, model.device), temperature=t), scale=3)
+    prior = C.choice(prior, "Prior", [v for _, v in PRIOR_CHOICES])
+    return C.grid_image(model.sample(n, generator=make_generator(s, model.device), temperature=t, prior=prior),
+                        scale=3)
 
 
 # ----------------------------------------------------------------------------- the 2D latent map
@@ -268,9 +276,10 @@ def interpolate(source_a, class_a, sketch_a, source_b, class_b, sketch_b, frames
     return strip, gif
 
 
-def grid_png(seed, n, temperature):
-    img = grid(seed, n, temperature)                 # validates; the name below uses the validated values
-    return C.temp_file(png_bytes(img), f"vae-mnist_seed{C.seed(seed)}_t{C.number(temperature, 'Temperature', 0, 2):g}.png")
+def grid_png(seed, n, temperature, prior="fitted"):
+    img = grid(seed, n, temperature, prior)          # validates; the name below uses the validated values
+    name = f"vae-mnist_seed{C.seed(seed)}_t{C.number(temperature, 'Temperature', 0, 2):g}"
+    return C.temp_file(png_bytes(img), f"{name}{'_normal' if prior == 'normal' else ''}.png")
 
 
 # Redrawn when the tab is opened: the Train tab may have sent this session's model here (or taken it back).
@@ -342,13 +351,14 @@ def build() -> list:
         with gr.Row():
             n = gr.Slider(1, MAX_GRID, value=16, step=1, label="Samples", elem_id="vae_n")
             temp = gr.Slider(0, 2, value=1.0, step=0.05, label="Prior temperature", elem_id="vae_temp")
+            prior = gr.Radio(PRIOR_CHOICES, value="fitted", label="Prior", elem_id="vae_prior")
             grid_btn = gr.Button("Sample", elem_id="vae_grid_btn")
             png_btn = gr.Button("Download PNG", elem_id="vae_png_btn")
         grid_img = gr.Image(label="Samples from the prior", elem_id="vae_grid", format="png", interactive=False)
         grid_file = gr.File(label="PNG", elem_id="vae_png", height=70)
-    gr.on([grid_btn.click, n.release, temp.release], grid, [seed, n, temp], grid_img, api_name="vae_grid",
-          **C.CHEAP)
-    png_btn.click(grid_png, [seed, n, temp], grid_file, api_name="vae_png", queue=False)
+    gr.on([grid_btn.click, n.release, temp.release, prior.change], grid, [seed, n, temp, prior], grid_img,
+          api_name="vae_grid", **C.CHEAP)
+    png_btn.click(grid_png, [seed, n, temp, prior], grid_file, api_name="vae_png", queue=False)
 
     with gr.Accordion("Interpolate between two digits", open=False):
         classes = [str(i) for i in range(10)]
@@ -374,6 +384,7 @@ def build() -> list:
 
     share.register("vae", [*[(f"vz{i}", s, share.number(f"vz{i}", -SLIDER, SLIDER)) for i, s in enumerate(sliders)],
                            ("seed", seed, C.seed), ("n", n, share.number("Samples", 1, MAX_GRID, True)),
-                           ("temp", temp, share.number("Temperature", 0, 2))])
+                           ("temp", temp, share.number("Temperature", 0, 2)),
+                           ("prior", prior, share.choice("Prior", [v for _, v in PRIOR_CHOICES]))])
     return [(render, sliders, img), (browser_state, None, state), (latent_map, None, map_img),
             (manifold, None, manifold_img)]
