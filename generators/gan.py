@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, check_whole_numbers, fingerprint
+from .base import Family, LatentSpec, check_reals, check_whole_numbers, fingerprint
 from .data import dataset_kind
 from .recipe import Recipe, RunDefaults
 
@@ -36,6 +36,7 @@ class GANConfig:
     spectral_norm: bool = True   # spectral normalisation in D (Miyato et al. 2018) instead of batch norm
     minibatch_std: bool = True   # D sees the batch's feature spread (Karras et al. 2018): fights mode collapse
     label_planes: bool = True    # dcgan: D also gets the class as one-hot input planes (besides the projection)
+    default_truncation: float = 1.0   # ψ when a caller gives none (a checkpoint's choice, measured: see its README)
     aux_weight: float = 0.0      # dcgan: weight of an auxiliary class loss (AC-GAN, Odena et al. 2017): D's
                                  # class head learns real digits' classes, G is pushed to make its digits read
     lr: float = 2e-4
@@ -50,6 +51,7 @@ class GANConfig:
         check_whole_numbers(self, (("latent_dim", 1, 1024), ("num_classes", 0, 1000), ("ngf", 1, 1024),
                                    ("ndf", 1, 1024), ("hidden", 1, 4096), ("layers", 1, 16), ("n_critic", 1, 100),
                                    ("channels", 1, 4), ("image_size", 4, 256)))
+        check_reals(self, (("default_truncation", 0.0, 2.0),))
         if not (isinstance(self.aux_weight, (int, float)) and 0 <= self.aux_weight <= 100):
             raise ValueError("aux_weight must be in 0..100")
         if self.aux_weight and (self.label_planes or not self.num_classes):
@@ -151,8 +153,8 @@ def _mlp(nin: int, hidden: int, layers: int, nout: int, act) -> nn.Sequential:
 class GAN(Family):
     name: ClassVar[str] = "gan"
     Config: ClassVar[type] = GANConfig
-    SAMPLE_OPTIONS: ClassVar[dict] = {"truncation": (float, 1.0, "truncation ψ in 0..2: scales latents toward the "
-                                                                 "mean (lower = more typical, less diverse)")}
+    SAMPLE_OPTIONS: ClassVar[dict] = {"truncation": (float, None, "truncation ψ in 0..2: scales latents toward the "
+                                                                 "mean (lower = more typical, less diverse); default: the checkpoint's")}
     NETWORKS: ClassVar[tuple[str, ...]] = ("G", "D")
     # 2 CPU cores: ≥ 90% of conditional digits readable at ~2,000 steps with the auxiliary class loss (~3,400
     # without; a cosine decay or lr 8e-4 did worse)
@@ -200,8 +202,11 @@ class GAN(Family):
         return (self.G(z, y) + 1) * 0.5
 
     @torch.no_grad()
-    def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, truncation: float = 1.0):
-        """n samples; `truncation` ψ scales the latents toward the mean (ψ < 1: typical, less diverse)."""
+    def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, truncation: float | None = None):
+        """n samples; `truncation` ψ scales the latents toward the mean (ψ < 1: typical, less diverse); None: the
+        checkpoint's default_truncation."""
+        if truncation is None:
+            truncation = self.config.default_truncation
         if not (isinstance(truncation, (int, float)) and math.isfinite(truncation) and 0 <= truncation <= 2):
             raise ValueError("truncation must be in 0..2")
         z = self.draw_latents(n, generator) if latents is None else self.check_latents(latents, n)

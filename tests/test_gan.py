@@ -58,6 +58,16 @@ def test_truncation_zero_collapses_to_mean():
         m.sample(1, generator=make_generator(1), truncation=float("nan"))
 
 
+def test_checkpoint_default_truncation_applies_when_none_is_given():
+    m = tiny(default_truncation=0.0).eval()
+    a = m.sample(3, generator=make_generator(1), labels=2)                    # ψ = 0: every latent is the mean
+    assert torch.allclose(a[0], a[1]) and torch.allclose(a[1], a[2])
+    b = m.sample(3, generator=make_generator(1), labels=2, truncation=1.0)    # an explicit ψ wins
+    assert not torch.allclose(b[0], b[1])
+    with pytest.raises(ValueError, match="default_truncation"):
+        GANConfig(default_truncation=float("nan"))
+
+
 def test_label_and_latent_validation():
     m = tiny().eval()
     for bad in (10, -1, [1, 2]):

@@ -174,7 +174,8 @@ def build() -> list:
                 seed_box = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="gan_seed")
                 dice = gr.Button("🎲", elem_id="gan_dice", scale=0, min_width=50)
             label = gr.Dropdown(_labels(model), value="any", label="Class", elem_id="gan_label")
-            trunc = gr.Slider(0, 2, value=1.0, step=0.05, label="Truncation ψ (lower = more typical)",
+            trunc = gr.Slider(0, 2, value=model.config.default_truncation, step=0.05,
+                              label="Truncation ψ (lower = more typical)",
                               elem_id="gan_truncation")
             img = gr.Image(label="Your digit", elem_id="gan_img", format="png", height=240, width=240,
                            interactive=False, show_label=True)
