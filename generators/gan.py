@@ -121,10 +121,10 @@ class DCGANDiscriminator(nn.Module):
         self.embed = sn(nn.Embedding(c.num_classes, ch_in)) if c.num_classes else None
         self.classes = nn.Linear(ch_in, c.num_classes) if c.aux_weight else None     # no spectral norm: it
         # would hold the class logits near 0 (pooled features are small), the loss at ln 10
-        self.last_classes = None
 
     def forward(self, x, y=None):
-        """The realness logit (B,); with a class head, its class logits (B, K) are left in `last_classes`."""
+        """The realness logit (B,); with a class head, (logit, class logits (B, K)): both leave through forward,
+        so under DistributedDataParallel the head's gradients are synced like the rest."""
         if self.planes:
             planes = F.one_hot(y, self.num_classes).to(x.dtype)[:, :, None, None]
             x = torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], 1)
@@ -138,7 +138,7 @@ class DCGANDiscriminator(nn.Module):
         if self.embed is not None:
             logit = logit + (self.embed(y) * pooled).sum(1)
         if self.classes is not None:
-            self.last_classes = self.classes(F.layer_norm(pooled, pooled.shape[1:]))   # unit scale: learnable
+            return logit, self.classes(F.layer_norm(pooled, pooled.shape[1:]))   # unit scale: learnable
         return logit
 
 
@@ -302,7 +302,15 @@ class GAN(Family):
                 "D": torch.optim.Adam(self.D.parameters(), lr=lr, betas=betas)}
 
     def _d(self, x, y):
-        return self.D(x, y) if self.config.arch == "dcgan" else self.D(x).flatten()
+        """D's realness logit (B,)."""
+        return self._d_classes(x, y)[0]
+
+    def _d_classes(self, x, y):
+        """(D's realness logit (B,), its class head's logits (B, K) or None)."""
+        if self.config.arch != "dcgan":
+            return self.D(x).flatten(), None
+        out = self.D(x, y)
+        return out if isinstance(out, tuple) else (out, None)
 
     def _g(self, z, y):
         return self.G(z, y) if self.config.arch == "dcgan" else self.G(z)
@@ -330,8 +338,8 @@ class GAN(Family):
         z = torch.randn(real.shape[0], c.latent_dim, generator=generator, device=real.device)
         with torch.no_grad():
             fake = self._g(z, y)
-        d_real = self._d(real, y)
-        aux = self._aux(y)                      # D's class head on the real digits
+        d_real, classes = self._d_classes(real, y)
+        aux = self._aux(classes, y)             # D's class head on the real digits
         self._d_class = aux.detach() / c.aux_weight if torch.is_tensor(aux) else None
         d_fake = self._d(fake, y)
         if c.loss == "bce":
@@ -342,19 +350,19 @@ class GAN(Family):
             d_loss = d_fake.mean() - d_real.mean() + c.gp_weight * self._gradient_penalty(real, fake, y, generator)
         return d_loss + aux, d_real.detach(), d_fake.detach()
 
-    def _aux(self, y):
-        """The auxiliary class loss of D's last call (its class head on those images, against `y`); 0 without."""
-        if not self.config.aux_weight or y is None or self.config.arch != "dcgan":
+    def _aux(self, classes, y):
+        """The auxiliary class loss: D's class logits for some images against their labels `y`; 0 without."""
+        if classes is None or y is None:
             return 0.0
-        return self.config.aux_weight * F.cross_entropy(self.D.last_classes.float(), y)
+        return self.config.aux_weight * F.cross_entropy(classes.float(), y)
 
     def g_loss(self, batch_size: int, y, *, generator: torch.Generator) -> torch.Tensor:
         """G's loss against the current D (its backward also reaches D's parameters; only G's optimiser steps)."""
         c = self.config
         z = torch.randn(batch_size, c.latent_dim, generator=generator, device=self.device)
-        d_gen = self._d(self._g(z, y), y)
+        d_gen, classes = self._d_classes(self._g(z, y), y)
         adv = F.softplus(-d_gen).mean() if c.loss == "bce" else -d_gen.mean()    # non-saturating for bce
-        return adv + self._aux(y)
+        return adv + self._aux(classes, y)
 
     def _gradient_penalty(self, real, fake, y, generator):
         shape = (real.shape[0],) + (1,) * (real.dim() - 1)
