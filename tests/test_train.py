@@ -527,3 +527,7 @@ def test_choosing_a_dataset_shows_the_runs_default_steps_and_batch():
     skip = type(gr.skip())
     for bad in (("gan", T.UPLOAD), ("gan", "no-such-set"), ("nope", "mnist")):
         assert all(isinstance(v, skip) for v in T.dataset_changed(*bad))
+    js = T.defaults_js()                                  # what the page runs on dataset.change
+    for family in T.available_families():
+        for dataset in T.datasets_for(family):
+            assert f'"{dataset}": {list(T.dataset_changed(family, dataset))}'.replace("'", '"') in js

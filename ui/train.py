@@ -763,6 +763,15 @@ def dataset_changed(family, dataset):
     return rd.steps, rd.batch_size
 
 
+def defaults_js() -> str:
+    """dataset.change in the page: Steps and Batch set from a table of `dataset_changed` for every family and
+    dataset, in the browser. A round trip to the server could land after the user typed over the fields."""
+    import json
+
+    table = {f: {d: list(dataset_changed(f, d)) for d in datasets_for(f)} for f in available_families()}
+    return f"(f, d, s, b) => {{ const v = ({json.dumps(table)}[f] || {{}})[d]; return v ? v : [s, b]; }}"
+
+
 # ----------------------------------------------------------------------------- exports
 MAX_TIMELAPSE = 120           # frames kept per run (every other one is dropped when full)
 MAX_GIF_PLOTS = 60            # 2D frames are matplotlib figures: fewer of them
@@ -886,7 +895,8 @@ def build() -> list:
     outs = [state, status, curve, samples, plot2d, texts]
     family.change(family_changed, family, [dataset, lr, latent, loss, n_critic, beta, schedule, timesteps,
                                            n_layer, n_embd], api_name=False, **C.CHEAP)
-    dataset.change(dataset_changed, [family, dataset], [steps, batch], api_name=False, **C.CHEAP)
+    dataset.change(None, [family, dataset, steps, batch], [steps, batch], js=defaults_js(), api_name=False,
+                   queue=False)
     # its own lane: a class pressing Start reaches the handler at once (told its place), and a training run
     # never holds one of the GPU lane's two places that the Diffusion tab's renders need
     ev = start_btn.click(start, [state, *settings], outs, api_name="train_start", concurrency_id="train",
