@@ -6,6 +6,8 @@
 """
 from __future__ import annotations
 
+import dataclasses
+
 import os
 from pathlib import Path
 
@@ -38,6 +40,8 @@ def build(family: str, dataset: str = "mnist", *, seed: int | None = None, **ove
     """A fresh, untrained model of `family` shaped for `dataset`; `overrides` set config fields.
     With `seed`, the initial weights come from that seed (reproducible runs)."""
     cls = get_family(family)
+    if str(dataset).lower().endswith(".zip") and "num_classes" in {f.name for f in dataclasses.fields(cls.Config)}:
+        overrides = {"num_classes": 0, **overrides}      # a user's images come without classes
     model = cls(cls.config_for(dataset, **overrides))
     if seed is not None:
         model.init_weights(make_generator(seed))

@@ -274,8 +274,120 @@ def load_text_file(path: str | os.PathLike, split: str = "train", max_items: int
     return Dataset(p.stem, "text", texts=[items[i] for i in split_indices(len(items), split)])
 
 
+# ----------------------------------------------------------------------------- a user's own data
+MAX_UPLOAD = 20 * 1024 * 1024        # bytes of a file (and of each member of a zip)
+MAX_IMAGES = 20_000                  # images in a zip
+MAX_ZIP_PIXELS = 100_000_000         # decoded pixels over all images of a zip
+MAX_POINTS = 1_000_000               # rows of a .npy
+IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+USER_EXT = (".zip", ".txt", ".npy")
+
+
+def _header_pixels(data: bytes) -> int:
+    """Width × height from an image's header (no decoding); 0 when unreadable (image_to_gray says why)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return im.width * im.height
+    except Exception:     # untrusted bytes
+        return 0
+
+
+def _size_checked(path) -> Path:
+    try:
+        p = Path(path)
+        size = p.stat().st_size
+    except (OSError, ValueError, TypeError):
+        raise ValueError("the file cannot be read") from None
+    if size > MAX_UPLOAD:
+        raise ValueError(f"the file is larger than {MAX_UPLOAD // 2**20} MB")
+    return p
+
+
+def load_image_zip(path, split: str = "train") -> Dataset:
+    """A .zip of images → grayscale 28×28, strokes bright, no labels. Every member is read into memory only
+    (names such as ../x or /etc/x never touch the disk), with caps on sizes, counts and decoded pixels."""
+    import zipfile
+
+    p = _size_checked(path)
+    if not zipfile.is_zipfile(p):
+        raise ValueError(f"{p.name[:80]} is not a zip file")
+    imgs, pixels = [], 0
+    try:
+        with zipfile.ZipFile(p) as zf:
+            members = [m for m in zf.infolist() if not m.is_dir() and m.filename.lower().endswith(IMAGE_EXT)]
+            if len(members) > MAX_IMAGES:
+                raise ValueError(f"the zip holds more than {MAX_IMAGES} images")
+            if sum(m.file_size for m in members) > 10 * MAX_UPLOAD:
+                raise ValueError("the zip unpacks to more than 200 MB")
+            for m in members:
+                if m.file_size > MAX_UPLOAD:
+                    raise ValueError(f"{m.filename[:80]} unpacks to more than {MAX_UPLOAD // 2**20} MB")
+                data = zf.read(m)
+                pixels += _header_pixels(data)
+                if pixels > MAX_ZIP_PIXELS:
+                    raise ValueError(f"the images hold more than {MAX_ZIP_PIXELS:,} pixels in all: "
+                                     "resize them (28×28 is enough)")
+                imgs.append(image_to_gray(data, m.filename[:80]))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, EOFError, OSError) as e:
+        # a corrupt member (bad CRC), an encrypted one, an unknown compression method
+        raise ValueError(f"the zip cannot be read: {str(e).splitlines()[0][:120] if str(e) else type(e).__name__}") \
+            from None
+    if len(imgs) < 10:
+        raise ValueError("the zip needs at least 10 images (.png, .jpg, .bmp, .gif, .webp)")
+    x = torch.from_numpy(np.stack(imgs))[:, None]
+    if x.mean() > 0.5:
+        x = 1 - x                                  # dark strokes on light paper → bright strokes, like MNIST
+    return Dataset(p.stem[:40], "image", x=x[torch.from_numpy(split_indices(len(x), split))])
+
+
+def load_points_npy(path, split: str = "train") -> Dataset:
+    """A .npy of N×2 numbers (2D points: kind "points") or of N numbers (1-D data: kind "values", x of shape
+    (N, 1)). Read with allow_pickle=False: an object array is refused, never unpickled."""
+    p = _size_checked(path)
+    try:
+        a = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise ValueError(f"{p.name[:80]} is not a numeric .npy file ({str(e).splitlines()[0][:80] if str(e) else ''})") \
+            from None
+    if not isinstance(a, np.ndarray) or a.dtype.kind not in "iuf" or a.ndim not in (1, 2) or \
+            (a.ndim == 2 and a.shape[1] != 2):
+        raise ValueError("the .npy must hold N numbers (1-D data) or N×2 numbers (2D points)")
+    if not 10 <= len(a) <= MAX_POINTS:
+        raise ValueError(f"the .npy needs 10 to {MAX_POINTS:,} rows")
+    x = torch.from_numpy(a.astype(np.float32).reshape(len(a), -1))
+    if not bool(torch.isfinite(x).all()) or float(x.abs().max()) > 1e6:
+        raise ValueError("the .npy's numbers must be finite and within ±10⁶")
+    kind = "points" if x.shape[1] == 2 else "values"
+    return Dataset(p.stem[:40], kind, x=x[torch.from_numpy(split_indices(len(x), split))])
+
+
+def load_user_data(path, split: str = "train") -> Dataset:
+    """A user's file by its extension: .zip of images, .txt (one item per line), .npy of numbers or points."""
+    suffix = Path(str(path)).suffix.lower()
+    if suffix == ".txt":
+        return load_text_file(_size_checked(path), split)
+    if suffix == ".zip":
+        return load_image_zip(path, split)
+    if suffix == ".npy":
+        return load_points_npy(path, split)
+    raise ValueError("use a .zip of images, a .txt file with one item per line, or a .npy of numbers or points")
+
+
+def _user_kind(name: str) -> str | None:
+    suffix = Path(name).suffix.lower()
+    if suffix == ".npy":
+        try:
+            a = np.load(name, mmap_mode="r", allow_pickle=False)
+            return "points" if a.ndim == 2 else "values"
+        except (ValueError, OSError, EOFError):
+            return "points"                       # loading it says what is wrong
+    return {".zip": "image", ".txt": "text"}.get(suffix)
+
+
 def load_dataset(name: str, split: str = "train") -> Dataset:
-    """Any dataset by name: mnist, mnist-full, a toy set, names, surnames, or a path to a .txt file."""
+    """Any dataset by name: mnist, mnist-full, a toy set, names, surnames, or a path to a .txt, .zip or .npy."""
     if name == "mnist":
         return load_mnist(split)
     if name == "mnist-full":
@@ -284,9 +396,9 @@ def load_dataset(name: str, split: str = "train") -> Dataset:
         return load_toy(name, split)
     if name in TEXT_SETS:
         return load_names(name, split)
-    if name.endswith(".txt") and Path(name).is_file():
-        return load_text_file(name, split)
-    raise ValueError(f"unknown dataset {name!r} (use {', '.join(DATASETS)}, or a .txt file)")
+    if name.lower().endswith(USER_EXT) and Path(name).is_file():
+        return load_user_data(name, split)
+    raise ValueError(f"unknown dataset {name!r} (use {', '.join(DATASETS)}, or a .txt, .zip or .npy file)")
 
 
 def dataset_kind(name: str) -> str:
@@ -294,6 +406,8 @@ def dataset_kind(name: str) -> str:
         return "image"
     if name in TOY_SETS:
         return "points"
-    if name in TEXT_SETS or name.endswith(".txt"):
+    if name in TEXT_SETS:
         return "text"
+    if kind := _user_kind(name):
+        return kind
     raise ValueError(f"unknown dataset {name!r} (use {', '.join(DATASETS)})")

@@ -168,7 +168,9 @@ def test_gan_seed_change_then_drag_matches_server(page, app_url):
     page.wait_for_function("() => document.querySelector('#gan_img img.ll-browser-img')?.src?.startsWith('data:')")
     from ui import gan
 
-    vals = [1.0] + [0.0, -1.2] + [0.0] * 6 + [0.0] * 16
+    psi = float(page.locator("#gan_truncation input[type=range]").input_value())   # the checkpoint's default ψ
+    assert psi == gan._model().config.default_truncation
+    vals = [psi] + [0.0, -1.2] + [0.0] * 6 + [0.0] * 16
     want = gan.render(12345, "any", *vals).astype(np.int16)
     got = _png(_img(page, "gan"), app_url)
     assert np.abs(got - want).max() <= 2
@@ -185,7 +187,8 @@ def test_gan_interpolation_position_renders_in_browser(page, app_url):
     from ui import gan
 
     t = float(page.locator("#gan_interp_t input[type=range]").input_value())
-    want = gan.interp_point(0, 1, "any", 1.0, t).astype(np.int16)
+    psi = float(page.locator("#gan_truncation input[type=range]").input_value())
+    want = gan.interp_point(0, 1, "any", psi, t).astype(np.int16)
     got = _png(_img(page, "gan_interp"), app_url)
     assert got.shape == want.shape and np.abs(got - want).max() <= 2
     assert not page.errors

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import generators.data
 from generators.data import image_to_gray
 from ui import train as T
 
@@ -146,7 +147,7 @@ def test_zip_bombs_and_floods_are_refused_before_decoding(tmp_path, monkeypatch)
     with pytest.raises(gr.Error, match="more than 20000 images"):
         T.load_upload(many)
     # every image under the per-image limit, together over the whole-zip pixel budget
-    monkeypatch.setattr(T, "MAX_ZIP_PIXELS", 20 * 28 * 28)
+    monkeypatch.setattr(generators.data, "MAX_ZIP_PIXELS", 20 * 28 * 28)
     with pytest.raises(gr.Error, match="pixels in all"):
         T.load_upload(_zip(tmp_path / "px.zip", {}, n_ok=21))
 
@@ -172,6 +173,55 @@ def test_upload_path_that_cannot_be_read_is_a_clear_error(tmp_path):
     for path in (str(tmp_path / "missing.zip"), "x" * 100_000, str(tmp_path / ("y" * 300 + ".zip"))):
         with pytest.raises(gr.Error):
             T.load_upload(path)
+
+
+def test_a_zip_or_npy_is_a_dataset_for_the_cli_too(tmp_path):
+    """The engine ingests a user's files (generators.data.load_user_data), so `train --dataset my.zip` and
+    `--dataset points.npy` work from the CLI with the Train tab's caps; a zip's images train unconditionally."""
+    import subprocess
+    import sys
+
+    z = _zip(tmp_path / "mine.zip", {}, n_ok=20)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    r = subprocess.run([sys.executable, "-m", "generators", "train", "vae", "--dataset", z, "--steps", "2",
+                        "--batch-size", "4", "--width", "4", "--hidden", "8", "--device", "cpu", "--sample-every", "0",
+                        "--checkpoint-every", "0", "--out", str(tmp_path / "v")], env=env, cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-600:]
+    m = generators.load(tmp_path / "v", device="cpu")
+    assert m.num_classes == 0 and m.meta["dataset"] == "mine"
+    assert generators.build("gan", z, ngf=8, ndf=8).num_classes == 0
+    pts = tmp_path / "pts.npy"
+    np.save(pts, np.random.default_rng(0).normal(size=(200, 2)).astype(np.float32))
+    d = generators.data.load_dataset(str(pts), "train")
+    assert d.kind == "points" and d.x.shape == (180, 2) and generators.data.dataset_kind(str(pts)) == "points"
+    assert generators.build("gan", str(pts)).data_kind == "points"
+    ones = tmp_path / "ones.npy"
+    np.save(ones, np.arange(50.0))
+    assert generators.data.load_dataset(str(ones)).x.shape == (45, 1)
+    with pytest.raises(ValueError) as e:                             # 1-D data: no family of these four fits it
+        generators.build("gan", str(ones))
+    assert "\n" not in str(e.value)
+
+
+class _Boom:
+    def __reduce__(self):
+        return (open, ("/tmp/latent-lab-npy-pwned", "w"))
+
+
+def test_npy_uploads_are_never_unpickled_and_bad_ones_say_why(tmp_path):
+    evil = tmp_path / "evil.npy"
+    np.save(evil, np.array([_Boom()] * 20, dtype=object), allow_pickle=True)
+    bad = {evil: "not a numeric", tmp_path / "three.npy": "N×2", tmp_path / "few.npy": "10 to",
+           tmp_path / "nan.npy": "finite", tmp_path / "junk.npy": "not a numeric"}
+    np.save(tmp_path / "three.npy", np.zeros((20, 3)))
+    np.save(tmp_path / "few.npy", np.zeros((5, 2)))
+    np.save(tmp_path / "nan.npy", np.full((20, 2), np.nan))
+    (tmp_path / "junk.npy").write_bytes(b"\x93NUMPY garbage")
+    for path, msg in bad.items():
+        with pytest.raises(gr.Error, match=msg):
+            T.load_upload(str(path))
+    assert not Path("/tmp/latent-lab-npy-pwned").exists()
 
 
 # ----------------------------------------------------------------------------- over HTTP

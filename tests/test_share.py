@@ -18,7 +18,7 @@ STATE = {
     "gan": {"seed": "7", "label": "3", "trunc": "0.7", "n": "9",
             **{f"z{i}": v for i, v in enumerate(["1.5", "-1", "0.25", "0.5", "-0.75", "2", "-2.5", "0.05"])},
             **{f"raw{i}": str(round(0.1 * i - 0.75, 2)) for i in range(16)}},
-    "vae": {"seed": "5", "n": "4", "temp": "0.5", "prior": "normal",
+    "vae": {"seed": "5", "n": "4", "temp": "0.5",
             **{f"vz{i}": str(round(0.2 * i - 1.5, 2)) for i in range(16)}},
     "diffusion": {"seed": "3", "label": "5", "sampler": "euler", "steps": "8", "eta": "0.5", "guidance": "2.5",
                   "n": "2"},

@@ -243,3 +243,17 @@ def test_vae_tab_slider_changes_image(page):
     assert new
     page.screenshot(path=str(page.screenshot_dir / "vae_tab.png"), full_page=True)
     assert not page.errors
+
+
+def test_vae_prior_switch_redraws_the_sample_grid(page):
+    """Sample grid: Sample draws from the fitted prior; switching Prior to N(0, I) redraws it from the other."""
+    from conftest import image_src, open_tab
+
+    open_tab(page, "VAE")
+    page.locator("text=Sample grid >> visible=true").first.click()     # the GAN tab has one too, hidden
+    page.locator("#vae_grid_btn").click()
+    page.wait_for_function("() => document.querySelector('#vae_grid img')?.src")
+    fitted = image_src(page, "vae_grid")
+    page.locator("#vae_prior").get_by_text("N(0, I)").click()
+    page.wait_for_function("(s) => document.querySelector('#vae_grid img')?.src !== s", arg=fitted)
+    assert not page.errors

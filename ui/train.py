@@ -28,8 +28,8 @@ import torch
 import generators
 from generators.base import make_generator, resolve_device, save_checkpoint
 from generators.threads import thread_threads
-from generators.data import (IMAGE_SETS, TEXT_SETS, TOY_SETS, Dataset, image_to_gray, load_dataset, load_text_file,
-                             split_indices)
+from generators.data import (MAX_IMAGES, MAX_UPLOAD, TEXT_SETS, TOY_SETS, Dataset,  # noqa: F401 (MAX_IMAGES: tests)
+                             load_dataset, load_user_data)
 from generators.recipe import run_defaults
 from generators.train import TrainState, restore_state, state_tensors, train
 
@@ -43,16 +43,12 @@ UPDATE_S = 0.5               # the page is updated at least this often while a r
 LEASE_S = 10                 # a slot whose run stopped reporting for this long is free again
 WAITING_ROOM = 32            # Starts handled at once: MAX_RUNS run, the rest are told their place in line and wait
                              # without a worker thread; beyond that Gradio's queue shows its own position
-MAX_UPLOAD = 20 * 1024 * 1024
-MAX_IMAGES = 20_000
-MAX_ZIP_PIXELS = 100_000_000    # decoded pixels over all images of a zip
 MAX_POINTS_PER_SERIES = 400
 MAX_CURVE = 5_000            # loss points saved with a downloaded checkpoint
-UPLOAD = "upload (.zip of images / .txt)"
+UPLOAD = "upload (.zip of images / .txt / .npy)"
 DATASETS = ["mnist", *TOY_SETS, *TEXT_SETS, UPLOAD]
 GAN_LOSSES = ["bce", "hinge", "wgan-gp"]
 SCHEDULES = ["cosine", "linear"]
-IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
 LESSON = """**Train a model live.** Pick a family and a dataset, press **Start** and watch the losses and the samples
 (always from the same fixed noise) change as it learns. **Pause** keeps the run; **Start** continues it; **Step once**
@@ -181,63 +177,15 @@ def datasets_for(family: str) -> list[str]:
     return out + [UPLOAD]
 
 
-def _header_pixels(data: bytes) -> int:
-    """Width × height from an image's header (no decoding); 0 when unreadable (image_to_gray says why)."""
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            return im.width * im.height
-    except Exception:     # untrusted bytes
-        return 0
-
-
 def load_upload(path) -> Dataset:
-    """A user's .txt (one item per line) or .zip of images (→ grayscale 28×28, strokes bright); train split."""
+    """A user's .zip of images, .txt (one item per line) or .npy of points: `generators.data.load_user_data`
+    (its size caps and one-line errors, shown to the user); the train split."""
     if not path:
-        raise gr.Error("Choose a .zip of images or a .txt file to upload")
+        raise gr.Error("Choose a .zip of images, a .txt file or a .npy of points to upload")
     try:
-        p = Path(path)
-        size = p.stat().st_size
-    except (OSError, ValueError, TypeError):
-        raise gr.Error("the upload cannot be read") from None
-    if size > MAX_UPLOAD:
-        raise gr.Error(f"the upload is larger than {MAX_UPLOAD // 2**20} MB")
-    if p.suffix.lower() == ".txt":
-        return load_text_file(p, "train")
-    if p.suffix.lower() != ".zip" or not zipfile.is_zipfile(p):
-        raise gr.Error("upload a .zip of images or a .txt file with one item per line")
-    imgs, pixels = [], 0
-    try:
-        with zipfile.ZipFile(p) as zf:
-            members = [m for m in zf.infolist() if not m.is_dir() and m.filename.lower().endswith(IMAGE_EXT)]
-            if len(members) > MAX_IMAGES:
-                raise gr.Error(f"the zip holds more than {MAX_IMAGES} images")
-            if sum(m.file_size for m in members) > 10 * MAX_UPLOAD:
-                raise gr.Error("the zip unpacks to more than 200 MB")
-            for m in members:       # read into memory only: member names (../, absolute) never touch the disk
-                if m.file_size > MAX_UPLOAD:
-                    raise gr.Error(f"{m.filename[:80]} unpacks to more than {MAX_UPLOAD // 2**20} MB")
-                data = zf.read(m)
-                pixels += _header_pixels(data)
-                if pixels > MAX_ZIP_PIXELS:
-                    raise gr.Error(f"the images hold more than {MAX_ZIP_PIXELS:,} pixels in all: "
-                                   "resize them (28×28 is enough)")
-                try:
-                    imgs.append(image_to_gray(data, m.filename[:80]))
-                except ValueError as e:
-                    raise gr.Error(str(e)) from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, EOFError, OSError) as e:
-        # a corrupt member (bad CRC), an encrypted one, an unknown compression method
-        raise gr.Error(f"the zip cannot be read: {str(e).splitlines()[0][:120] if str(e) else type(e).__name__}") \
-            from None
-    if len(imgs) < 10:
-        raise gr.Error("the zip needs at least 10 images (.png, .jpg, .bmp, .gif, .webp)")
-    x = torch.from_numpy(np.stack(imgs))[:, None]
-    if x.mean() > 0.5:
-        x = 1 - x                                  # dark strokes on light paper → bright strokes, like MNIST
-    x = x[torch.from_numpy(split_indices(len(x), "train"))]
-    return Dataset(p.stem[:40], "image", x=x)
+        return load_user_data(path, "train")
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
 
 
 def build_model(family, dataset_name, data, overrides, seed):
@@ -847,8 +795,8 @@ def build() -> list:
             family = gr.Dropdown(fams, value=first, label="Family", elem_id="train_family")
             dataset = gr.Dropdown(datasets_for(first) if first else [], value="8gaussians" if first == "gan" else None,
                                   label="Dataset", elem_id="train_dataset")
-            upload = gr.File(label="Your data: .zip of images or .txt (one item per line), 20 MB max",
-                             file_types=[".zip", ".txt"], type="filepath")
+            upload = gr.File(label="Your data: .zip of images, .txt (one item per line) or .npy of N×2 points, "
+                                   "20 MB max", file_types=[".zip", ".txt", ".npy"], type="filepath")
             with gr.Row():
                 steps = gr.Number(2000, label="Steps", precision=0, elem_id="train_steps")
                 batch = gr.Number(64, label="Batch", precision=0, elem_id="train_batch")

@@ -356,9 +356,14 @@ def build() -> list:
             png_btn = gr.Button("Download PNG", elem_id="vae_png_btn")
         grid_img = gr.Image(label="Samples from the prior", elem_id="vae_grid", format="png", interactive=False)
         grid_file = gr.File(label="PNG", elem_id="vae_png", height=70)
-    gr.on([grid_btn.click, n.release, temp.release, prior.change], grid, [seed, n, temp, prior], grid_img,
-          api_name="vae_grid", **C.CHEAP)
-    png_btn.click(grid_png, [seed, n, temp, prior], grid_file, api_name="vae_png", queue=False)
+    ginputs = [seed, n, temp, prior]
+    gr.on([grid_btn.click, n.release, temp.release, prior.change], grid, ginputs, grid_img, api_name=False,
+          **C.CHEAP)
+    png_btn.click(grid_png, ginputs, grid_file, api_name=False, queue=False)
+    # the named events keep their three parameters (seed, n, temperature; the fitted prior): hidden triggers
+    api_grid, api_png = gr.Button(visible=False), gr.Button(visible=False)
+    api_grid.click(grid, ginputs[:3], grid_img, api_name="vae_grid", **C.CHEAP)
+    api_png.click(grid_png, ginputs[:3], grid_file, api_name="vae_png", queue=False)
 
     with gr.Accordion("Interpolate between two digits", open=False):
         classes = [str(i) for i in range(10)]
@@ -384,7 +389,6 @@ def build() -> list:
 
     share.register("vae", [*[(f"vz{i}", s, share.number(f"vz{i}", -SLIDER, SLIDER)) for i, s in enumerate(sliders)],
                            ("seed", seed, C.seed), ("n", n, share.number("Samples", 1, MAX_GRID, True)),
-                           ("temp", temp, share.number("Temperature", 0, 2)),
-                           ("prior", prior, share.choice("Prior", [v for _, v in PRIOR_CHOICES]))])
+                           ("temp", temp, share.number("Temperature", 0, 2))])
     return [(render, sliders, img), (browser_state, None, state), (latent_map, None, map_img),
             (manifold, None, manifold_img)]
