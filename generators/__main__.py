@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = fsub.add_parser(name, help=f"train a {name}")
         p.add_argument("--dataset", default="mnist" if name != "autoregressive" else "names",
                        help="mnist, mnist-full, a 2D set (8gaussians, 25gaussians, ring, spiral, moons, swissroll, "
-                            "checkerboard), names, surnames, or a .txt file")
+                            "checkerboard), names, surnames, a .txt file (one item per line), a .zip of images or "
+                            "a .npy of N×2 points")
         p.add_argument("--steps", type=_positive_int(MAX_STEPS), default=None,
                        help="training steps (default: the family's for the dataset, e.g. 2000)")
         p.add_argument("--batch-size", type=_positive_int(65536), default=None,

@@ -45,7 +45,7 @@ WAITING_ROOM = 32            # Starts handled at once: MAX_RUNS run, the rest ar
                              # without a worker thread; beyond that Gradio's queue shows its own position
 MAX_POINTS_PER_SERIES = 400
 MAX_CURVE = 5_000            # loss points saved with a downloaded checkpoint
-UPLOAD = "upload (.zip of images / .txt / .npy)"
+UPLOAD = "upload (.zip of images / .txt)"   # the value the API takes: kept as it was (a .npy goes too)
 DATASETS = ["mnist", *TOY_SETS, *TEXT_SETS, UPLOAD]
 GAN_LOSSES = ["bce", "hinge", "wgan-gp"]
 SCHEDULES = ["cosine", "linear"]
