@@ -171,7 +171,6 @@ class GAN(Family):
             self.G = _mlp(c.latent_dim, c.hidden, c.layers, 2, nn.ReLU)
             self.D = _mlp(2, c.hidden, c.layers, 1, lambda: nn.LeakyReLU(0.2))
         self._directions = {}
-        self._d_class = None           # the class head's loss on real digits at the last D phase (aux_weight)
 
     @classmethod
     def config_for(cls, dataset: str, **overrides) -> GANConfig:
@@ -321,9 +320,8 @@ class GAN(Family):
         real = batch[0] * 2 - 1 if self.config.arch == "dcgan" else batch[0]       # images to [-1, 1]
         y = batch[1] if len(batch) > 1 else None
         for _ in range(self.config.n_critic):
-            d_loss, d_real, d_fake = self.d_loss(real, y, generator=generator)
+            d_loss, d_real, d_fake, d_class = self._d_phase(real, y, generator=generator)
             yield "D", d_loss
-        d_class = self._d_class
         g_loss = self.g_loss(real.shape[0], y, generator=generator)
         yield "G", g_loss
         report = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "d_real": d_real.mean().item(),
@@ -335,13 +333,16 @@ class GAN(Family):
     def d_loss(self, real, y, *, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """D's loss on real data (in G's output range) against fresh fakes (no gradient into G), and D's logits
         on both (detached, (B,) each)."""
+        return self._d_phase(real, y, generator=generator)[:3]
+
+    def _d_phase(self, real, y, *, generator: torch.Generator):
+        """`d_loss`'s three, and its class head's cross-entropy on the real digits (detached; None without)."""
         c = self.config
         z = torch.randn(real.shape[0], c.latent_dim, generator=generator, device=real.device)
         with torch.no_grad():
             fake = self._g(z, y)
         d_real, classes = self._d_classes(real, y)
-        aux = self._aux(classes, y)             # D's class head on the real digits
-        self._d_class = aux.detach() / c.aux_weight if torch.is_tensor(aux) else None
+        ce = self._class_loss(classes, y)       # D's class head on the real digits
         d_fake = self._d(fake, y)
         if c.loss == "bce":
             d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
@@ -349,13 +350,15 @@ class GAN(Family):
             d_loss = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
         else:
             d_loss = d_fake.mean() - d_real.mean() + c.gp_weight * self._gradient_penalty(real, fake, y, generator)
-        return d_loss + aux, d_real.detach(), d_fake.detach()
+        if ce is None:
+            return d_loss, d_real.detach(), d_fake.detach(), None
+        return d_loss + c.aux_weight * ce, d_real.detach(), d_fake.detach(), ce.detach()
 
-    def _aux(self, classes, y):
-        """The auxiliary class loss: D's class logits for some images against their labels `y`; 0 without."""
-        if classes is None or y is None:
-            return 0.0
-        return self.config.aux_weight * F.cross_entropy(classes.float(), y)
+    @staticmethod
+    def _class_loss(classes, y):
+        """The class head's cross-entropy: D's class logits for some images against their labels `y`; None
+        without a head."""
+        return None if classes is None or y is None else F.cross_entropy(classes.float(), y)
 
     def g_loss(self, batch_size: int, y, *, generator: torch.Generator) -> torch.Tensor:
         """G's loss against the current D (its backward also reaches D's parameters; only G's optimiser steps)."""
@@ -363,7 +366,8 @@ class GAN(Family):
         z = torch.randn(batch_size, c.latent_dim, generator=generator, device=self.device)
         d_gen, classes = self._d_classes(self._g(z, y), y)
         adv = F.softplus(-d_gen).mean() if c.loss == "bce" else -d_gen.mean()    # non-saturating for bce
-        return adv + self._aux(classes, y)
+        ce = self._class_loss(classes, y)
+        return adv if ce is None else adv + c.aux_weight * ce
 
     def _gradient_penalty(self, real, fake, y, generator):
         shape = (real.shape[0],) + (1,) * (real.dim() - 1)

@@ -206,13 +206,17 @@ class VAE(Family):
         """(weights (k,), means (k, D), scale_tril (k, D, D)) of the checkpoint's fitted mixture, on the model's
         device; None when there is none, or it does not fit these weights. JSON is only numbers: anything of the
         wrong shape, not finite, not a distribution or not lower-triangular with a positive diagonal is ignored."""
-        if getattr(self, "_prior_key", None) != id(getattr(self, "meta", None)):
-            self._prior_key, self._prior = id(getattr(self, "meta", None)), self._read_prior()
-        return self._prior
+        src = (getattr(self, "meta", None) or {}).get("prior")
+        if not isinstance(src, dict):
+            return None
+        fp = fingerprint(self)            # every call (~5 ms): training changes the weights in place
+        cached = getattr(self, "_prior_cache", None)
+        if cached is None or cached[0] is not src or cached[1] != fp:
+            self._prior_cache = (src, fp, self._read_prior(src, fp))
+        return self._prior_cache[2]
 
-    def _read_prior(self):
-        p = (getattr(self, "meta", None) or {}).get("prior")
-        if not isinstance(p, dict) or p.get("kind") != "mixture" or p.get("fingerprint") != fingerprint(self):
+    def _read_prior(self, p: dict, fp: str):
+        if p.get("kind") != "mixture" or p.get("fingerprint") != fp:
             return None
         d = self.config.latent_dim
         try:

@@ -119,6 +119,10 @@ def test_fitted_prior_is_used_checked_and_tied_to_its_weights(tmp_path):
     assert torch.equal(normal, m.sample(64, generator=g()))           # no stored mixture: N(0, I)
     with pytest.raises(ValueError, match="prior"):
         m2.sample(2, generator=g(), prior="uniform")
+    trained_on = copy.deepcopy(m2)                                    # weights changed after the fit (training)
+    with torch.no_grad():
+        next(trained_on.decoder.parameters()).add_(0.01)
+    assert trained_on.fitted_prior() is None
     good = m2.meta["prior"]
     bad_ones = [dict(good, fingerprint="0" * 64), dict(good, weights=[float("nan")] * 20),
                 dict(good, weights=[1.0] + [0.0] * 18 + [1.0]), dict(good, means=good["means"][:3]),

@@ -189,15 +189,12 @@ def load_upload(path) -> Dataset:
 
 
 def build_model(family, dataset_name, data, overrides, seed):
-    """A fresh model for the chosen data; uploaded images train unconditionally."""
+    """A fresh model for the chosen data (an upload: shaped by its file, as `train --dataset FILE` is; a zip's
+    images train unconditionally, `generators.build` sees to that)."""
     fields = {f.name for f in dataclasses.fields(generators.REGISTRY[family].Config)}
     overrides = {k: v for k, v in overrides.items() if k in fields and v is not None}
-    if dataset_name == UPLOAD:
-        if data.kind == "image":
-            return generators.build(family, "mnist", seed=seed, **overrides,
-                                    **({"num_classes": 0} if "num_classes" in fields else {}))
-        return generators.build(family, str(data.source), seed=seed, **overrides)
-    return generators.build(family, dataset_name, seed=seed, **overrides)
+    source = str(data.source) if dataset_name == UPLOAD else dataset_name
+    return generators.build(family, source, seed=seed, **overrides)
 
 
 # ----------------------------------------------------------------------------- views
