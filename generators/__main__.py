@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--label", type=int, default=None, help="class to generate (conditional models only)")
         p.add_argument("--device", default="cpu", help="auto | cpu | cuda (default cpu: byte-identical output)")
         p.add_argument("--out", required=True,
-                       help=".png (grid), .npy (uint8 N×H×W images, float32 N×2 points), .gif, or .txt (text)")
+                       help=".png (grid), .npy (uint8 N×H×W images, float32 N×2 points or N numbers), .gif, or .txt (text)")
         for opt, (typ, default, help_) in getattr(cls, "SAMPLE_OPTIONS", {}).items():
             p.add_argument("--" + opt.replace("_", "-"), dest=opt, type=_PARSERS[typ], default=default, help=help_)
 
@@ -108,10 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     fsub = tp.add_subparsers(dest="family", required=True, metavar="FAMILY")
     for name, cls in REGISTRY.items():
         p = fsub.add_parser(name, help=f"train a {name}")
-        p.add_argument("--dataset", default="mnist" if name != "autoregressive" else "names",
+        p.add_argument("--dataset", default=cls.DEFAULT_DATASET,
                        help="mnist, mnist-full, a 2D set (8gaussians, 25gaussians, ring, spiral, moons, swissroll, "
                             "checkerboard), names, surnames, a .txt file (one item per line), a .zip of images or "
-                            "a .npy of N×2 points")
+                            f"a .npy of N×2 points or N numbers (default {cls.DEFAULT_DATASET})")
         p.add_argument("--steps", type=_positive_int(MAX_STEPS), default=None,
                        help="training steps (default: the family's for the dataset, e.g. 2000)")
         p.add_argument("--batch-size", type=_positive_int(65536), default=None,
@@ -161,16 +161,17 @@ def write_samples(samples, out: Path, *, model=None, frames=None) -> None:
         _atomic_write(out, ("\n".join(samples) + "\n").encode())
         return
     assert torch.is_tensor(samples)
-    if samples.dim() == 2:   # points
+    if samples.dim() <= 2:   # points (N×2) or values (N)
         pts = samples.detach().cpu().float().numpy()
         if suffix == ".npy":
             buf = _npy_bytes(pts.astype(np.float32))
             _atomic_write(out, buf)
-        elif suffix == ".png":
+        elif suffix == ".png" and pts.ndim == 2:
             from .plots import scatter_png
             _atomic_write(out, scatter_png(pts))
         else:
-            raise ValueError("2D points are written to .npy or .png")
+            raise ValueError("2D points are written to .npy or .png" if pts.ndim == 2 else
+                             "numbers are written to .npy")
         return
     imgs = to_uint8(samples)
     if suffix == ".npy":

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, check_whole_numbers, make_generator
+from .base import Family, LatentSpec, check_whole_numbers, make_generator, train_field
 from .data import dataset_kind, load_dataset
 from .recipe import Recipe, RunDefaults
 
@@ -24,9 +24,9 @@ class AutoregressiveConfig:
     vocab: str = "abcdefghijklmnopqrstuvwxyz"   # the characters (token i+1 is vocab[i])
     arch: str = "transformer"                   # transformer | lstm
     block_size: int = 32                        # longest sequence (start token + characters)
-    n_layer: int = 3
+    n_layer: int = train_field(3, "Transformer layers", lo=1, hi=8)
     n_head: int = 4
-    n_embd: int = 64
+    n_embd: int = train_field(64, "Width", lo=8, hi=512)
     hidden: int = 128                           # lstm width
     dropout: float = 0.0
     lr: float = 2e-3
@@ -141,6 +141,8 @@ def cut_distribution(logits: torch.Tensor, temperature: float, top_k: int, top_p
 
 class Autoregressive(Family):
     name: ClassVar[str] = "autoregressive"
+    TITLE: ClassVar[str] = "Autoregressive"
+    DEFAULT_DATASET: ClassVar[str] = "names"
     Config: ClassVar[type] = AutoregressiveConfig
     NETWORKS: ClassVar[tuple[str, ...]] = ("net",)
     SAMPLE_OPTIONS: ClassVar[dict] = {

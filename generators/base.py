@@ -40,6 +40,25 @@ class LatentSpec:
     description: str         # shown in the UI
 
 
+def train_field(default, label: str, *, lo: float | None = None, hi: float | None = None, choices=None,
+                zero_is_default: bool = True):
+    """A config field that the Train tab shows: its label and its range (numbers) or choices. A number's 0 stands
+    for "the family's default for the dataset" unless `zero_is_default` is False (then the field's default shows)."""
+    return dataclasses.field(default=default, metadata={"train": dict(
+        label=label, lo=lo, hi=hi, choices=tuple(choices) if choices is not None else None,
+        zero_is_default=zero_is_default)})
+
+
+def train_fields(config_cls) -> dict[str, dict]:
+    """{field name: its train_field metadata (+ "type": int | float | str, "default")} for a family's config."""
+    out = {}
+    for f in dataclasses.fields(config_cls):
+        if "train" in f.metadata:
+            typ = {"int": int, "float": float, "str": str}.get(f.type, f.type)
+            out[f.name] = {**f.metadata["train"], "type": typ, "default": f.default}
+    return out
+
+
 class Family(nn.Module):
     """Base of every generative family: a config dataclass, networks, a loss and samplers.
 
@@ -48,7 +67,10 @@ class Family(nn.Module):
     points (float N×2) or a list of strings, depending on `self.data_kind`.
     """
 
-    name: ClassVar[str] = ""
+    # -- the descriptor: what every front-end reads (with the config's train_field metadata)
+    name: ClassVar[str] = ""                 # the registry key; also the tab module's name: ui/<name>.py
+    TITLE: ClassVar[str] = ""                # the tab's title ("GAN")
+    DEFAULT_DATASET: ClassVar[str] = "mnist"  # the CLI's `train --dataset` default
     Config: ClassVar[type] = object
     SAMPLE_OPTIONS: ClassVar[dict] = {}   # CLI flags of `sample`: {name: (type, default, help)}
     NETWORKS: ClassVar[tuple[str, ...]] = ()   # attributes holding the trained networks (one DDP wrapper each)

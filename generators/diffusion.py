@@ -23,20 +23,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, check_whole_numbers, make_grid, to_uint8, upscale
+from .base import Family, LatentSpec, check_whole_numbers, make_grid, to_uint8, train_field, upscale
 from .data import dataset_kind
 from .recipe import Recipe, RunDefaults
 
 SAMPLERS = {"eps": ("ddim", "ddpm"), "flow": ("euler", "heun")}   # objective → the samplers its network serves
 MAX_FLOW_STEPS = 100
 
+SCHEDULES = ("cosine", "linear")
+
 
 @dataclass(frozen=True)
 class DiffusionConfig:
     arch: str = "unet"            # unet (images) | mlp (2D points)
     objective: str = "eps"        # eps (ε-prediction, DDPM) | flow (velocity on the straight path, rectified flow)
-    timesteps: int = 1000         # T
-    schedule: str = "cosine"      # cosine | linear
+    timesteps: int = train_field(1000, "Diffusion T", lo=10, hi=2000)   # T
+    schedule: str = train_field("cosine", "Noise schedule", choices=SCHEDULES)   # cosine | linear
     channels: int = 32            # unet base width (the 14×14 and 7×7 levels use 2×)
     hidden: int = 256             # mlp width
     num_classes: int = 10         # 0 = unconditional
@@ -56,8 +58,8 @@ class DiffusionConfig:
                              f"{', '.join(SAMPLERS[self.objective])}, not {self.default_sampler!r}")
         if self.objective == "flow" and not (isinstance(self.default_steps, int) and self.default_steps <= MAX_FLOW_STEPS):
             raise ValueError(f"default_steps of a flow model must be a whole number in 1..{MAX_FLOW_STEPS}")
-        if self.schedule not in ("cosine", "linear"):
-            raise ValueError(f"schedule must be cosine or linear, not {self.schedule!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
         check_whole_numbers(self, (("timesteps", 2, 10000), ("channels", 4, 512), ("hidden", 4, 4096),
                                    ("num_classes", 0, 1000), ("default_steps", 1, 10000)))
         if not 0 <= self.p_uncond < 1 or not 0 < self.lr <= 1 or not 0 <= self.default_guidance <= 20:
@@ -151,6 +153,7 @@ class MLPDenoiser(nn.Module):
 # ----------------------------------------------------------------------------- the family
 class Diffusion(Family):
     name: ClassVar[str] = "diffusion"
+    TITLE: ClassVar[str] = "Diffusion"
     Config: ClassVar[type] = DiffusionConfig
     SAMPLE_OPTIONS: ClassVar[dict] = {
         "sampler": (str, None, "ddim | ddpm (ancestral) for eps models, euler | heun for flow models; "

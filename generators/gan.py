@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, check_reals, check_whole_numbers, fingerprint
+from .base import Family, LatentSpec, check_reals, check_whole_numbers, fingerprint, train_field
 from .data import dataset_kind
 from .recipe import Recipe, RunDefaults
 
@@ -24,14 +24,14 @@ class GANConfig:
     arch: str = "dcgan"          # "dcgan" (images) | "mlp" (2D points)
     image_size: int = 28         # dcgan: 7·2^k or 4·2^k (28, 32, 64, …)
     channels: int = 1
-    latent_dim: int = 64
+    latent_dim: int = train_field(64, "Latent size", lo=1, hi=512)
     num_classes: int = 10        # 0 = unconditional
     ngf: int = 64                # generator width (channels of the last hidden layer)
     ndf: int = 64                # discriminator width (channels of the first layer)
     hidden: int = 256            # mlp width
     layers: int = 3              # mlp hidden layers
-    loss: str = "bce"            # bce | hinge | wgan-gp
-    n_critic: int = 1            # D steps per G step
+    loss: str = train_field("bce", "GAN loss", choices=LOSSES)   # bce | hinge | wgan-gp
+    n_critic: int = train_field(1, "D steps per G step", lo=1, hi=10)
     gp_weight: float = 10.0      # λ of the gradient penalty (wgan-gp)
     spectral_norm: bool = True   # spectral normalisation in D (Miyato et al. 2018) instead of batch norm
     minibatch_std: bool = True   # D sees the batch's feature spread (Karras et al. 2018): fights mode collapse
@@ -152,6 +152,7 @@ def _mlp(nin: int, hidden: int, layers: int, nout: int, act) -> nn.Sequential:
 
 class GAN(Family):
     name: ClassVar[str] = "gan"
+    TITLE: ClassVar[str] = "GAN"
     Config: ClassVar[type] = GANConfig
     SAMPLE_OPTIONS: ClassVar[dict] = {"truncation": (float, None, "truncation ψ in 0..2: scales latents toward the "
                                                                  "mean (lower = more typical, less diverse); default: the checkpoint's")}

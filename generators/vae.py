@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, check_reals, check_whole_numbers, fingerprint, make_generator
+from .base import Family, LatentSpec, check_reals, check_whole_numbers, fingerprint, make_generator, train_field
 from .data import dataset_kind
 from .recipe import Recipe, RunDefaults
 
@@ -22,13 +22,13 @@ PRIORS = ("fitted", "normal")
 
 @dataclass(frozen=True)
 class VAEConfig:
-    latent_dim: int = 16
+    latent_dim: int = train_field(16, "Latent size", lo=1, hi=512)
     num_classes: int = 0          # > 0: encoder and decoder also see the class (a conditional VAE)
     width: int = 32               # channels of the first conv layer (the second has 2×)
     hidden: int = 256
     likelihood: str = "bernoulli"  # bernoulli (binary cross-entropy) | gaussian (fixed σ)
     sigma: float = 0.1            # σ of the gaussian likelihood
-    beta: float = 1.0             # weight of the KL term (β-VAE)
+    beta: float = train_field(1.0, "VAE β", lo=0, hi=100, zero_is_default=False)   # weight of the KL term (β-VAE)
     lr: float = 1e-3
 
     def __post_init__(self):
@@ -80,6 +80,7 @@ class Decoder(nn.Module):
 
 class VAE(Family):
     name: ClassVar[str] = "vae"
+    TITLE: ClassVar[str] = "VAE"
     Config: ClassVar[type] = VAEConfig
     NETWORKS: ClassVar[tuple[str, ...]] = ("encoder", "decoder")
     # 2 CPU cores: reconstructions of held-out digits ≥ 90% readable at ~900 steps
