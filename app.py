@@ -1,4 +1,4 @@
-"""Latent Lab: an interactive playground for generative models (GAN, VAE, diffusion, autoregressive).
+"""Latent Lab: an interactive playground for generative models, one tab per family in generators.REGISTRY.
 
 `python app.py` serves it; tests import the module-level `demo`.
 """
@@ -30,14 +30,16 @@ from ui import gradio_seam  # noqa: E402
 
 gradio_seam.install()                          # every patch of Gradio internals, in one place (ui/gradio_seam.py)
 
-from ui import autoregressive, compare, diffusion, gan, share, train, vae  # noqa: E402
+import generators  # noqa: E402
 from ui import common as C  # noqa: E402
+from ui import compare, share, train  # noqa: E402
 
 C.TRAIN_THREADS = TRAIN_THREADS
 
-TABS = [("GAN", "gan", gan), ("VAE", "vae", vae), ("Diffusion", "diffusion", diffusion),
-        ("Autoregressive", "autoregressive", autoregressive), ("Train", "train", train), ("Compare", "compare", compare)]
-FAMILY_TABS = ("gan", "vae", "diffusion", "autoregressive")
+# one tab per registered family (its title from the family, its module ui/<name>.py), then Train and Compare
+FAMILY_TABS = tuple(generators.REGISTRY)
+TABS = [*((cls.TITLE, name, C.tab_module(name)) for name, cls in generators.REGISTRY.items()),
+        ("Train", "train", train), ("Compare", "compare", compare)]
 MAX_FILE_SIZE = "20mb"
 QUEUE_MAX = 64
 # Gradio keeps a copy of every component's config for each session it has seen (0.6 MB and 116 ms of CPU each

@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import REGISTRY, DEFAULT_CHECKPOINT
 
     ap = argparse.ArgumentParser(prog="python -m generators", description="Latent Lab: sample, train and "
-                                 "evaluate generative models (GAN, VAE, diffusion, autoregressive).")
+                                 f"evaluate generative models ({', '.join(c.TITLE for c in REGISTRY.values())}).")
     sub = ap.add_subparsers(dest="command", required=True, metavar="{sample,train,eval,export}")
 
     sp = sub.add_parser("sample", help="draw samples from a checkpoint and write them to a file")
@@ -216,11 +216,11 @@ def cmd_sample(args) -> None:
 def cmd_train(args) -> None:
     from tqdm import tqdm
 
-    from . import REGISTRY, build, load
+    from . import REGISTRY, build
     from .base import CHECKPOINT_DIR, resolve_device
     from .data import load_dataset
-    from .recipe import run_defaults
-    from .train import restore_state, train
+    from .recipe import load_run, run_defaults
+    from .train import train
 
     rank, world = _init_distributed(args.device)
     device = resolve_device(args.device) if world == 1 else _rank_device(args.device)
@@ -228,11 +228,11 @@ def cmd_train(args) -> None:
     if args.lr is not None and "lr" in {f.name for f in dataclasses.fields(REGISTRY[args.family].Config)}:
         overrides["lr"] = args.lr            # the config records the learning rate actually used
     if args.resume:
-        model, extra = load(args.resume, device=device, family=args.family, with_extra=True)
         if set(overrides) - {"lr"}:
             raise ValueError("--resume takes the model config from the checkpoint: drop the config flags")
+        saved = load_run(args.resume, device=device, family=args.family, lr=args.lr)   # as the Train tab's upload
+        model, state = saved.model, saved.state             # EMA in the model, raw + optimizer in the state
         dataset_name = model.meta.get("dataset", args.dataset)
-        state = restore_state(model, extra, model.meta, lr=args.lr)     # EMA in the model, raw + optimizer here
     else:
         dataset_name = args.dataset
         model = build(args.family, dataset_name, seed=args.seed, **overrides).to(device)

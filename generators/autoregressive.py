@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, check_whole_numbers, make_generator, train_field
+from .base import Family, LatentSpec, check_choices, check_whole_numbers, make_generator, train_field
 from .data import dataset_kind, load_dataset
 from .recipe import Recipe, RunDefaults
 
@@ -33,8 +33,7 @@ class AutoregressiveConfig:
     weight_decay: float = 0.01
 
     def __post_init__(self):
-        if self.arch not in ("transformer", "lstm"):
-            raise ValueError(f"arch must be transformer or lstm, not {self.arch!r}")
+        check_choices(self, (("arch", ("transformer", "lstm")),))
         if not isinstance(self.vocab, str) or not 1 <= len(self.vocab) <= 512 or len(set(self.vocab)) != len(self.vocab):
             raise ValueError("vocab must be 1..512 distinct characters")
         if BOUNDARY in self.vocab:

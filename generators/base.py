@@ -102,6 +102,11 @@ class Family(nn.Module):
         """Yields (optimiser name, loss) phases, each after the previous one's step; returns the floats to report."""
         raise NotImplementedError
 
+    def decoder_output(self, z: torch.Tensor, y_onehot: torch.Tensor | None = None) -> torch.Tensor:
+        """The latent → output map as plain tensor ops (what `export` writes to ONNX for the browser); families
+        without one (a sampler loop, a token loop) leave it unimplemented."""
+        raise NotImplementedError
+
     RUN_DEFAULTS: ClassVar[dict] = {}     # data kind → recipe.RunDefaults tuned for 2 CPU cores (recipe.run_defaults)
 
     @classmethod
@@ -169,6 +174,15 @@ class Family(nn.Module):
         """n latents from the prior N(0, I), drawn from `generator` on the model's device."""
         return torch.randn((n, *self.latent_spec().shape), generator=generator, device=self.device)
 
+    def sample_inputs(self, n: int, generator: torch.Generator, latents=None, labels=None):
+        """(z, y) of a sample call: the given latents and labels checked, else z from the prior and, for a
+        conditional model, a random class each (both drawn from `generator`)."""
+        z = self.draw_latents(n, generator) if latents is None else self.check_latents(latents, n)
+        y = self.check_labels(labels, n)
+        if y is None and self.num_classes:
+            y = torch.randint(0, self.num_classes, (n,), generator=generator, device=self.device)
+        return z, y
+
     def check_latents(self, latents, n: int) -> torch.Tensor:
         shape = self.latent_spec().shape
         z = torch.as_tensor(latents, dtype=self.dtype, device=self.device)
@@ -208,6 +222,13 @@ def check_reals(config, bounds) -> None:
         v = getattr(config, k)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
             raise ValueError(f"{k} must be in {lo:g}..{hi:g}")
+
+
+def check_choices(config, options) -> None:
+    """Each (field, allowed values): the config's field must be one of them."""
+    for k, allowed in options:
+        if getattr(config, k) not in allowed:
+            raise ValueError(f"{k} must be one of {', '.join(map(str, allowed))}, not {getattr(config, k)!r}")
 
 
 # ----------------------------------------------------------------------------- devices and seeds

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, check_whole_numbers, make_grid, to_uint8, train_field, upscale
+from .base import Family, LatentSpec, check_choices, check_whole_numbers, make_grid, to_uint8, train_field, upscale
 from .data import dataset_kind
 from .recipe import Recipe, RunDefaults
 
@@ -49,17 +49,12 @@ class DiffusionConfig:
     default_guidance: float = 2.0
 
     def __post_init__(self):
-        if self.arch not in ("unet", "mlp"):
-            raise ValueError(f"arch must be unet or mlp, not {self.arch!r}")
-        if self.objective not in SAMPLERS:
-            raise ValueError(f"objective must be eps or flow, not {self.objective!r}")
+        check_choices(self, (("arch", ("unet", "mlp")), ("objective", tuple(SAMPLERS)), ("schedule", SCHEDULES)))
         if self.default_sampler not in SAMPLERS[self.objective]:
             raise ValueError(f"default_sampler of a {self.objective} model must be one of "
                              f"{', '.join(SAMPLERS[self.objective])}, not {self.default_sampler!r}")
         if self.objective == "flow" and not (isinstance(self.default_steps, int) and self.default_steps <= MAX_FLOW_STEPS):
             raise ValueError(f"default_steps of a flow model must be a whole number in 1..{MAX_FLOW_STEPS}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
         check_whole_numbers(self, (("timesteps", 2, 10000), ("channels", 4, 512), ("hidden", 4, 4096),
                                    ("num_classes", 0, 1000), ("default_steps", 1, 10000)))
         if not 0 <= self.p_uncond < 1 or not 0 < self.lr <= 1 or not 0 <= self.default_guidance <= 20:
@@ -316,10 +311,7 @@ class Diffusion(Family):
         w = self.config.default_guidance if guidance is None else guidance
         if not (isinstance(w, (int, float)) and math.isfinite(w) and 0 <= w <= 20):
             raise ValueError("guidance must be in 0..20")
-        x = self.draw_latents(n, generator) if latents is None else self.check_latents(latents, n)
-        y = self.check_labels(labels, n)
-        if y is None and self.num_classes:
-            y = torch.randint(0, self.num_classes, (n,), generator=generator, device=self.device)
+        x, y = self.sample_inputs(n, generator, latents, labels)
         step = {"eps": self._ddim_step, "flow": self._flow_step}[self.config.objective]
         for i, t in enumerate(ts):
             t_next = ts[i + 1] if i + 1 < len(ts) else None

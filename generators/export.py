@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import _atomic_write, checkpoint_paths
+from .base import Family, _atomic_write, checkpoint_paths
 
 OPSET = 17          # onnxruntime-web's WASM backend runs it
 TOLERANCE = 1e-4    # max |onnx − torch| on random latents, fp32
@@ -24,21 +24,15 @@ class Decoder(nn.Module):
 
     def __init__(self, model):
         super().__init__()
-        if model.name not in ("gan", "vae"):
-            raise ValueError(f"only GAN and VAE decoders export to ONNX, not {model.name}")
+        if type(model).decoder_output is Family.decoder_output:
+            from . import REGISTRY
+            able = [n for n, c in REGISTRY.items() if c.decoder_output is not Family.decoder_output]
+            raise ValueError(f"only {' and '.join(able)} decoders export to ONNX, not {model.name}")
         self.model = model
         self.conditional = bool(model.num_classes)
 
     def forward(self, z, y=None):
-        m = self.model
-        if m.name == "gan":
-            if m.config.arch == "mlp":
-                return m.G(z)                                       # (B, 2) points
-            if y is not None:
-                z = torch.cat([z, y], 1)
-            return (m.G.net(z[:, :, None, None]) + 1) * 0.5          # (B, C, H, W) in [0, 1]
-        logits = m.decoder(z, y)
-        return torch.sigmoid(logits) if m.config.likelihood == "bernoulli" else logits.clamp(0, 1)
+        return self.model.decoder_output(z, y)
 
 
 def onnx_path(name_or_path) -> Path:

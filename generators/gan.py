@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, check_reals, check_whole_numbers, fingerprint, train_field
+from .base import Family, LatentSpec, check_choices, check_reals, check_whole_numbers, fingerprint, train_field
 from .data import dataset_kind
 from .recipe import Recipe, RunDefaults
 
@@ -44,10 +44,7 @@ class GANConfig:
     beta2: float = 0.999
 
     def __post_init__(self):
-        if self.arch not in ("dcgan", "mlp"):
-            raise ValueError(f"arch must be dcgan or mlp, not {self.arch!r}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
+        check_choices(self, (("arch", ("dcgan", "mlp")), ("loss", LOSSES)))
         check_whole_numbers(self, (("latent_dim", 1, 1024), ("num_classes", 0, 1000), ("ngf", 1, 1024),
                                    ("ndf", 1, 1024), ("hidden", 1, 4096), ("layers", 1, 16), ("n_critic", 1, 100),
                                    ("channels", 1, 4), ("image_size", 4, 256)))
@@ -210,10 +207,7 @@ class GAN(Family):
             truncation = self.config.default_truncation
         if not (isinstance(truncation, (int, float)) and math.isfinite(truncation) and 0 <= truncation <= 2):
             raise ValueError("truncation must be in 0..2")
-        z = self.draw_latents(n, generator) if latents is None else self.check_latents(latents, n)
-        y = self.check_labels(labels, n)
-        if y is None and self.num_classes:
-            y = torch.randint(0, self.num_classes, (n,), generator=generator, device=self.device)
+        z, y = self.sample_inputs(n, generator, latents, labels)
         return self.generate(z * truncation, y)
 
     @torch.no_grad()
@@ -295,6 +289,13 @@ class GAN(Family):
         return z
 
     # ------------------------------------------------------------------ training
+    def decoder_output(self, z, y_onehot=None):
+        if self.config.arch == "mlp":
+            return self.G(z)                                        # (B, 2) points
+        if y_onehot is not None:
+            z = torch.cat([z, y_onehot], 1)
+        return (self.G.net(z[:, :, None, None]) + 1) * 0.5           # (B, C, H, W) in [0, 1]
+
     def configure_optimizers(self, lr: float | None = None) -> dict[str, torch.optim.Optimizer]:
         c = self.config
         lr = lr or c.lr

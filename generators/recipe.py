@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 
 import torch
 
-from .base import check_reals, check_whole_numbers, config_from_json
+from .base import check_choices, check_reals, check_whole_numbers, config_from_json
 from .data import dataset_kind
 
 SCHEDULES = ("constant", "cosine")
@@ -25,8 +26,7 @@ class Recipe:
     ema_decay: float = 0.999      # β of the weights' EMA (0: the EMA is the raw weights)
 
     def __post_init__(self):
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
+        check_choices(self, (("schedule", SCHEDULES),))
         check_whole_numbers(self, (("warmup", 0, 10**8), ("horizon", 0, 10**9)))
         check_reals(self, (("floor", 0.0, 1.0), ("grad_clip", 0.0, 1e9)))
         if not (isinstance(self.ema_decay, (int, float)) and 0 <= self.ema_decay < 1):
@@ -158,3 +158,65 @@ def restore_state(model: torch.nn.Module, extra: dict[str, torch.Tensor], meta: 
                     if k != "step":
                         st[k] = _fitting(v, p, f"optimizer state {k}")
     return TrainState(model, optimizers, step=step, raw=raw, recipe=Recipe.from_json(meta.get("recipe")))
+
+
+# ----------------------------------------------------------------------------- a run on disk
+MAX_CURVE = 5_000             # loss points a run's checkpoint keeps (thinned evenly beyond)
+
+
+@dataclass
+class SavedRun:
+    """What `load_run` gives back: the model (EMA weights, `.meta`), its TrainState, its loss curve
+    [(step, series, value)], and whether the optimisers are fresh because the file's state did not fit."""
+    model: torch.nn.Module
+    state: TrainState
+    curve: list
+    fresh: bool = False
+
+
+def save_run(path, model, state: TrainState | None, *, dataset: str, steps: int, curve=(),
+             with_optimizer: bool = True):
+    """One checkpoint for a run: the EMA weights; the raw weights, optimiser state and recipe (without
+    `with_optimizer`, only the recipe); the loss curve [(step, series, value)], thinned to MAX_CURVE points.
+    The Train tab's Download and the loop's checkpoints both write it; `load_run` reads it."""
+    from .base import save_checkpoint
+
+    extra, info = state_tensors(state, with_optimizer=with_optimizer) if state is not None else ({}, {})
+    curve = [[int(s), str(k), float(v)] for s, k, v in curve]
+    if curve:
+        info["curve"] = curve[::-(-len(curve) // MAX_CURVE)]
+    return save_checkpoint(model, path, dataset=dataset, steps=steps, extra=extra, info=info)
+
+
+def load_run(path, *, device="auto", family: str | None = None, lr: float | None = None,
+             fresh_on_misfit: bool = False) -> SavedRun:
+    """A run saved by `save_run` (or any checkpoint: a shipped one continues with fresh optimisers), validated:
+    never unpickled, the raw weights and optimiser state must fit every parameter exactly. A misfit raises
+    ValueError, or with `fresh_on_misfit` continues with fresh optimisers (`fresh`); a malformed curve is dropped."""
+    from . import load
+
+    model, extra = load(path, device=device, family=family, with_extra=True)
+    curve = _checked_curve(model.meta.get("curve"))
+    try:
+        state = restore_state(model, extra, model.meta, lr=lr)
+        fresh = not any(k.startswith("optim.") for k in extra)
+    except ValueError:
+        if not fresh_on_misfit:
+            raise
+        step = model.meta.get("steps", 0)
+        step = step if isinstance(step, int) and not isinstance(step, bool) and 0 <= step <= 10**9 else 0
+        state, fresh = TrainState(model, model.configure_optimizers(lr), step=step), True
+    return SavedRun(model, state, curve, fresh)
+
+
+def _checked_curve(points) -> list[tuple[int, str, float]]:
+    """A checkpoint's loss curve [[step, series, value], ...], checked; nothing when any point is malformed."""
+    if not isinstance(points, list) or len(points) > MAX_CURVE:
+        return []
+    out = []
+    for p in points:
+        if not (isinstance(p, list) and len(p) == 3 and isinstance(p[0], int) and isinstance(p[1], str)
+                and len(p[1]) <= 40 and isinstance(p[2], (int, float)) and math.isfinite(p[2])):
+            return []
+        out.append((p[0], p[1], float(p[2])))
+    return out

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import torch
 
-from .base import Family, make_generator, save_checkpoint
+from .base import Family, make_generator
 from .data import Dataset
-from .recipe import Recipe, TrainState, load_optimizer_tensors, optimizer_tensors, restore_state, state_tensors
+from .recipe import (Recipe, TrainState, load_optimizer_tensors, load_run, optimizer_tensors, restore_state,
+                     save_run, state_tensors)
 
 __all__ = ["Recipe", "TrainState", "lr_factor", "train", "train_step", "step_phase", "restore_state",
-           "state_tensors", "optimizer_tensors", "load_optimizer_tensors", "preview_labels"]
+           "state_tensors", "optimizer_tensors", "load_optimizer_tensors", "preview_labels", "save_run", "load_run"]
 
 def lr_factor(recipe: Recipe, step: int) -> float:
     """The multiplier of the peak lr at optimisation step `step` (1-based)."""
@@ -203,8 +204,7 @@ def _loop(model, dataset, data, state, wrappers, device, amp, rank, world, *, st
     g = make_generator(seed, device)            # reseeded for every step (`_batch`)
 
     def save(step):
-        extra, info = state_tensors(state, with_optimizer=save_optimizer)
-        path = save_checkpoint(model, checkpoint, dataset=dataset.name, steps=step, extra=extra, info=info)
+        path = save_run(checkpoint, model, state, dataset=dataset.name, steps=step, with_optimizer=save_optimizer)
         return {"event": "checkpoint", "step": step, "path": str(path)}
 
     for step in range(start_step + 1, total + 1):

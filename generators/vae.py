@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Family, LatentSpec, check_reals, check_whole_numbers, fingerprint, make_generator, train_field
+from .base import Family, LatentSpec, check_choices, check_reals, check_whole_numbers, fingerprint, make_generator, train_field
 from .data import dataset_kind
 from .recipe import Recipe, RunDefaults
 
@@ -32,8 +32,7 @@ class VAEConfig:
     lr: float = 1e-3
 
     def __post_init__(self):
-        if self.likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, not {self.likelihood!r}")
+        check_choices(self, (("likelihood", LIKELIHOODS),))
         check_whole_numbers(self, (("latent_dim", 1, 512), ("num_classes", 0, 1000), ("width", 1, 512),
                                    ("hidden", 1, 4096)))
         check_reals(self, (("sigma", 1e-4, 10.0), ("beta", 0.0, 1000.0), ("lr", 1e-7, 1.0)))
@@ -135,12 +134,15 @@ class VAE(Family):
         """Images → latents (the posterior mean μ)."""
         return self.posterior(images, labels)[0]
 
+    def decoder_output(self, z, y_onehot=None):
+        logits = self.decoder(z, y_onehot)
+        return torch.sigmoid(logits) if self.config.likelihood == "bernoulli" else logits.clamp(0, 1)
+
     @torch.no_grad()
     def decode(self, latents, labels=None) -> torch.Tensor:
         """Latents (N, D) → images float N×1×28×28 in [0,1] (the mean of p(x|z))."""
         z = self.check_latents(latents, len(latents))
-        logits = self.decoder(z, self._onehot(self._class_for(labels, len(z))))
-        return torch.sigmoid(logits) if self.config.likelihood == "bernoulli" else logits.clamp(0, 1)
+        return self.decoder_output(z, self._onehot(self._class_for(labels, len(z))))
 
     @torch.no_grad()
     def reconstruct(self, images, labels=None, *, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -145,14 +145,16 @@ def test_training_steps_use_their_own_thread_count_and_leave_the_servers(monkeyp
 
     if _libgomp() is None:
         pytest.skip("torch's OpenMP runtime here is not libgomp: thread counts are process-wide")
-    seen, real_train = [], T.train
+    from ui import train_stream
+
+    seen, real_train = [], train_stream.train
 
     def counting(*args, **kwargs):                    # the real engine; records each event's thread count
         for ev in real_train(*args, **kwargs):
             seen.append((torch.get_num_threads(), mkl_threads() or 2))   # MKL: the matmuls
             yield ev
 
-    monkeypatch.setattr(T, "train", counting)
+    monkeypatch.setattr(train_stream, "train", counting)
     monkeypatch.setattr(C, "TRAIN_THREADS", 2)
     result = {}
 

@@ -12,6 +12,8 @@ from generators.base import make_generator
 from . import common as C
 from . import lessons, share
 
+MAIN_EVENT = "autoregressive_sample"          # the tab's main named event (the conformance suite calls it, hostile values too)
+
 CHECKPOINT = "autoregressive-names"
 MAX_N = 64
 MAX_TEMP = 2.0
@@ -203,7 +205,7 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-        gr.HTML(lessons.DIAGRAMS["autoregressive"](), elem_id="ar_diagram")
+        gr.HTML(lessons.autoregressive(), elem_id="ar_diagram")
 
     share.register("autoregressive", [("seed", seed, C.seed), ("temperature", temp, share.number("Temperature", 0, MAX_TEMP)),
                                       ("top_k", top_k, share.number("Top-k", 0, 27, True)),

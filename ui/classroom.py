@@ -81,33 +81,37 @@ def reset(seed):
     return lesson, figure(lesson), status(lesson)
 
 
-def d_step(state, k=1):
-    """k discriminator updates (G untouched)."""
+def _phase_steps(state, k, phase: str):
+    """k updates of one player ("D" or "G"), the other untouched, stepped as the engine steps that phase (raw
+    weights: no EMA here); the lesson, its figure and status."""
     lesson = _lesson(state)
     k = C.number(k, "Steps per click", 1, MAX_CLICK_STEPS, integer=True)
     with lesson.lock:
         lesson.model.train()
-        for _ in range(k):           # the GAN's D phase, stepped as the engine steps it (raw weights: no EMA here)
-            loss, d_real, d_fake = lesson.model.d_loss(_batch(lesson), None, generator=lesson.generator)
-            step_phase(lesson.optimizers["D"], loss)
-        lesson.d_steps += k
-        lesson.last = (f"D loss {loss.item():.3f}; D's mean logit on real {d_real.mean().item():+.2f}, "
-                       f"on generated {d_fake.mean().item():+.2f}")
+        for _ in range(k):
+            if phase == "D":
+                loss, d_real, d_fake = lesson.model.d_loss(_batch(lesson), None, generator=lesson.generator)
+            else:
+                loss = lesson.model.g_loss(BATCH, None, generator=lesson.generator)
+            step_phase(lesson.optimizers[phase], loss)
+        if phase == "D":
+            lesson.d_steps += k
+            lesson.last = (f"D loss {loss.item():.3f}; D's mean logit on real {d_real.mean().item():+.2f}, "
+                           f"on generated {d_fake.mean().item():+.2f}")
+        else:
+            lesson.g_steps += k
+            lesson.last = f"G loss {loss.item():.3f} (lower: D is fooled more)"
         return lesson, figure(lesson), status(lesson)
+
+
+def d_step(state, k=1):
+    """k discriminator updates (G untouched)."""
+    return _phase_steps(state, k, "D")
 
 
 def g_step(state, k=1):
     """k generator updates against the current discriminator (D untouched)."""
-    lesson = _lesson(state)
-    k = C.number(k, "Steps per click", 1, MAX_CLICK_STEPS, integer=True)
-    with lesson.lock:
-        lesson.model.train()
-        for _ in range(k):           # the GAN's G phase
-            loss = lesson.model.g_loss(BATCH, None, generator=lesson.generator)
-            step_phase(lesson.optimizers["G"], loss)
-        lesson.g_steps += k
-        lesson.last = f"G loss {loss.item():.3f} (lower: D is fooled more)"
-        return lesson, figure(lesson), status(lesson)
+    return _phase_steps(state, k, "G")
 
 
 def show(state, seed):

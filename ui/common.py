@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
 import os
 import tempfile
@@ -151,6 +152,12 @@ FAST = dict(CHEAP, preprocess=False, postprocess=False)   # with fast(): inputs 
 # ----------------------------------------------------------------------------- models
 _MODELS: dict[str, generators.Family] = {}
 _LOCK = threading.Lock()
+
+
+def tab_module(family: str):
+    """A family's tab module, ui/<family>.py: the descriptor's UI half (build(), its lesson, optional Train-tab
+    hooks `train_overlay(ax, model, fake, lim)` and `train_figure(run)`)."""
+    return importlib.import_module(f"{__package__}.{family}")
 
 
 def pretrained(name: str) -> generators.Family:

@@ -13,8 +13,28 @@ from generators.base import make_generator
 from . import common as C
 from . import lessons, share
 
-IMAGE_MODELS = ("gan-mnist", "vae-mnist", "diffusion-mnist")
-ALL_MODELS = IMAGE_MODELS + ("autoregressive-names", "gan-8gaussians", "diffusion-8gaussians")
+
+
+def shipped_rows() -> dict[str, tuple[str, ...]]:
+    """The Compare rows, from the registry: each family's default checkpoint and its `<family>-8gaussians` where
+    one is shipped, grouped by the kind of data they draw (image, text, then points), registry order within."""
+    import generators
+    from generators.base import checkpoint_paths, read_meta
+    from generators.data import dataset_kind
+
+    names = dict.fromkeys([generators.DEFAULT_CHECKPOINT[f] for f in generators.REGISTRY]
+                          + [f"{f}-8gaussians" for f in generators.REGISTRY])
+    rows: dict[str, list[str]] = {"image": [], "text": [], "points": []}
+    for name in names:
+        if name in generators.shipped_checkpoints():
+            meta = read_meta(checkpoint_paths(generators.resolve_checkpoint(name))[1])
+            rows.setdefault(dataset_kind(str(meta.get("dataset", ""))), []).append(name)
+    return {k: tuple(v) for k, v in rows.items()}
+
+
+ROWS = shipped_rows()
+IMAGE_MODELS = ROWS["image"]                       # the same-seed row and the mode-collapse histogram
+ALL_MODELS = tuple(m for group in ROWS.values() for m in group)
 COLUMNS = ["model", "parameters", "samples", "class accuracy", "FID ↓", "precision", "recall",
            "classes covered", "modes covered", "NLL/char ↓", "bigram NLL/char", "new", "ms/sample"]
 MAX_EVAL = 2000
@@ -70,8 +90,10 @@ def side_by_side(seed, label):
         lab = (y if y is not None else int(torch.randint(0, 10, (1,), generator=make_generator(s)))) \
             if m.num_classes else None
         imgs.append(m.sample(1, generator=make_generator(s, m.device), labels=lab).cpu())
-    names = C.pretrained("autoregressive-names").sample(8, generator=make_generator(s))
-    return C.grid_image(torch.cat(imgs), nrow=3, scale=6), "Names from the same seed: " + ", ".join(names)
+    texts = [", ".join(C.pretrained(name).sample(8, generator=make_generator(s))) for name in ROWS["text"]]
+    return (C.grid_image(torch.cat(imgs), nrow=len(imgs), scale=6),
+            " · ".join(f"{str(C.pretrained(n).meta.get('dataset', 'samples')).capitalize()} from the same seed: {t}"
+                       for n, t in zip(ROWS["text"], texts)))
 
 
 def collapse_histogram(n=500):
@@ -107,12 +129,13 @@ def collapse_histogram(n=500):
 @C.engine_errors
 def evaluate_mine(n, request: gr.Request):
     """Evaluate the model this session sent from the Train tab ("Explore this model") and add it to the table."""
+    import generators
     from generators.metrics import evaluate
 
     from . import train
 
     n = C.number(n, "Samples", 50, MAX_EVAL, integer=True)
-    model = next((m for f in ("gan", "vae", "diffusion", "autoregressive")
+    model = next((m for f in generators.REGISTRY
                   if (m := train.explored_model(request, f)) is not None), None)
     if model is None:
         raise gr.Error("Train a model in the Train tab and press 'Explore this model' first.")
@@ -131,7 +154,9 @@ def build() -> list:
         seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="cmp_seed")
         label = gr.Dropdown(["any"] + [str(i) for i in range(10)], value="7", label="Class", elem_id="cmp_label")
         go = gr.Button("Same seed through every family", elem_id="cmp_go")
-    row_img = gr.Image(label="GAN · VAE (prior sample) · Diffusion", elem_id="cmp_img", format="png",
+    titles = [C.pretrained(m).TITLE + ("" if C.pretrained(m).num_classes else " (a sample of any class)")
+              for m in IMAGE_MODELS]
+    row_img = gr.Image(label=" · ".join(titles), elem_id="cmp_img", format="png",
                        interactive=False)
     names = gr.Markdown(elem_id="cmp_names")
     gr.on([go.click, seed.submit, label.input], side_by_side, [seed, label], [row_img, names],
@@ -154,7 +179,7 @@ def build() -> list:
     hist_btn.click(collapse_histogram, None, hist, api_name="compare_histogram", **C.GPU)
     with gr.Accordion("How it works", open=False):
         gr.Markdown(lessons.COMPARE_LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-        gr.HTML(lessons.DIAGRAMS["compare"](), elem_id="cmp_diagram")
+        gr.HTML(lessons.compare([C.pretrained(m).TITLE for m in IMAGE_MODELS]), elem_id="cmp_diagram")
 
     share.register("compare", [("seed", seed, C.seed),
                                ("label", label, share.choice("Class", ["any"] + [str(i) for i in range(10)]))])

@@ -17,6 +17,8 @@ from generators.diffusion import SAMPLERS
 from . import common as C
 from . import lessons, share
 
+MAIN_EVENT = "diffusion_render"          # the tab's main named event (the conformance suite calls it, hostile values too)
+
 CHECKPOINT = "diffusion-mnist"
 CHECKPOINT_2D = "diffusion-8gaussians"
 CHECKPOINT_2D_FLOW = "diffusion-8gaussians-flow"
@@ -238,6 +240,17 @@ def compare(seed, label, guidance):
     return C.grid_image(torch.cat(imgs), nrow=4, scale=6), " · ".join(notes)
 
 
+# ----------------------------------------------------------------------------- the Train tab's view
+def train_overlay(ax, model, fake, lim) -> None:
+    """The Train tab's 2D view: the preview particles' paths from noise (grey) to data."""
+    if not hasattr(model, "trajectory") or model.data_kind != "points":
+        return
+    with torch.no_grad():                               # the preview's fixed noise, k deterministic steps
+        p = _paths(model, 1234, len(fake), min(25, model.max_steps))[:, :64]     # (k + 1, 64, 2)
+    ax.plot(p[:, :, 0], p[:, :, 1], color="#999999", lw=0.6, alpha=0.6)        # noise (grey) → data (orange)
+    ax.scatter(p[0, :, 0], p[0, :, 1], s=4, c="#999999", alpha=0.7, label="noise x_T")
+
+
 def build() -> list:
     model = _model()
     classes = ["any"] + [str(i) for i in range(model.num_classes)]
@@ -318,7 +331,7 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-        gr.HTML(lessons.DIAGRAMS["diffusion"](), elem_id="diff_diagram")
+        gr.HTML(lessons.diffusion(), elem_id="diff_diagram")
 
     share.register("diffusion", [("seed", seed, C.seed), ("label", label, share.choice("Class", classes)),
                                  ("sampler", sampler, share.choice("Sampler", [x for v in SAMPLERS.values() for x in v])),

@@ -13,6 +13,8 @@ from . import browser as B
 from . import common as C
 from . import classroom, lessons, share
 
+MAIN_EVENT = "gan_grid"          # the tab's main named event (the conformance suite calls it, hostile values too)
+
 CHECKPOINT = "gan-mnist"
 CHECKPOINT_2D = "gan-8gaussians"
 N_PCA = 8          # principal-direction sliders
@@ -165,6 +167,23 @@ ON_SELECT = (render, browser_state, interp_state, interp_point)
 SERVER_DREW = ("gan", "gan_interp")
 
 
+# ----------------------------------------------------------------------------- the Train tab's view
+def train_overlay(ax, model, fake, lim) -> None:
+    """The Train tab's 2D view: the discriminator's opinion (red: "real") and arrows where G's samples are pushed."""
+    if not hasattr(model, "discriminate"):
+        return
+    n = 60
+    xs = torch.linspace(-lim, lim, n)
+    grid = torch.stack(torch.meshgrid(xs, xs, indexing="xy"), -1).reshape(-1, 2).to(model.device)
+    with torch.no_grad():
+        d = torch.sigmoid(model.discriminate(grid).float()).reshape(n, n).cpu()
+    ax.imshow(d.numpy(), extent=(-lim, lim, -lim, lim), origin="lower", cmap="RdBu_r", vmin=0, vmax=1, alpha=0.5)
+    x = fake[:64].to(model.device).requires_grad_(True)
+    grad, = torch.autograd.grad(model.discriminate(x).sum(), x)   # where G's samples are pushed
+    grad = grad.cpu() / grad.norm(dim=1, keepdim=True).clamp_min(1e-8)
+    ax.quiver(fake[:64, 0], fake[:64, 1], grad[:, 0], grad[:, 1], color="k", width=0.004, scale=25)
+
+
 def build() -> list:
     model = _model()
     u_var = model.principal_directions(N_PCA)[1].tolist()
@@ -260,7 +279,7 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-        gr.HTML(lessons.DIAGRAMS["gan"](), elem_id="gan_diagram")
+        gr.HTML(lessons.gan(), elem_id="gan_diagram")
 
     share.register("gan", [("seed", seed_box, C.seed), ("label", label, share.choice("Class", _labels(model))),
                            ("trunc", trunc, share.number("Truncation", 0, 2)),

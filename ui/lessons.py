@@ -118,20 +118,19 @@ def train() -> str:
     return _svg(560, 180, b, "Training: the same loop for every family")
 
 
-def compare() -> str:
+def compare(titles) -> str:
+    """The same seed through the image families (`titles`, three drawn) into one feature network."""
+    titles = list(titles)[:3]
     b = (_box(10, 60, 110, 50, "same seed", "and class", LATENT)
-         + "".join(_box(170, 10 + 55 * i, 120, 45, n, "", NET) for i, n in enumerate(["GAN", "VAE", "Diffusion"]))
+         + "".join(_box(170, 10 + 55 * i, 120, 45, n, "", NET) for i, n in enumerate(titles))
          + _box(340, 55, 150, 60, "feature network", "MNIST classifier", NET)
          + _box(540, 30, 170, 45, "FID, precision/recall", "vs held-out digits", OUT)
          + _box(540, 95, 170, 45, "class accuracy", "did it draw the asked digit?", OUT)
-         + "".join(_arrow(120, 85, 168, 32 + 55 * i) for i in range(3))
-         + "".join(_arrow(290, 32 + 55 * i, 338, 85) for i in range(3))
+         + "".join(_arrow(120, 85, 168, 32 + 55 * i) for i in range(len(titles)))
+         + "".join(_arrow(290, 32 + 55 * i, 338, 85) for i in range(len(titles)))
          + _arrow(490, 75, 538, 52) + _arrow(490, 95, 538, 117))
     return _svg(720, 175, b, "Compare: one yardstick for every family")
 
-
-DIAGRAMS = {"gan": gan, "vae": vae, "diffusion": diffusion, "autoregressive": autoregressive, "train": train,
-            "compare": compare}
 
 TRAIN_LESSON = r"""
 **How it works.** Every family trains with the same loop: draw a batch, compute the family's loss $L(\theta)$

@@ -13,9 +13,11 @@ from urllib.parse import urlencode
 
 import gradio as gr
 
+import generators
+
 from . import common as C
 
-TAB_IDS = ("gan", "vae", "diffusion", "autoregressive", "train", "compare")
+TAB_IDS = (*generators.REGISTRY, "train", "compare")     # app.py's tabs: every family's, then Train and Compare
 MAX_PARAMS = 64
 MAX_VALUE = 100
 GRADIO_KEYS = {"view", "deep_link"}     # query keys Gradio itself reads (and __theme etc.)
@@ -93,7 +95,7 @@ def apply_query(query, params: dict[str, list[Param]]) -> tuple[str | None, dict
     keys = [k for k in query.keys() if not k.startswith("__") and k not in GRADIO_KEYS][:MAX_PARAMS]
     if not keys:
         return None, {}, notes
-    tab = query.get("tab", "gan")
+    tab = query.get("tab", TAB_IDS[0])
     if tab not in TAB_IDS:
         notes.append(f"unknown tab {str(tab)[:20]!r} (one of {', '.join(TAB_IDS)})")
         return None, {}, notes
@@ -126,7 +128,7 @@ def wire(demo: gr.Blocks, tabs: gr.Tabs):
         out = [gr.Tabs(selected=tab) if tab else gr.skip()]
         out += [values[p.name] if t == tab and p.name in values else gr.skip() for t, p in order]
         msg = "Ignored from the link: " + "; ".join(notes) if notes else None
-        out += [msg if msg and (t == tab or (tab is None and t == "gan")) else gr.skip() for t in link_tabs]
+        out += [msg if msg and (t == tab or (tab is None and t == TAB_IDS[0])) else gr.skip() for t in link_tabs]
         return out
 
     return demo.load(from_url, None, [tabs, *(p.component for _, p in order), *links.values()], api_name=False,

@@ -14,6 +14,8 @@ from . import browser as B
 from . import common as C
 from . import lessons, share
 
+MAIN_EVENT = "vae_grid"          # the tab's main named event (the conformance suite calls it, hostile values too)
+
 CHECKPOINT = "vae-mnist"
 CHECKPOINT_2D = "vae-mnist-2d"
 SLIDER = 3.0
@@ -287,6 +289,53 @@ ON_SELECT = (render, browser_state)
 SERVER_DREW = ("vae",)
 
 
+# ----------------------------------------------------------------------------- the Train tab's view
+@functools.lru_cache(maxsize=1)
+def _heldout_digits(n: int = 500):
+    from generators.data import load_dataset
+
+    d = load_dataset("mnist", "heldout")
+    idx = torch.arange(0, len(d), max(1, len(d) // n))[:n]
+    return d.x[idx], d.y[idx]
+
+
+def train_figure(r):
+    """The Train tab's live view of a VAE on images (else None): held-out digits encoded (μ; first two principal axes when the latent has more than two dimensions),
+    coloured by class, beside a row of digits and their reconstructions."""
+    from matplotlib.figure import Figure
+
+    if r.dataset is None or r.dataset.kind != "image" or r.dataset.x is None:
+        return None
+    model = r.model
+    if r.dataset.name == "mnist":
+        x, y = _heldout_digits()
+    else:                                                # the user's own images: no classes to colour by
+        x = r.dataset.x[:500]
+        y = torch.zeros(len(x), dtype=torch.long)
+    sel = torch.arange(8) * max(1, len(x) // 8) % len(x)          # one of each class where sorted by class
+    with torch.no_grad():
+        labels = y.to(model.device) if model.num_classes else None
+        mu = model.encode(x.to(model.device), labels=labels).float().cpu()
+        rec = model.decode(mu[sel].to(model.device), labels=labels[sel] if labels is not None else None).float().cpu()
+    if mu.shape[1] > 2:
+        centred = mu - mu.mean(0)
+        _, _, v = torch.linalg.svd(centred, full_matrices=False)
+        mu, axes = centred @ v[:2].T, "principal axes of μ"
+    else:
+        axes = "z₁, z₂"
+    fig = Figure(figsize=(5, 6), dpi=80)
+    ax = fig.add_axes((0.1, 0.3, 0.85, 0.65))
+    sc = ax.scatter(mu[:, 0], mu[:, 1], c=y.numpy(), cmap="tab10", s=6, vmin=-0.5, vmax=9.5)
+    fig.colorbar(sc, ax=ax, ticks=range(10), fraction=0.04)
+    ax.set_title(f"encoded held-out digits ({axes})", fontsize=9)
+    strip = torch.cat([torch.cat(list(x[sel, 0]), 1), torch.cat(list(rec[:, 0].clamp(0, 1)), 1)], 0)
+    ax2 = fig.add_axes((0.05, 0.02, 0.9, 0.2))
+    ax2.imshow(strip.numpy(), cmap="gray", vmin=0, vmax=1)
+    ax2.set_axis_off()
+    ax2.set_title("held-out digits (top) and their reconstructions", fontsize=9)
+    return fig
+
+
 def build() -> list:
     model = _model()
     d = model.config.latent_dim
@@ -385,7 +434,7 @@ def build() -> list:
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-        gr.HTML(lessons.DIAGRAMS["vae"](), elem_id="vae_diagram")
+        gr.HTML(lessons.vae(), elem_id="vae_diagram")
 
     share.register("vae", [*[(f"vz{i}", s, share.number(f"vz{i}", -SLIDER, SLIDER)) for i, s in enumerate(sliders)],
                            ("seed", seed, C.seed), ("n", n, share.number("Samples", 1, MAX_GRID, True)),
