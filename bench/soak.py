@@ -94,8 +94,8 @@ CLASSROOM = [
 
 def train_payload(steps: int, seed: int) -> list:
     # state, family, dataset, upload, lr, batch, steps, latent, loss, n_critic, beta, schedule, T, layers, width,
-    # seed, preview every
-    return [None, "gan", "8gaussians", None, 0, 64, steps, 0, "bce", 0, 1.0, "cosine", 0, 0, 0, seed, 25]
+    # seed, preview every, mixture components (ui/train.py's FIRST_FIELDS, seed, every, LATER_FIELDS)
+    return [None, "gan", "8gaussians", None, 0, 64, steps, 0, "bce", 0, 1.0, "cosine", 0, 0, 0, seed, 25, 0]
 
 
 class AppServer:

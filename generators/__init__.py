@@ -18,11 +18,13 @@ from .base import (CHECKPOINT_DIR, CheckpointError, Family, LatentSpec, check_se
                    read_safetensors, resolve_device, save_checkpoint)
 from .diffusion import Diffusion
 from .gan import GAN
+from .gaussian import Gaussian
 from .vae import VAE
 
-REGISTRY: dict[str, type[Family]] = {"gan": GAN, "vae": VAE, "diffusion": Diffusion, "autoregressive": Autoregressive}
+REGISTRY: dict[str, type[Family]] = {"gan": GAN, "vae": VAE, "diffusion": Diffusion, "autoregressive": Autoregressive,
+                                     "gaussian": Gaussian}
 DEFAULT_CHECKPOINT = {"gan": "gan-mnist", "vae": "vae-mnist", "diffusion": "diffusion-mnist",
-                      "autoregressive": "autoregressive-names"}
+                      "autoregressive": "autoregressive-names", "gaussian": "gaussian-8gaussians"}
 
 __all__ = ["REGISTRY", "DEFAULT_CHECKPOINT", "load", "build", "save_checkpoint", "make_generator", "check_seed",
            "resolve_device", "CheckpointError", "Family", "LatentSpec", "resolve_checkpoint", "shipped_checkpoints"]

@@ -82,7 +82,7 @@ class Family(nn.Module):
     # -- what a family provides
     @property
     def data_kind(self) -> str:
-        """"image" | "points" | "text"."""
+        """"image" | "points" | "text" | "values" (1-D numbers)."""
         raise NotImplementedError
 
     @property

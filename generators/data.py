@@ -30,7 +30,7 @@ class Dataset:
     """One split of a dataset, kept as tensors so batches can live on the training device."""
 
     name: str
-    kind: str                       # "image" | "points" | "text"
+    kind: str                       # "image" | "points" | "text" | "values" (1-D numbers, x (N, 1))
     x: torch.Tensor | None = None   # images N×1×28×28 float [0,1] or points N×2
     y: torch.Tensor | None = None   # class labels (images) or None
     texts: list[str] = field(default_factory=list)

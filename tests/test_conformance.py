@@ -34,6 +34,7 @@ TINY = {
             "loss"),
     "diffusion": ("mnist", dict(channels=8), ["--channels", "8"], "loss"),
     "autoregressive": ("names", dict(n_layer=1, n_embd=16), ["--n-layer", "1", "--n-embd", "16"], "loss"),
+    "gaussian": ("8gaussians", dict(components=2), ["--components", "2"], "nll"),
 }
 FAMILIES = sorted(generators.REGISTRY)
 FLOAT64_BOUND = 1e-8           # as tests/test_seeds.py derives it: float64 round-off through the samplers
@@ -126,7 +127,7 @@ def test_a_few_real_steps_lower_the_loss(family):
 
 
 EVAL_KEYS = {"image": {"fid", "fid_real", "precision", "recall", "n_samples"},
-             "points": {"n_samples"}, "text": {"heldout_nll_per_char", "bigram_heldout_nll_per_char", "n_samples"}}
+             "points": {"n_samples"}, "values": {"n_samples"}, "text": {"heldout_nll_per_char", "bigram_heldout_nll_per_char", "n_samples"}}
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -153,7 +154,7 @@ def test_the_cli_trains_samples_and_evaluates(family, tmp_path):
 
     ok("train", family, "--dataset", dataset, *flags, "--steps", "3", "--batch-size", "8", "--device", "cpu",
        "--checkpoint-every", "0", "--sample-every", "0", "--out", str(run))
-    text = family == "autoregressive"
+    text = tiny(family).data_kind == "text"
     out = tmp_path / ("s.txt" if text else "s.npy")
     ok("sample", family, "--checkpoint", str(run) + ".safetensors", "--n", "4", "--seed", "1", "--out", str(out))
     assert out.exists() and out.stat().st_size > 0

@@ -170,7 +170,7 @@ def test_compare_table_histogram_and_mine_hostile(n):
 
 
 TRAIN_VALID = dict(family="gan", dataset="8gaussians", upload=None, lr=0, batch=8, steps=2, latent=0, loss="bce",
-                   n_critic=0, beta=1.0, schedule="cosine", timesteps=0, n_layer=0, n_embd=0, seed=0, every=1)
+                   n_critic=0, beta=1.0, schedule="cosine", timesteps=0, n_layer=0, n_embd=0, seed=0, every=1, components=0)
 
 
 @PROPS
@@ -212,8 +212,8 @@ HTTP_CASES = {       # api → (a hostile payload, the normal one after it)
     "autoregressive_step_start": ([None, -1e30, 0, 1.0], ["ja", 1.0, 0, 1.0]),
     "compare_side_by_side": ([2**64, "3"], [7, "3"]),
     "compare_table": ([10**9], None),
-    "train_start": ([None, "gan", "8gaussians", None, 0, 8, 10**9, 0, "bce", 0, 1.0, "cosine", 0, 0, 0, 0, 1],
-                    [None, "gan", "8gaussians", None, 0, 8, 2, 0, "bce", 0, 1.0, "cosine", 0, 0, 0, 0, 1]),
+    "train_start": ([None, "gan", "8gaussians", None, 0, 8, 10**9, 0, "bce", 0, 1.0, "cosine", 0, 0, 0, 0, 1, 0],
+                    [None, "gan", "8gaussians", None, 0, 8, 2, 0, "bce", 0, 1.0, "cosine", 0, 0, 0, 0, 1, 0]),
 }
 
 

@@ -15,6 +15,8 @@ TABS = {  # tab → (tab title, the tab's picture/result, controls that must be 
     "diffusion": ("Diffusion", "#diff_img img", ["#diff_seed", "#diff_steps", "#diff_sampler", "#diffusion_copy_link"]),
     "autoregressive": ("Autoregressive", "#ar_names li", ["#ar_seed", "#ar_temperature", "#ar_prefix",
                                                           "#autoregressive_copy_link"]),
+    "gaussian": ("Gaussian", "#gaussian_summary table", ["#gaussian_data", "#gaussian_lr", "#gaussian_step_btn",
+                                                          "#gaussian_copy_link"]),
 }
 SHOTS = Path(os.environ.get("LATENT_LAB_SCREENSHOTS", "")) if os.environ.get("LATENT_LAB_SCREENSHOTS") else None
 
@@ -63,7 +65,8 @@ def test_every_tab_has_a_lesson_with_a_diagram(page):
     from conftest import open_tab
 
     for title, diagram in (("GAN", "gan_diagram"), ("VAE", "vae_diagram"), ("Diffusion", "diff_diagram"),
-                           ("Autoregressive", "ar_diagram"), ("Train", "train_diagram"), ("Compare", "cmp_diagram")):
+                           ("Autoregressive", "ar_diagram"), ("Gaussian", "gaussian_diagram"), ("Train", "train_diagram"),
+                           ("Compare", "cmp_diagram")):
         open_tab(page, title)
         page.get_by_role("tabpanel").get_by_text("How it works", exact=True).last.click()
         svg = page.locator(f"#{diagram} svg")

@@ -23,9 +23,13 @@ STATE = {
     "diffusion": {"seed": "3", "label": "5", "sampler": "euler", "steps": "8", "eta": "0.5", "guidance": "2.5",
                   "n": "2"},
     "autoregressive": {"seed": "4", "temperature": "0.6", "top_k": "10", "top_p": "0.9", "prefix": "ma", "n": "5"},
+    "gaussian": {"data": "bimodal", "numbers": "1 2 3 5 8", "seed": "3", "n": "200", "lr": "0.2", "steps": "40"},
 }
-OUTPUT = {"gan": "gan_img", "vae": "vae_img", "diffusion": "diff_img", "autoregressive": "ar_names"}
-TAB_NAME = {"gan": "GAN", "vae": "VAE", "diffusion": "Diffusion", "autoregressive": "Autoregressive"}
+OUTPUT = {"gan": "gan_img", "vae": "vae_img", "diffusion": "diff_img", "autoregressive": "ar_names",
+          "gaussian": "gaussian_summary"}
+TEXT_OUTPUT = {"autoregressive": "#ar_names li", "gaussian": "#gaussian_summary table"}     # text, not a picture
+TAB_NAME = {"gan": "GAN", "vae": "VAE", "diffusion": "Diffusion", "autoregressive": "Autoregressive",
+            "gaussian": "Gaussian"}
 
 
 def url(app_url: str, tab: str, params: dict) -> str:
@@ -41,9 +45,9 @@ def selected_tab(page) -> str:
 def output_of(page, tab: str) -> bytes | str:
     """The tab's picture as decoded RGB pixels (bytes), or the names list's text, once it is shown."""
     elem = OUTPUT[tab]
-    if tab == "autoregressive":
-        page.wait_for_function("() => document.querySelector('#ar_names li')")
-        return page.inner_text("#ar_names")
+    if tab in TEXT_OUTPUT:
+        page.wait_for_function(f"() => document.querySelector('{TEXT_OUTPUT[tab]}')")
+        return page.inner_text(f"#{elem}")
     page.wait_for_function(f"() => document.querySelector('#{elem} img')?.complete && "
                            f"document.querySelector('#{elem} img').naturalWidth > 0")
     b64 = page.evaluate(f"""async () => {{
