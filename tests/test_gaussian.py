@@ -266,3 +266,16 @@ def test_train_tab_hooks(values_npy):
     fig = U.train_figure(run)
     assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 3
     assert U.train_figure(SimpleNamespace(model=m2, dataset=load_toy("8gaussians"), samples=None, real=None)) is None
+
+
+def test_compare_puts_the_mixture_beside_the_2d_gan_and_diffusion():
+    """The Compare table's 2D rows: the shipped mixture with its mode coverage and held-out NLL per point, beside
+    the GAN and diffusion models of the same set (which give no likelihood)."""
+    from ui import compare
+
+    rows = compare.metric_table(50).set_index("model")
+    points = list(compare.ROWS["points"])
+    assert points[-3:] == ["gan-8gaussians", "diffusion-8gaussians", "gaussian-8gaussians"]
+    mix = rows.loc["gaussian-8gaussians"]
+    assert mix["modes covered"] == "8/8" and -3.5 < float(mix["NLL/point ↓"]) < -2.5
+    assert rows.loc["gan-8gaussians"]["NLL/point ↓"] == "" and rows.loc["gan-8gaussians"]["modes covered"]

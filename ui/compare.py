@@ -22,8 +22,7 @@ def shipped_rows() -> dict[str, tuple[str, ...]]:
     from generators.base import checkpoint_paths, read_meta
     from generators.data import dataset_kind
 
-    names = dict.fromkeys([generators.DEFAULT_CHECKPOINT[f] for f in generators.REGISTRY]
-                          + [f"{f}-8gaussians" for f in generators.REGISTRY])
+    names = dict.fromkeys(n for f in generators.REGISTRY for n in (generators.DEFAULT_CHECKPOINT[f], f"{f}-8gaussians"))
     rows: dict[str, list[str]] = {"image": [], "text": [], "points": []}
     for name in names:
         if name in generators.shipped_checkpoints():
@@ -36,7 +35,7 @@ ROWS = shipped_rows()
 IMAGE_MODELS = ROWS["image"]                       # the same-seed row and the mode-collapse histogram
 ALL_MODELS = tuple(m for group in ROWS.values() for m in group)
 COLUMNS = ["model", "parameters", "samples", "class accuracy", "FID ↓", "precision", "recall",
-           "classes covered", "modes covered", "NLL/char ↓", "bigram NLL/char", "new", "ms/sample"]
+           "classes covered", "modes covered", "NLL/point ↓", "NLL/char ↓", "bigram NLL/char", "new", "ms/sample"]
 MAX_EVAL = 2000
 _TABLE: dict[int, pd.DataFrame] = {}
 _LOCK = threading.Lock()
@@ -49,6 +48,7 @@ def _row(name: str, r: dict) -> dict:
     return {"model": name, "parameters": f"{r['parameters']:,}", "samples": r.get("n_samples", ""),
             "class accuracy": pct("class_accuracy"), "FID ↓": num("fid", "{:.1f}"), "precision": num("precision"),
             "recall": num("recall"), "classes covered": r.get("classes_covered", ""), "modes covered": modes,
+            "NLL/point ↓": num("heldout_nll"),
             "NLL/char ↓": num("heldout_nll_per_char"), "bigram NLL/char": num("bigram_heldout_nll_per_char"),
             "new": pct("novelty"),
             "ms/sample": f"{1000 * r['sample_seconds_per_sample']:.2f}" if "sample_seconds_per_sample" in r else ""}
