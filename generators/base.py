@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import math
 import os
@@ -11,11 +10,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
+
+from .images import gif_bytes, make_grid, png_bytes, slerp, to_uint8, upscale  # noqa: F401 (long imported from here)
 
 FORMAT_VERSION = 1
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -465,62 +466,6 @@ def load_state_into(model: nn.Module, tensors: dict[str, torch.Tensor], source: 
         if v.is_floating_point() and not bool(torch.isfinite(v).all()):
             raise CheckpointError(f"{source}: tensor {k} holds NaN or Inf")
     model.load_state_dict(weights)
-
-
-# ----------------------------------------------------------------------------- images
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """float N×1×H×W in [0,1] → uint8 N×H×W (single channel) or N×H×W×C."""
-    x = (images.detach().float().clamp(0, 1) * 255).round().to(torch.uint8).cpu()
-    if x.shape[1] == 1:
-        return x[:, 0].numpy()
-    return x.permute(0, 2, 3, 1).numpy()
-
-
-def make_grid(images: np.ndarray, nrow: int | None = None, pad: int = 2, pad_value: int = 0) -> np.ndarray:
-    """uint8 N×H×W[×C] → one uint8 image with the samples tiled row by row."""
-    n, h, w = images.shape[:3]
-    nrow = nrow or max(1, math.ceil(math.sqrt(n)))
-    rows = math.ceil(n / nrow)
-    shape = (rows * (h + pad) + pad, nrow * (w + pad) + pad) + images.shape[3:]
-    grid = np.full(shape, pad_value, dtype=np.uint8)
-    for i, img in enumerate(images):
-        r, c = divmod(i, nrow)
-        y, x = pad + r * (h + pad), pad + c * (w + pad)
-        grid[y:y + h, x:x + w] = img
-    return grid
-
-
-def upscale(img: np.ndarray, factor: int) -> np.ndarray:
-    """Nearest-neighbour upscale: digits shown large, pixels crisp."""
-    return img.repeat(factor, axis=0).repeat(factor, axis=1)
-
-
-def png_bytes(img: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG", optimize=False, compress_level=1)
-    return buf.getvalue()
-
-
-def gif_bytes(frames: list[np.ndarray], duration_ms: int = 80, loop: int = 0) -> bytes:
-    from PIL import Image
-
-    ims = [Image.fromarray(f) for f in frames]
-    buf = io.BytesIO()
-    ims[0].save(buf, format="GIF", save_all=True, append_images=ims[1:], duration=duration_ms, loop=loop)
-    return buf.getvalue()
-
-
-def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation between latents a, b (D,) at fractions t (K,) → (K, D)."""
-    a_n, b_n = a / a.norm(), b / b.norm()
-    omega = torch.arccos((a_n * b_n).sum().clamp(-1 + 1e-7, 1 - 1e-7))
-    so = torch.sin(omega)
-    t = t[:, None]
-    if so.abs() < 1e-6:
-        return (1 - t) * a + t * b
-    return torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b
 
 
 def fingerprint(module: nn.Module) -> str:
