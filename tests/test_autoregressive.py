@@ -1,7 +1,9 @@
 """The autoregressive family (tiny configs), its tab's handlers (shipped checkpoint) and the tab in Chromium."""
 from __future__ import annotations
 
+import html
 import math
+import re
 
 import gradio as gr
 import pytest
@@ -135,18 +137,60 @@ def test_generate_rejects_bad_inputs(args):
         tab.generate(*args)
 
 
+def chart_bars(chart: str) -> list[tuple[str, float, float]]:
+    """(letter, model probability, sampled probability) of each bar group in the step-through chart, left to right."""
+    return [(html.unescape(ch), float(m), float(s)) for ch, m, s in
+            re.findall(r"data-letter='([^']*)' data-model='([^']*)' data-sampled='([^']*)'", chart)]
+
+
+def test_step_chart_shows_the_model_beside_the_sampled_distribution():
+    text, chart, choices, word = tab.step_start("ma", 1.0, 0, 1.0)
+    bars = chart_bars(chart)
+    model, sampled = [b[1] for b in bars], [b[2] for b in bars]
+    assert text == "ma" and len(bars) == tab.TOP and choices["choices"] == [b[0] for b in bars]
+    assert model == sorted(model, reverse=True)                 # most probable first
+    # T = 1, no cut: the same softmax twice (float32, a few ulps at most), each a part of one distribution
+    assert max(abs(a - b) for a, b in zip(model, sampled)) <= 1e-6
+    assert sum(model) <= 1 + 1e-6 and sum(sampled) <= 1 + 1e-6 and "ar-cut" not in chart
+    df = tab._bars("ma", 1.0, 0, 1.0)                            # the tidy frame behind it: every character
+    for _, series in df.groupby("series"):
+        assert len(series) == 27 and math.isclose(series.probability.sum(), 1, abs_tol=1e-5)
+    rest = float(re.search(r"hold ([\d.]+)% of the model", chart).group(1)) / 100
+    assert math.isclose(sum(model) + rest, 1, abs_tol=1e-3)      # the note accounts for the letters not shown
+
+    _, cold, _, _ = tab.step_start("ma", 0.5, 0, 1.0)            # a lower temperature sharpens only the sampled bars
+    cold = chart_bars(cold)
+    assert [b[1] for b in cold] == model and cold[0][2] > model[0] and sum(b[2] for b in cold) <= 1 + 1e-6
+
+
+def test_step_chart_marks_what_top_k_and_top_p_cut():
+    _, chart, _, _ = tab.step_start("ma", 1.0, 3, 1.0)
+    bars = chart_bars(chart)
+    kept = [b for b in bars if b[2] > 0]
+    assert [b[0] for b in kept] == [b[0] for b in bars[:3]]      # the three likeliest survive, renormalised
+    assert math.isclose(sum(b[2] for b in kept), 1, abs_tol=1e-6)
+    assert sum(b[1] for b in bars) <= 1 + 1e-6                   # the model's bars do not change with the cut
+    assert chart.count("class='ar-col ar-cut'") == chart.count(">cut</span>") == tab.TOP - 3
+    _, chart, _, _ = tab.step_start("ma", 1.0, 0, 0.5)
+    bars = chart_bars(chart)
+    assert 1 <= sum(b[2] > 0 for b in bars) < tab.TOP and math.isclose(sum(b[2] for b in bars), 1, abs_tol=1e-6)
+
+
 def test_step_through_and_force():
-    text, df, choices, word = tab.step_start("ma", 1.0, 0, 1.0)
-    assert text == "ma" and len(df) == 20 and abs(df[df.distribution == "model"].probability.sum() - 1) < 0.5
-    forced, df2, _, _ = tab.step_force(text, "x", 1.0, 0, 1.0)
-    assert forced == "max"
+    forced, chart, _, _ = tab.step_force("ma", "x", 1.0, 0, 1.0)
+    assert forced == "max" and len(chart_bars(chart)) == tab.TOP
     sampled, _, _, _ = tab.step_sample(forced, 0, 1.0, 0, 1.0)
     assert sampled.startswith("max") and len(sampled) in (3, 4)
-    _, df3, _, _ = tab.step_start("ma", 1.0, 3, 1.0)
-    cut = df3[df3.distribution != "model"]
-    assert (cut.probability > 0).sum() == 3                     # top-k = 3 visibly cuts the rest
+    assert sampled == tab.step_sample(forced, 0, 1.0, 0, 1.0)[0]          # seeded
+    ended, _, _, word = tab.step_force("ma", "⏎ end", 1.0, 0, 1.0)
+    assert ended == "ma" and "end here" in word
+    greedy = chart_bars(tab.step_start("ma", 0.0, 0, 1.0)[1])
+    assert [b[2] for b in greedy] == [1.0] + [0.0] * (tab.TOP - 1)
+    assert tab.step_sample("ma", 5, 0.0, 0, 1.0)[0] == "ma" + greedy[0][0]
     with pytest.raises(gr.Error):
         tab.step_force("ma", "ß", 1.0, 0, 1.0)
+    with pytest.raises(gr.Error):
+        tab.step_start("m4", 1.0, 0, 1.0)
 
 
 def test_score_colours_surprise():
@@ -169,4 +213,35 @@ def test_autoregressive_tab_slider_changes_names(page):
     page.wait_for_function("(s) => document.querySelector('#ar_names').innerText !== s", arg=before)
     assert page.inner_text("#ar_names") != before
     page.screenshot(path=str(page.screenshot_dir / "ar_tab.png"), full_page=True)
+    assert not page.errors
+
+
+def test_step_chart_in_the_browser_bars_side_by_side_and_sum_to_at_most_one(page):
+    from conftest import open_tab
+
+    read = """() => [...document.querySelectorAll('#ar_step_bars [data-model]')].map(c => {
+        const [m, s] = [...c.querySelectorAll('.ar-pair i')].map(i => i.getBoundingClientRect());
+        return {letter: c.dataset.letter, model: +c.dataset.model, sampled: +c.dataset.sampled,
+                cut: c.matches('.ar-cut'),
+                mh: m.height, sh: s.height, mb: m.bottom, sb: s.bottom, mr: m.right, sl: s.left}; })"""
+    open_tab(page, "Autoregressive")
+    page.locator("#ar_step_start").click()
+    page.wait_for_selector("#ar_step_bars .ar-col")
+    bars = page.evaluate(read)
+    assert len(bars) == tab.TOP
+    assert sum(b["model"] for b in bars) <= 1 + 1e-6 and sum(b["sampled"] for b in bars) <= 1 + 1e-6
+    big = bars[0]
+    for b in bars:                      # T = 1, no cut: two equal bars on one baseline, side by side, not stacked
+        assert abs(b["mh"] - b["sh"]) <= 1 and abs(b["mb"] - b["sb"]) <= 1 and b["mr"] <= b["sl"] and not b["cut"]
+        assert abs(b["mh"] - big["mh"] * b["model"] / big["model"]) <= 1.5          # heights ∝ probabilities
+    assert big["mh"] > 40
+    page.locator("#ar_top_k input[type=number]").fill("3")
+    page.locator("#ar_top_k input[type=number]").press("Enter")
+    page.locator("#ar_step_start").click()
+    page.wait_for_function("() => document.querySelectorAll('#ar_step_bars .ar-cut').length > 0")
+    cut = page.evaluate(read)
+    assert [b["cut"] for b in cut] == [False] * 3 + [True] * (tab.TOP - 3)
+    assert all(b["sh"] == 0 for b in cut[3:]) and math.isclose(sum(b["sampled"] for b in cut), 1, abs_tol=1e-6)
+    assert [b["model"] for b in cut] == [b["model"] for b in bars]
+    page.locator("#ar_step_bars").screenshot(path=str(page.screenshot_dir / "ar_chart.png"))
     assert not page.errors

@@ -73,23 +73,120 @@ def generate(seed, temperature, top_k, top_p, prefix, n):
 
 
 # ----------------------------------------------------------------------------- step through
-def _bars(prefix: str, t, k, p):
+TOP = 10                                   # characters shown in the step-through chart
+MODEL, SAMPLED = "model", "sampled"        # its two series
+
+
+def _chars(model) -> list[str]:
+    return ["⏎ end"] + list(model.config.vocab)                  # index 0 = the end token
+
+
+def _bars(prefix: str, t, k, p) -> pd.DataFrame:
+    """Every next character, most probable first, as a tidy frame (letter, series, probability): "model" is the
+    softmax at T = 1, "sampled" the distribution actually drawn from after temperature, top-k and top-p."""
     model = _model()
-    raw, cut = model.next_distribution(prefix, temperature=t, top_k=k, top_p=p)
-    chars = ["⏎ end"] + list(model.config.vocab)
-    top = raw.argsort(descending=True)[:10].tolist()
-    df = pd.DataFrame({"character": [chars[i] for i in top] * 2,
-                       "probability": [float(raw[i]) for i in top] + [float(cut[i]) for i in top],
-                       "distribution": ["model"] * len(top) + ["after temperature / top-k / top-p"] * len(top)})
-    return df, [chars[i] for i in top]
+    raw, cut = model.next_distribution(prefix, temperature=t, top_k=k, top_p=p)      # (V,) each, each sums to 1
+    order, chars = raw.argsort(descending=True, stable=True).tolist(), _chars(model)
+    letters = [chars[i] for i in order]
+    return pd.DataFrame({"letter": letters * 2, "series": [MODEL] * len(order) + [SAMPLED] * len(order),
+                         "probability": raw[order].tolist() + cut[order].tolist()})
+
+
+def _pct(x: float) -> str:
+    return "0" if x == 0 else "<1%" if x < 0.01 else f"{x:.0%}"
+
+
+def _sampled_label(t, k, p) -> str:
+    if t == 0:
+        return "sampled (T = 0: always the likeliest)"
+    cuts = [f"T = {t:g}"] + [f"top-k {k}"] * bool(k) + [f"top-p {p:g}"] * (p < 1)
+    cuts += ["no cut"] * (not k and p == 1)
+    return f"sampled ({', '.join(cuts)})"
+
+
+def _chart(df: pd.DataFrame, t, k, p) -> str:
+    """The TOP likeliest characters as grouped bars, model beside sampled, values under them; a character that can
+    never be drawn (sampled probability 0) is hatched grey and marked "cut"; the others summed in a line below."""
+    letters = df.letter[df.series == MODEL].tolist()
+    m, s = df.probability[df.series == MODEL].tolist(), df.probability[df.series == SAMPLED].tolist()
+    scale = next(v for v in (0.1, 0.2, 0.4, 0.6, 0.8, 1.0) if max(m[:TOP] + s[:TOP]) <= v + 1e-6)
+    cols = []
+    for ch, pm, ps in zip(letters[:TOP], m[:TOP], s[:TOP]):
+        tip = html.escape(f"{ch}: model {pm:.1%}, " + ("cut, never drawn" if ps == 0 else f"sampled {ps:.1%}"))
+        cols.append(f"<div class='ar-col{' ar-cut' * (ps == 0)}' role='listitem' title='{tip}' aria-label='{tip}' "
+                    f"data-letter='{html.escape(ch)}' data-model='{pm!r}' data-sampled='{ps!r}'>"
+                    f"<div class='ar-pair'><i class='ar-m' style='height:{100 * pm / scale:.2f}%'></i>"
+                    f"<i class='ar-s' style='height:{100 * ps / scale:.2f}%'></i></div>"
+                    f"<b class='ar-l'>{html.escape(ch.split()[0])}</b><span class='ar-v'>{_pct(pm)}</span>"
+                    f"<span class='ar-v ar-vs'>{'cut' if ps == 0 else _pct(ps)}</span></div>")
+    rest, cut_rest = len(letters) - TOP, sum(x == 0 for x in s[TOP:])
+    note = (f"The other {rest} characters hold {sum(m[TOP:]):.1%} of the model's probability and "
+            f"{sum(s[TOP:]):.1%} of the sampled one" + (f" ({cut_rest} of them cut)." if cut_rest else "."))
+    cut_key = "<span><i class='ar-key ar-cutkey'></i>cut: never drawn</span>" if 0 in s[:TOP] else ""
+    return (f"<figure class='ar-chart'><figcaption><b>Next character: the {TOP} likeliest</b>"
+            f"<span><i class='ar-key ar-m'></i>model (T = 1)</span>"
+            f"<span><i class='ar-key ar-s'></i>{html.escape(_sampled_label(t, k, p))}</span>{cut_key}</figcaption>"
+            f"<div class='ar-plot'><div class='ar-gutter' aria-hidden='true'><div class='ar-ticks'>"
+            f"<span style='bottom:100%'>{scale:.0%}</span><span style='bottom:50%'>{scale / 2:.0%}</span>"
+            f"<span style='bottom:0'>0</span></div><span class='ar-l'></span><span class='ar-v'><i class='ar-key ar-m'>"
+            f"</i></span><span class='ar-v'><i class='ar-key ar-s'></i></span></div>"
+            f"<div class='ar-cols' role='list'><div class='ar-grid' aria-hidden='true'></div>{''.join(cols)}"
+            f"</div></div>"
+            f"<p class='ar-note'>{note}</p></figure>")
+
+
+CHART_CSS = """
+.ar-chart { margin: 0; font-size: 14px; color: var(--body-text-color); --ar-h: 170px; --ar-m: #3b82f6; --ar-s: #f97316;
+            --ar-cut: #9ca3af; }
+.ar-chart figcaption { display: flex; flex-wrap: wrap; align-items: center; gap: .2em 1.1em; margin-bottom: .9em; }
+.ar-chart figcaption b { flex-basis: 100%; }
+.ar-key { display: inline-block; width: .85em; height: .85em; border-radius: 2px; margin-right: .35em;
+          vertical-align: -.08em; }
+.ar-m { background: var(--ar-m); }
+.ar-s { background: var(--ar-s); }
+.ar-cutkey, .ar-cut .ar-m { background: repeating-linear-gradient(135deg, var(--ar-cut) 0 2px, transparent 2px 5px);
+                            box-shadow: inset 0 0 0 1px var(--ar-cut); }
+.ar-plot { display: flex; gap: 4px; max-width: 60em; }
+.ar-gutter, .ar-col { display: flex; flex-direction: column; text-align: center; }
+.ar-gutter { width: 2.6em; flex: none; }
+.ar-ticks { position: relative; height: var(--ar-h); }
+.ar-ticks span { position: absolute; right: 4px; transform: translateY(50%); font-size: .75em; line-height: 1;
+                 opacity: .8; }
+.ar-cols { position: relative; display: flex; flex: 1; min-width: 0; }
+.ar-grid { position: absolute; left: 0; right: 0; top: 0; height: calc(var(--ar-h) / 2); pointer-events: none;
+           border-top: 1px dashed var(--border-color-primary); border-bottom: 1px dashed var(--border-color-primary); }
+.ar-col { position: relative; flex: 1 1 0; min-width: 0; }
+.ar-pair { height: var(--ar-h); display: flex; align-items: flex-end; justify-content: center; gap: 2px;
+           border-bottom: 1px solid var(--body-text-color-subdued); }
+.ar-pair i { display: block; width: 36%; max-width: 26px; }
+.ar-l { display: block; height: 28px; line-height: 28px; font-size: 1.3em; }
+.ar-v { display: block; height: 20px; line-height: 20px; font-size: .85em; white-space: nowrap;
+        font-variant-numeric: tabular-nums; }
+.ar-cut .ar-l, .ar-cut .ar-vs { opacity: .55; }
+.ar-cut .ar-vs { font-style: italic; }
+.ar-note, .ar-empty { margin: .6em 0 0; font-size: .9em; opacity: .85; }
+@media (max-width: 600px) {                    /* a phone: ~25 px a character, values still 11 px */
+  .ar-chart { --ar-h: 150px; }
+  .ar-gutter { width: 2.1em; }
+  .ar-ticks span { right: 3px; }
+  .ar-pair { gap: 1px; }
+  .ar-pair i { width: 42%; }
+  .ar-v { font-size: 11px; }
+}
+"""
+
+
+def _view(text: str, t, k, p, ended: bool = False):
+    """The four step-through outputs: the text so far, the chart, the characters to force, the word."""
+    df = _bars(text, t, k, p)
+    choices = df.letter[df.series == MODEL].tolist()[:TOP]
+    return text, _chart(df, t, k, p), gr.update(choices=choices, value=None), _word_html(text, ended)
 
 
 @C.engine_errors
 def step_start(prefix, temperature, top_k, top_p):
     """Begin a step-through at the prefix: show the next-character bars."""
-    pre = _prefix(prefix)
-    df, choices = _bars(pre, *_options(temperature, top_k, top_p))
-    return pre, df, gr.update(choices=choices, value=None), _word_html(pre, False)
+    return _view(_prefix(prefix), *_options(temperature, top_k, top_p))
 
 
 @C.engine_errors
@@ -114,20 +211,16 @@ def step_force(text, choice, temperature, top_k, top_p):
     model = _model()
     text = _prefix(text)
     t, k, p = _options(temperature, top_k, top_p)
-    chars = ["⏎ end"] + list(model.config.vocab)
+    chars = _chars(model)
     if choice not in chars:
         raise gr.Error("Pick one of the characters shown.")
     return _advance(text, chars.index(choice), t, k, p)
 
 
 def _advance(text, i, t, k, p):
-    model = _model()
     if i == 0:
-        df, choices = _bars(text, t, k, p)
-        return text, df, gr.update(choices=choices, value=None), _word_html(text, True)
-    text = text + model.config.vocab[i - 1]
-    df, choices = _bars(text, t, k, p)
-    return text, df, gr.update(choices=choices, value=None), _word_html(text, False)
+        return _view(text, t, k, p, ended=True)
+    return _view(text + _model().config.vocab[i - 1], t, k, p)
 
 
 def _word_html(text: str, ended: bool) -> str:
@@ -187,8 +280,9 @@ def build() -> list:
             choice = gr.Radio([], label="…or click a character to force it", elem_id="ar_step_choice")
         word = gr.HTML(elem_id="ar_step_word")
         text_state = gr.State("")
-        bars = gr.BarPlot(x="character", y="probability", color="distribution", elem_id="ar_step_bars",
-                          title="Next-character probabilities (top 10)", sort=None, height=260)
+        bars = gr.HTML("<p class='ar-empty'>Press “Start from the prefix” to see the next-character probabilities: "
+                       "the model's beside the ones actually sampled.</p>", css_template=CHART_CSS, js_on_load=None,
+                       elem_id="ar_step_bars")
     opts = [temp, top_k, top_p]
     outs = [text_state, bars, choice, word]
     start.click(step_start, [prefix, *opts], outs, api_name="autoregressive_step_start", queue=False)
