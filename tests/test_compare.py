@@ -42,7 +42,7 @@ from ui import compare as tab  # noqa: E402
 
 def test_metric_table_ranks_the_shipped_models():
     t = tab.metric_table(100)
-    real = "real digits (the FID floor)"
+    real = tab.REAL
     assert list(t["model"]) == [*tab.IMAGE_MODELS, real, *tab.ALL_MODELS[len(tab.IMAGE_MODELS):]]
     fid = {r["model"]: float(r["FID ↓"]) for _, r in t.iterrows() if r["FID ↓"]}
     assert fid["gan-mnist"] < fid["vae-mnist"] and fid["diffusion-mnist"] < fid["vae-mnist"]   # VAEs are blurry
@@ -62,6 +62,104 @@ def test_the_shipped_image_models_numbers_rank_diffusion_first():
     assert m["diffusion-mnist"]["fid"] <= 1.3 * m["diffusion-mnist"]["fid_real"]
     assert m["diffusion-mnist"]["class_accuracy"] >= 0.97 and m["gan-mnist"]["class_accuracy"] >= 0.97
     assert all(r["fid_real"] < r["fid"] for r in m.values())     # no model beats real digits at the same n
+
+
+def test_the_table_opens_with_each_checkpoints_own_numbers():
+    """Before anything is computed the table holds what each shipped JSON says (read here through
+    `generators.load`, the other path), at the sample count it says; no numbers where a JSON has none."""
+    t = tab.shipped_table()
+    assert list(t["model"]) == [*tab.IMAGE_MODELS, tab.REAL, *tab.ALL_MODELS[len(tab.IMAGE_MODELS):]]
+    assert list(t.columns) == tab.COLUMNS
+    rows = t.set_index("model")
+    shown = {"FID ↓": ("fid", "{:.1f}"), "precision": ("precision", "{:.3f}"), "recall": ("recall", "{:.3f}"),
+             "classes covered": ("classes_covered", "{}")}
+    measured = []
+    for name in tab.ALL_MODELS:
+        model = generators.load(name)
+        m, row = model.meta["metrics"], rows.loc[name]
+        assert row["parameters"] == f"{model.num_parameters():,}"
+        assert row["samples"] == m.get("n_samples", tab.UNMEASURED)
+        for col, (key, fmt) in shown.items():
+            assert str(row[col]) == (fmt.format(m[key]) if key in m else ""), (name, col)
+        assert row["class accuracy"] == (f"{100 * m['class_accuracy']:.1f}%" if "class_accuracy" in m else "")
+        assert row["ms per sample"] == ""                      # timed only when sampled here
+        measured += [name] if m else []
+        if not m:
+            assert not any(row[c] for c in tab.COLUMNS[3:]), name
+    gan = generators.load("gan-mnist").meta["metrics"]
+    assert float(rows.loc["gan-mnist"]["FID ↓"]) == pytest.approx(gan["fid"], abs=0.05)
+    assert rows.loc[tab.REAL]["samples"] == gan["n_samples"] == 1000
+    assert rows.loc[tab.REAL]["FID ↓"] == f"{gan['fid_real']:.1f}"
+    assert set(tab.IMAGE_MODELS) <= set(measured)
+    assert tab.shipped_table() is t                                              # built once, at the tab's build
+
+
+def test_the_json_floor_names_every_sample_count_it_was_measured_at():
+    metrics = {name: tab.shipped_metrics(name) for name in tab.ALL_MODELS}
+    metrics["vae-mnist"] = {**metrics["vae-mnist"], "n_samples": 500, "fid_real": 70.0}
+    rows = tab.json_table(metrics).set_index("model")
+    assert rows.loc["vae-mnist"]["samples"] == 500 and rows.loc["gan-mnist"]["samples"] == 1000
+    floor = rows.loc[tab.REAL]
+    assert floor["samples"] == "1000 / 500" and floor["FID ↓"] == f"{metrics['gan-mnist']['fid_real']:.1f} / 70.0"
+    assert tab.json_table({name: {"parameters": 1} for name in tab.ALL_MODELS}).set_index("model").loc[
+        tab.REAL, "samples"] == tab.UNMEASURED
+
+
+# Each header's rendered lines, read from the layout (one Range per character; a new line starts where a
+# character sits lower than the one before). innerText would not do: it holds no soft wraps. Nor would
+# scrollWidth <= clientWidth: Gradio's headers break anywhere (word-break: break-word), so a word too long for its
+# column is cut in two rather than overflowing, and the broken header measures as fitting.
+HEADER_LINES = """() => [...document.querySelectorAll('#cmp_table .header-cell span.header')].map((span) => {
+  const lines = [];
+  let top = null;
+  const walk = document.createTreeWalker(span, NodeFilter.SHOW_TEXT);
+  for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const box = range.getClientRects()[0];
+      if (!box || box.width === 0) { if (lines.length) lines[lines.length - 1] += node.data[i]; continue; }
+      if (top === null || box.top > top + box.height / 2) lines.push('');
+      top = box.top;
+      lines[lines.length - 1] += node.data[i];
+    }
+  }
+  return [span.textContent, lines];
+})"""
+
+
+def _headers_break_between_words(page) -> list:
+    heads = page.evaluate(HEADER_LINES)
+    assert [text for text, _ in heads] == tab.COLUMNS
+    for text, lines in heads:
+        assert " ".join(lines).split() == text.split(), f"header {text!r} drawn as {lines}"
+    return heads
+
+
+def test_the_table_is_filled_when_the_tab_opens_and_its_headers_break_between_words(page, app_url):
+    from conftest import open_tab
+
+    open_tab(page, "Compare")
+    rows = page.locator("#cmp_table .virtual-body [role=row]")
+    rows.first.wait_for()                                                     # nothing pressed
+    expected = tab.shipped_table()
+    assert rows.count() == len(tab.ALL_MODELS) + 1 == len(expected)
+    cells = page.evaluate("() => [...document.querySelectorAll('#cmp_table .virtual-body [role=row]')]"
+                          ".map((r) => [...r.querySelectorAll('[role=gridcell]')].map((c) => c.innerText.trim()))")
+    assert [r[0] for r in cells] == list(expected["model"])
+    gan = cells[list(expected["model"]).index("gan-mnist")]
+    assert gan[tab.COLUMNS.index("FID ↓")] == f"{generators.load('gan-mnist').meta['metrics']['fid']:.1f}"
+    assert gan[tab.COLUMNS.index("samples")] == "1000"
+    heads = _headers_break_between_words(page)                                # 1280 px
+    assert any(len(lines) > 1 for _, lines in heads)                          # the check does see wrapped lines
+    page.set_viewport_size({"width": 390, "height": 900})                     # a phone: the table scrolls inside
+    page.wait_for_function("() => { const v = document.querySelector('#cmp_table .virtual-table-viewport');"
+                           " return v.scrollWidth > v.clientWidth; }")
+    _headers_break_between_words(page)
+    sw, cw = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert sw <= cw + 1, f"the page is {sw} px wide in a {cw} px window"
+    assert not page.errors, page.errors
 
 
 def test_side_by_side_and_histogram():

@@ -1,6 +1,7 @@
 """The Compare tab: one seed and class through every family, a metric table, and a mode-collapse histogram."""
 from __future__ import annotations
 
+import functools
 import threading
 
 import gradio as gr
@@ -15,27 +16,34 @@ from . import lessons, share
 
 
 
+@functools.cache
+def _meta(name: str) -> dict:
+    """A shipped checkpoint's JSON (family, config, dataset, metrics), read without its weights."""
+    import generators
+    from generators.base import checkpoint_paths, read_meta
+
+    return read_meta(checkpoint_paths(generators.resolve_checkpoint(name))[1])
+
+
 def shipped_rows() -> dict[str, tuple[str, ...]]:
     """The Compare rows, from the registry: each family's default checkpoint and its `<family>-8gaussians` where
     one is shipped, grouped by the kind of data they draw (image, text, then points), registry order within."""
     import generators
-    from generators.base import checkpoint_paths, read_meta
     from generators.data import dataset_kind
 
     names = dict.fromkeys(n for f in generators.REGISTRY for n in (generators.DEFAULT_CHECKPOINT[f], f"{f}-8gaussians"))
     rows: dict[str, list[str]] = {"image": [], "text": [], "points": []}
     for name in names:
         if name in generators.shipped_checkpoints():
-            meta = read_meta(checkpoint_paths(generators.resolve_checkpoint(name))[1])
-            rows.setdefault(dataset_kind(str(meta.get("dataset", ""))), []).append(name)
+            rows.setdefault(dataset_kind(str(_meta(name).get("dataset", ""))), []).append(name)
     return {k: tuple(v) for k, v in rows.items()}
 
 
 ROWS = shipped_rows()
 IMAGE_MODELS = ROWS["image"]                       # the same-seed row and the mode-collapse histogram
 ALL_MODELS = tuple(m for group in ROWS.values() for m in group)
-COLUMNS = ["model", "parameters", "samples", "class accuracy", "FID ↓", "precision", "recall",
-           "classes covered", "modes covered", "NLL/point ↓", "NLL/char ↓", "bigram NLL/char", "new", "ms/sample"]
+COLUMNS = ["model", "parameters", "samples", "class accuracy", "FID ↓", "precision", "recall", "classes covered",
+           "modes covered", "NLL/point ↓", "NLL/char ↓", "bigram NLL/char", "new", "ms per sample"]
 MAX_EVAL = 2000
 _TABLE: dict[int, pd.DataFrame] = {}
 _LOCK = threading.Lock()
@@ -51,27 +59,64 @@ def _row(name: str, r: dict) -> dict:
             "NLL/point ↓": num("heldout_nll"),
             "NLL/char ↓": num("heldout_nll_per_char"), "bigram NLL/char": num("bigram_heldout_nll_per_char"),
             "new": pct("novelty"),
-            "ms/sample": f"{1000 * r['sample_seconds_per_sample']:.2f}" if "sample_seconds_per_sample" in r else ""}
+            "ms per sample": f"{1000 * r['sample_seconds_per_sample']:.2f}" if "sample_seconds_per_sample" in r else ""}
 
 
-def _real_row(n: int) -> dict:
+REAL = "real digits (FID floor)"
+UNMEASURED = "—"                                   # the samples of a row whose JSON holds no numbers
+
+
+def _real_row(n, fid: str) -> dict:
     """The floor for the image models' FID: real training digits against the held-out ones, at the same n."""
-    from generators.metrics import real_fid
+    return {**{c: "" for c in COLUMNS}, "model": REAL, "samples": n, "FID ↓": fid}
 
-    return {**{c: "" for c in COLUMNS}, "model": "real digits (the FID floor)", "samples": n,
-            "FID ↓": f"{real_fid(n, seed=0):.1f}"}
+
+def _table(rows: list[dict], real: dict) -> pd.DataFrame:
+    """The table's layout: the image models, the floor under them, then the text and points models."""
+    rows.insert(len(IMAGE_MODELS), real)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def shipped_metrics(name: str) -> dict:
+    """A shipped model's measures as its checkpoint's JSON holds them (written by `evaluate` at release, at its
+    own n_samples; {} where none were), with its parameter count from an untrained copy (ms, no weights read)."""
+    import generators
+    from generators.base import config_from_json
+
+    meta = _meta(name)
+    cls = generators.REGISTRY[meta["family"]]
+    skeleton = cls(config_from_json(cls.Config, meta.get("config")))
+    return {**meta.get("metrics", {}), "parameters": skeleton.num_parameters()}
+
+
+def json_table(metrics: dict[str, dict]) -> pd.DataFrame:
+    """The table from the numbers checkpoints carry ({model: its JSON's metrics and parameters}, in ALL_MODELS
+    order), each row at the sample count it was measured at (UNMEASURED where there are none); the floor is the
+    image models' `fid_real`, at each n they were measured at."""
+    rows, floors = [], {}
+    for name, r in metrics.items():
+        rows.append({**_row(name, r), "samples": r.get("n_samples", UNMEASURED)})
+        if "fid_real" in r and name in IMAGE_MODELS:
+            floors[r["n_samples"]] = f"{r['fid_real']:.1f}"
+    ns = list(floors) or [UNMEASURED]
+    return _table(rows, _real_row(ns[0] if len(ns) == 1 else " / ".join(map(str, ns)), " / ".join(floors.values())))
+
+
+@functools.cache
+def shipped_table() -> pd.DataFrame:
+    """The table as the page opens (the Dataframe's first value): the shipped JSONs' numbers, nothing sampled."""
+    return json_table({name: shipped_metrics(name) for name in ALL_MODELS})
 
 
 def metric_table(n=200, recompute: bool = False) -> pd.DataFrame:
     """Every shipped model's measures with `n` samples each (cached per n: FID depends on the sample count)."""
-    from generators.metrics import evaluate
+    from generators.metrics import evaluate, real_fid
 
     n = C.number(n, "Samples", 50, MAX_EVAL, integer=True)
     with _LOCK:
         if recompute or n not in _TABLE:
             rows = [_row(name, evaluate(C.pretrained(name), n=n, seed=0)) for name in ALL_MODELS]
-            rows.insert(len(IMAGE_MODELS), _real_row(n))
-            _TABLE[n] = pd.DataFrame(rows, columns=COLUMNS)
+            _TABLE[n] = _table(rows, _real_row(n, f"{real_fid(n, seed=0):.1f}"))
         return _TABLE[n]
 
 
@@ -168,7 +213,10 @@ def build() -> list:
             table_btn = gr.Button("Compute the table", elem_id="cmp_table_btn")
             redo = gr.Button("Recompute", elem_id="cmp_recompute")
             mine = gr.Button("Add my trained model (from the Train tab)", elem_id="cmp_mine")
-        table = gr.Dataframe(headers=COLUMNS, elem_id="cmp_table", interactive=False, wrap=True)
+        gr.Markdown("The table opens with the numbers each checkpoint shipped with, from its JSON, at the sample "
+                    "count under *samples* (— where it has none). *Compute the table* measures every model afresh "
+                    "at the slider's count.", elem_id="cmp_table_note")
+        table = gr.Dataframe(shipped_table(), headers=COLUMNS, elem_id="cmp_table", interactive=False, wrap=True)
     table_btn.click(metric_table, n, table, api_name="compare_table", **C.GPU)
     redo.click(recompute, n, table, api_name="compare_recompute", **C.GPU)
     mine.click(evaluate_mine, n, table, api_name="compare_mine", **C.GPU)
