@@ -5,6 +5,7 @@ clear gr.Error (never another exception)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 
 import gradio as gr
@@ -30,8 +31,9 @@ def call(fn, values):
     generators drained."""
     try:
         out = fn(*values)
-        if inspect.iscoroutine(out):
-            out = asyncio.run(out)
+        if inspect.iscoroutine(out):                  # on a loop of its own: Playwright may hold this thread's
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                out = pool.submit(asyncio.run, out).result()
         return list(out) if hasattr(out, "__next__") else out
     except gr.Error as e:
         return e
@@ -46,7 +48,7 @@ def test_every_front_end_lists_the_family(family):
     settings = {f: m for f, m in train_fields(cls.Config).items()}
     assert set(settings) <= set(T.FIELDS)                    # its own settings are among the Train tab's fields
     updates = T.family_changed(family)
-    shown = {name for name, u in zip(T.FIELDS, updates[2:]) if u.get("visible")}
+    shown = {name for name, u in zip(T.FIELDS, updates[4:]) if u.get("visible")}
     assert shown == set(settings)                            # and exactly those show for it
     default = generators.DEFAULT_CHECKPOINT[family]
     assert default in generators.shipped_checkpoints() and default in compare.ALL_MODELS

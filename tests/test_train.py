@@ -128,7 +128,8 @@ def test_torchrun_two_processes_on_cpu(tmp_path, run):
 
 # ----------------------------------------------------------------------------- the tab's handlers
 SETTINGS = dict(family="gan", dataset="8gaussians", upload=None, lr=None, batch=32, steps=40, latent=4, loss="bce",
-                n_critic=None, beta=1.0, schedule=None, timesteps=None, n_layer=None, n_embd=None, seed=0, every=10)
+                n_critic=None, beta=1.0, schedule=None, timesteps=None, n_layer=None, n_embd=None, seed=0, every=10,
+                components=None)   # train_start's order: ui/train.py's FIRST_FIELDS, seed, every, LATER_FIELDS
 
 
 def settings(**kw):
@@ -260,7 +261,8 @@ def test_uploaded_images_and_text_train(tmp_path):
     txt.write_text("\n".join(["rex", "fido", "luna", "max", "bella", "coco", "milo", "nala", "oscar", "ruby", "kiki"]))
     outs = list(sync_stream(T.start(None, *settings(family="autoregressive", dataset=T.UPLOAD, upload=str(txt),
                                                     steps=2, latent=None, n_layer=1, n_embd=16, every=1))))
-    assert "step 2 / 2" in outs[-1][1] and outs[-1][5]
+    shown = [o[5] for o in outs if "value" in o[5]][-1]                  # the text box, shown with the names
+    assert "step 2 / 2" in outs[-1][1] and shown["value"] and shown["visible"]
 
 
 def test_download_upload_roundtrip_and_explore(tmp_path):
@@ -517,19 +519,26 @@ def test_a_costly_figure_is_held_back_while_running_and_drawn_once_the_run_pause
     T.stop(r)
 
 
-def test_choosing_a_dataset_shows_the_runs_default_steps_and_batch():
+def test_choosing_a_dataset_shows_the_runs_real_defaults():
     """Steps and Batch follow the family's RunDefaults for the chosen data (what Start and the CLI with no
-    flags train with); an upload or a bad value leaves the fields alone."""
+    flags train with), the learning rate and the family's own settings its config for that data (real values,
+    not a "0: default" code); the other families' settings, an upload or a bad value leave the fields alone."""
+    import json
+
     from generators.recipe import run_defaults
 
+    skip = type(gr.skip())
     for family, dataset in (("diffusion", "mnist"), ("gan", "mnist"), ("gan", "8gaussians"), ("autoregressive", "names")):
         rd = run_defaults(generators.REGISTRY[family], dataset)
-        assert T.dataset_changed(family, dataset) == (rd.steps, rd.batch_size)
-    assert T.dataset_changed("diffusion", "mnist") != T.dataset_changed("gan", "mnist")
-    skip = type(gr.skip())
+        config = generators.REGISTRY[family].config_for(dataset)
+        steps, batch, lr, *values = T.dataset_changed(family, dataset)
+        assert (steps, batch, lr) == (rd.steps, rd.batch_size, config.lr)
+        for name, v in zip(T.FIELDS, values):
+            assert isinstance(v, skip) if not hasattr(config, name) else v == getattr(config, name)
+    assert T.dataset_changed("gan", "8gaussians")[3] != T.dataset_changed("gan", "mnist")[3]   # latent 8 vs 64
     for bad in (("gan", T.UPLOAD), ("gan", "no-such-set"), ("nope", "mnist")):
         assert all(isinstance(v, skip) for v in T.dataset_changed(*bad))
     js = T.defaults_js()                                  # what the page runs on dataset.change
     for family in T.available_families():
         for dataset in T.datasets_for(family):
-            assert f'"{dataset}": {list(T.dataset_changed(family, dataset))}'.replace("'", '"') in js
+            assert f'"{dataset}": {json.dumps(T._js_values(T.dataset_changed(family, dataset)))}' in js

@@ -19,7 +19,8 @@ from ui import vae as V
 from conftest import sync_stream
 
 SETTINGS = dict(family="gan", dataset="8gaussians", upload=None, lr=None, batch=32, steps=6, latent=4, loss="bce",
-                n_critic=None, beta=1.0, schedule=None, timesteps=None, n_layer=None, n_embd=None, seed=0, every=3)
+                n_critic=None, beta=1.0, schedule=None, timesteps=None, n_layer=None, n_embd=None, seed=0, every=3,
+                components=None)
 
 
 def settings(**kw):

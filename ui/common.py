@@ -231,6 +231,17 @@ def grid_image(images, nrow: int | None = None, scale: int = 4) -> np.ndarray:
     return upscale(make_grid(to_uint8(images), nrow=nrow, pad=pad, pad_value=40), scale)
 
 
+def download_box(label: str, elem_id: str) -> gr.File:
+    """A file to download, hidden until there is one (an empty file box is a screenful of nothing)."""
+    return gr.File(label=label, elem_id=elem_id, height=70, interactive=False, visible=False)
+
+
+def reveal(event, box: gr.File):
+    """After `event` has put a file into `box` (a download_box), show it."""
+    return event.success(lambda: gr.update(visible=True), None, box, api_name=False, queue=False,
+                         show_progress="hidden")
+
+
 def temp_file(data: bytes, name: str) -> str:
     """Write a download into Gradio's cache folder (cleaned by delete_cache) under a descriptive name."""
     root = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio") / "latent-lab"

@@ -274,13 +274,13 @@ def build() -> list:
             share.link_row("diffusion")
             with gr.Row():
                 png_btn = gr.Button("Download PNG", size="sm", elem_id="diff_png_btn", scale=0, min_width=140)
-                png_file = gr.File(label="PNG", elem_id="diff_png", height=70, interactive=False)
+                png_file = C.download_box("PNG", "diff_png")
     inputs = [seed, label, sampler, steps, eta, guidance, n]
     gr.on([steps.release, guidance.release, eta.release, n.release, sampler.input, label.input, seed.submit],
           render, inputs, img, api_name="diffusion_render", show_progress="minimal", **C.GPU)
     dice.click(lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.GPU)
-    png_btn.click(grid_png, inputs, png_file, api_name="diffusion_png", **C.GPU)
+    C.reveal(png_btn.click(grid_png, inputs, png_file, api_name="diffusion_png", **C.GPU), png_file)
 
     with gr.Accordion("Watch it denoise", open=True):
         with gr.Row():
@@ -293,11 +293,11 @@ def build() -> list:
         frames = gr.State([])
         scrubber = gr.Slider(1, 2, value=1, step=1, label="Scrub through the stored trajectory",
                              elem_id="diff_scrub")
-        gif = gr.File(label="GIF", elem_id="diff_gif", height=70)
+        gif = C.download_box("GIF", "diff_gif")
     ev = go.click(watch, inputs, [live, status, frames, scrubber], api_name="diffusion_watch", **C.GPU)
     stop.click(None, None, None, cancels=[ev])
     scrubber.input(scrub, [frames, scrubber], live, api_name=False, **C.CHEAP)
-    gif_btn.click(trajectory_gif, frames, gif, api_name=False, queue=False)
+    C.reveal(gif_btn.click(trajectory_gif, frames, gif, api_name=False, queue=False), gif)
 
     with gr.Accordion("The forward process: how much of the digit is left at step t?", open=False):
         with gr.Row():

@@ -187,20 +187,21 @@ def train_overlay(ax, model, fake, lim) -> None:
 def build() -> list:
     model = _model()
     u_var = model.principal_directions(N_PCA)[1].tolist()
-    with gr.Row():
-        with gr.Column(scale=1, min_width=260):
-            with gr.Row():
-                seed_box = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="gan_seed")
-                dice = gr.Button("🎲", elem_id="gan_dice", scale=0, min_width=50)
-            label = gr.Dropdown(_labels(model), value="any", label="Class", elem_id="gan_label")
-            trunc = gr.Slider(0, 2, value=model.config.default_truncation, step=0.05,
-                              label="Truncation ψ (lower = more typical)",
-                              elem_id="gan_truncation")
-            img = gr.Image(label="Your digit", elem_id="gan_img", format="png", height=240, width=240,
+    with gr.Row():                                  # the picture first and large (first on a phone too)
+        with gr.Column(scale=1, min_width=300):
+            img = gr.Image(label="Your digit", elem_id="gan_img", format="png", height=360, width=360,
                            interactive=False, show_label=True)
             share.link_row("gan")
             B.indicator("gan", CHECKPOINT)
         with gr.Column(scale=2):
+            with gr.Row(equal_height=True):        # the few controls that pick the digit, in one compact row
+                seed_box = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="gan_seed",
+                                     min_width=110)
+                dice = gr.Button("🎲", elem_id="gan_dice", scale=0, min_width=50)
+                label = gr.Dropdown(_labels(model), value="any", label="Class", elem_id="gan_label", min_width=110)
+                trunc = gr.Slider(0, 2, value=model.config.default_truncation, step=0.05,
+                                  label="Truncation ψ (lower = more typical)", elem_id="gan_truncation",
+                                  min_width=220)
             with gr.Group():
                 pca = [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, elem_id=f"z{i}",
                                  label=f"Direction {i + 1} ({100 * u_var[i]:.1f}% of variance)")
@@ -233,11 +234,11 @@ def build() -> list:
             grid_btn = gr.Button("Draw grid", elem_id="gan_grid_btn")
             png_btn = gr.Button("Download PNG", elem_id="gan_png_btn")
         grid_img = gr.Image(label="Samples", elem_id="gan_grid", format="png", interactive=False)
-        grid_file = gr.File(label="PNG", elem_id="gan_png", height=70)
+        grid_file = C.download_box("PNG", "gan_png")
     ginputs = [seed_box, label, trunc, n]
     gr.on([grid_btn.click, n.release, trunc.release, seed_box.submit, label.input], grid, ginputs, grid_img,
           api_name="gan_grid", **C.CHEAP)
-    png_btn.click(grid_png, ginputs, grid_file, api_name="gan_png", queue=False)
+    C.reveal(png_btn.click(grid_png, ginputs, grid_file, api_name="gan_png", queue=False), grid_file)
 
     with gr.Accordion("Interpolate between two seeds", open=False):
         with gr.Row():
@@ -246,14 +247,14 @@ def build() -> list:
             frames = gr.Slider(2, MAX_FRAMES, value=10, step=1, label="Frames", elem_id="gan_frames")
             interp_btn = gr.Button("Interpolate", elem_id="gan_interp_btn")
         strip = gr.Image(label="Spherical interpolation", elem_id="gan_strip", format="png", interactive=False)
-        gif = gr.File(label="GIF", elem_id="gan_gif", height=70)
+        gif = C.download_box("GIF", "gan_gif")
         with gr.Row():
             pos = gr.Slider(0, 1, value=0.5, step=0.01, label="Position t on the path (drag me)",
                             elem_id="gan_interp_t")
             pos_img = gr.Image(label="The digit at t", elem_id="gan_interp_img", format="png", height=240,
                                width=240, interactive=False)
-    interp_btn.click(interpolate, [sa, sb, label, frames, trunc], [strip, gif], api_name="gan_interpolate",
-                     queue=False)
+    C.reveal(interp_btn.click(interpolate, [sa, sb, label, frames, trunc], [strip, gif], api_name="gan_interpolate",
+                              queue=False), gif)
     # the position slider: drawn by the page like the latent sliders, the server when it cannot
     istate = gr.JSON(visible="hidden", elem_id="gan_interp_state")
     ibtn = gr.Button("render on the server", visible="hidden", elem_id="gan_interp_server_render")

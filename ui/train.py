@@ -299,47 +299,67 @@ def explored_model(request: gr.Request, family: str):
 
 
 def family_changed(family):
-    """The family's datasets, and its own settings shown (the learning rate, and its config's train_fields)."""
+    """The family's datasets and its own settings shown (the learning rate, its config's train_fields), with
+    the values a run from scratch on its first dataset uses (as dataset_changed)."""
     family = C.choice(family, "Family", available_families())
     cls = generators.REGISTRY[family]
     own = train_fields(cls.Config)
     ds = datasets_for(family)
-    lr = gr.update(visible="lr" in {f.name for f in dataclasses.fields(cls.Config)})
-    return (gr.update(choices=ds, value=ds[0]), lr, *(gr.update(visible=name in own) for name in FIELDS))
+    steps, batch, lr, *values = dataset_changed(family, ds[0])
+    has_lr = "lr" in {f.name for f in dataclasses.fields(cls.Config)}
+    return (gr.update(choices=ds, value=ds[0]), steps, batch, _shown(has_lr, lr),
+            *(_shown(name in own, v) for name, v in zip(FIELDS, values)))
+
+
+def _shown(visible: bool, value):
+    return gr.update(visible=visible) if isinstance(value, type(gr.skip())) else gr.update(visible=visible, value=value)
 
 
 def dataset_changed(family, dataset):
-    """Steps and Batch show what a run from scratch of this family on this data trains with by default (its
-    RunDefaults, as the CLI with no flags); the user may change them. An upload keeps the fields as they are."""
+    """What a run from scratch of this family on this data trains with when no field says otherwise, shown as
+    the real values: Steps and Batch (its RunDefaults, as the CLI with no flags), the learning rate and the
+    family's own settings (its config for the data); gr.skip() for the other families' settings, and for all of
+    them on an upload or a bad value (the fields stay as they are). The user may change any of them."""
+    keep = (gr.skip(),) * (3 + len(FIELDS))
     try:
         family = C.choice(family, "Family", available_families())
         if dataset == UPLOAD:
-            return gr.skip(), gr.skip()
-        rd = run_defaults(generators.REGISTRY[family], C.choice(dataset, "Dataset", datasets_for(family)))
-    except gr.Error:
-        return gr.skip(), gr.skip()
-    return rd.steps, rd.batch_size
+            return keep
+        cls = generators.REGISTRY[family]
+        dataset = C.choice(dataset, "Dataset", datasets_for(family))
+        rd, config = run_defaults(cls, dataset), cls.config_for(dataset)
+    except (gr.Error, ValueError):
+        return keep
+    own = train_fields(cls.Config)
+    return (rd.steps, rd.batch_size, getattr(config, "lr", gr.skip()),
+            *(getattr(config, name) if name in own else gr.skip() for name in FIELDS))
 
 
 def defaults_js() -> str:
-    """dataset.change in the page: Steps and Batch set from a table of `dataset_changed` for every family and
-    dataset, in the browser. A round trip to the server could land after the user typed over the fields."""
-    table = {f: {d: list(dataset_changed(f, d)) for d in datasets_for(f)} for f in available_families()}
-    return f"(f, d, s, b) => {{ const v = ({json.dumps(table)}[f] || {{}})[d]; return v ? v : [s, b]; }}"
+    """dataset.change in the page: Steps, Batch, the learning rate and the family's settings set from a table of
+    `dataset_changed` for every family and dataset (null: left as it is), in the browser. A round trip to the
+    server could land after the user typed over the fields."""
+    table = {f: {d: _js_values(dataset_changed(f, d)) for d in datasets_for(f)} for f in available_families()}
+    return (f"(f, d, ...now) => {{ const v = ({json.dumps(table)}[f] || {{}})[d]; "
+            "return v ? v.map((x, i) => x === null ? now[i] : x) : now; }")
+
+
+def _js_values(values) -> list:
+    return [None if isinstance(v, type(gr.skip())) else v for v in values]
 
 
 # ----------------------------------------------------------------------------- layout
-def _field_widget(name: str, *, visible: bool):
-    """A family setting's input: a dropdown of its choices, or a number (0: the family's default)."""
+def _field_widget(name: str, value, *, visible: bool):
+    """A family setting's input, showing `value` (the first family's, else the field's default): a dropdown of
+    its choices, or a number (0 is still taken as "the family's default", as the API always took it)."""
     meta = FIELDS[name]
     eid = f"train_{ {'latent_dim': 'latent'}.get(name, name)}"          # train_latent, train_loss: as they were
+    value = meta["default"] if isinstance(value, type(gr.skip())) else value
     if meta["choices"] is not None:
-        return gr.Dropdown(list(meta["choices"]), value=meta["default"], label=meta["label"], elem_id=eid,
-                           visible=visible)
-    if meta["zero_is_default"]:
-        return gr.Number(0, label=f"{meta['label']} (0: default)", precision=0 if meta["type"] is int else None,
-                         elem_id=eid, visible=visible)
-    return gr.Number(meta["default"], label=meta["label"], elem_id=eid, visible=visible)
+        return gr.Dropdown(list(meta["choices"]), value=value, label=meta["label"], elem_id=eid, visible=visible,
+                           min_width=140)
+    return gr.Number(value, label=meta["label"], precision=0 if meta["type"] is int else None, elem_id=eid,
+                     visible=visible, min_width=140)
 
 
 def build() -> list:
@@ -354,18 +374,19 @@ def build() -> list:
             dataset = gr.Dropdown(ds, value="8gaussians" if "8gaussians" in ds else ds[0] if ds else None,
                                   label="Dataset", elem_id="train_dataset")
             upload = gr.File(label="Your data: .zip of images, .txt (one item per line) or .npy of N×2 points or "
-                                   "N numbers, 20 MB max", file_types=[".zip", ".txt", ".npy"], type="filepath")
+                                   "N numbers, 20 MB max", file_types=[".zip", ".txt", ".npy"], type="filepath",
+                             height=120, visible=dataset.value == UPLOAD, elem_id="train_upload")
+            steps0, batch0, lr0, *values0 = dataset_changed(first, dataset.value)
             with gr.Row():
-                steps = gr.Number(2000, label="Steps", precision=0, elem_id="train_steps")
-                batch = gr.Number(64, label="Batch", precision=0, elem_id="train_batch")
-            lr = gr.Number(0, label="Learning rate (0: family default)", elem_id="train_lr")
+                steps = gr.Number(steps0, label="Steps", precision=0, elem_id="train_steps")
+                batch = gr.Number(batch0, label="Batch", precision=0, elem_id="train_batch")
+            lr = gr.Number(lr0, label="Learning rate", elem_id="train_lr")
             own = train_fields(generators.REGISTRY[first].Config) if first else {}
             names = list(FIELDS)
             fields = {}
-            for i in range(0, len(names), 2):             # the families' own settings, two to a row
-                with gr.Row():
-                    for name in names[i:i + 2]:
-                        fields[name] = _field_widget(name, visible=name in own)
+            with gr.Row():                                # the families' own settings: the shown ones wrap
+                for name, value in zip(names, values0):
+                    fields[name] = _field_widget(name, value, visible=name in own)
             with gr.Row():
                 seed = gr.Number(0, label="Seed", precision=0)
                 every = gr.Number(25, label="Preview every (steps)", precision=0, elem_id="train_every")
@@ -382,21 +403,24 @@ def build() -> list:
             with gr.Row():
                 samples = gr.Image(label="Samples from fixed noise", elem_id="train_samples", interactive=False)
                 plot2d = gr.Plot(label="2D view", elem_id="train_2d")
-            texts = gr.Textbox(label="Samples (text)", lines=6, elem_id="train_text")
+            texts = gr.Textbox(label="Samples (text)", lines=6, elem_id="train_text", visible=False)
             with gr.Row():
                 dl_btn = gr.Button("Download", elem_id="train_download")
                 explore_btn = gr.Button("Explore this model", elem_id="train_explore")
                 unexplore_btn = gr.Button("Back to the shipped models", elem_id="train_unexplore", size="sm")
-            dl_file = gr.File(label="Model (.zip: safetensors + JSON)", interactive=False)
-            ckpt = gr.File(label="Upload a checkpoint (.zip, or .safetensors + .json)", file_count="multiple",
-                           file_types=[".zip", ".safetensors", ".json"], type="filepath")
+                ckpt = gr.UploadButton("Upload a checkpoint…", file_count="multiple",
+                                       file_types=[".zip", ".safetensors", ".json"], type="filepath",
+                                       elem_id="train_upload_ckpt", size="sm")
+            dl_file = C.download_box("Model (.zip: safetensors + JSON)", "train_model_file")
             note = gr.Markdown()
     settings = [family, dataset, upload, lr, batch, steps, *(fields[f] for f in FIRST_FIELDS), seed, every,
                 *(fields[f] for f in LATER_FIELDS)]
     outs = [state, status, curve, samples, plot2d, texts]
-    family.change(family_changed, family, [dataset, lr, *fields.values()], api_name=False, **C.CHEAP)
-    dataset.change(None, [family, dataset, steps, batch], [steps, batch], js=defaults_js(), api_name=False,
-                   queue=False)
+    defaults = [steps, batch, lr, *fields.values()]
+    family.change(family_changed, family, [dataset, *defaults], api_name=False, **C.CHEAP)
+    dataset.change(None, [family, dataset, *defaults], defaults, js=defaults_js(), api_name=False, queue=False)
+    dataset.change(lambda d: gr.update(visible=d == UPLOAD), dataset, upload, api_name=False, queue=False,
+                   show_progress="hidden")             # the drop zone only where the user uploads
     # its own lane: a class pressing Start reaches the handler at once (told its place), and a training run
     # never holds one of the GPU lane's two places that the Diffusion tab's renders need
     ev = start_btn.click(start, [state, *settings], outs, api_name="train_start", concurrency_id="train",
@@ -405,7 +429,7 @@ def build() -> list:
     stop_btn.click(stop, state, [state, status, curve], cancels=[ev], api_name=False, queue=False)
     step_btn.click(step_once, [state, *settings], outs, api_name=False, **C.GPU)
     reset_btn.click(reset, state, outs, cancels=[ev], api_name=False, queue=False)
-    dl_btn.click(download, state, dl_file, api_name=False)
+    C.reveal(dl_btn.click(download, state, dl_file, api_name=False), dl_file)
     explore_btn.click(explore, state, note, api_name=False)
     unexplore_btn.click(unexplore, None, note, api_name=False, queue=False)
     ckpt.upload(upload_checkpoint, [state, ckpt], [state, status], api_name=False)
@@ -413,9 +437,9 @@ def build() -> list:
     with gr.Row():
         gif_btn = gr.Button("Download timelapse GIF", elem_id="train_timelapse_btn")
         csv_btn = gr.Button("Download curves CSV", elem_id="train_csv_btn")
-    export = gr.File(label="Export", interactive=False, elem_id="train_export", height=70)
-    gif_btn.click(timelapse_gif, state, export, api_name="train_timelapse")
-    csv_btn.click(curves_csv, state, export, api_name="train_curves_csv", queue=False)
+    export = C.download_box("Export", "train_export")
+    C.reveal(gif_btn.click(timelapse_gif, state, export, api_name="train_timelapse"), export)
+    C.reveal(csv_btn.click(curves_csv, state, export, api_name="train_curves_csv", queue=False), export)
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(lessons.TRAIN_LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])

@@ -133,7 +133,8 @@ def outputs(r: Run):
     if key != r.drawn or s is None:
         r.drawn = key
         img = C.grid_image(s, nrow=4, scale=3) if torch.is_tensor(s) and s.dim() == 4 else None
-        txt = "\n".join(s) if isinstance(s, list) else ""
+        txt = (gr.update(value="\n".join(s), visible=True) if isinstance(s, list)      # a text model's samples
+               else gr.update(value="", visible=False))
     fig = gr.skip()
     if figure_due or s is None:
         t = time.monotonic()

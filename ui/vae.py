@@ -339,17 +339,17 @@ def train_figure(r):
 def build() -> list:
     model = _model()
     d = model.config.latent_dim
-    with gr.Row():
-        with gr.Column(scale=1, min_width=260):
-            with gr.Row():
-                seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="vae_seed")
-                dice = gr.Button("🎲", elem_id="vae_dice", scale=0, min_width=50)
-            img = gr.Image(label="Decoded digit", elem_id="vae_img", format="png", height=240, width=240,
+    with gr.Row():                                  # the picture first and large (first on a phone too)
+        with gr.Column(scale=1, min_width=300):
+            img = gr.Image(label="Decoded digit", elem_id="vae_img", format="png", height=360, width=360,
                            interactive=False)
             B.indicator("vae", CHECKPOINT)
-            zero = gr.Button("Back to the prior mean (z = 0)", size="sm", elem_id="vae_zero")
             share.link_row("vae")
         with gr.Column(scale=2):
+            with gr.Row(equal_height=True):
+                seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="vae_seed", min_width=110)
+                dice = gr.Button("🎲", elem_id="vae_dice", scale=0, min_width=50)
+                zero = gr.Button("Back to the prior mean (z = 0)", size="sm", elem_id="vae_zero", min_width=160)
             sliders = []
             with gr.Row():
                 for half in (range(0, (d + 1) // 2), range((d + 1) // 2, d)):
@@ -404,11 +404,11 @@ def build() -> list:
             grid_btn = gr.Button("Sample", elem_id="vae_grid_btn")
             png_btn = gr.Button("Download PNG", elem_id="vae_png_btn")
         grid_img = gr.Image(label="Samples from the prior", elem_id="vae_grid", format="png", interactive=False)
-        grid_file = gr.File(label="PNG", elem_id="vae_png", height=70)
+        grid_file = C.download_box("PNG", "vae_png")
     ginputs = [seed, n, temp, prior]
     gr.on([grid_btn.click, n.release, temp.release, prior.change], grid, ginputs, grid_img, api_name=False,
           **C.CHEAP)
-    png_btn.click(grid_png, ginputs, grid_file, api_name=False, queue=False)
+    C.reveal(png_btn.click(grid_png, ginputs, grid_file, api_name=False, queue=False), grid_file)
     # the named events keep their three parameters (seed, n, temperature; the fitted prior): hidden triggers
     api_grid, api_png = gr.Button(visible=False), gr.Button(visible=False)
     api_grid.click(grid, ginputs[:3], grid_img, api_name="vae_grid", **C.CHEAP)
@@ -428,9 +428,9 @@ def build() -> list:
                                     height=200, width=200, type="numpy")
             interp_btn = gr.Button("Interpolate", elem_id="vae_interp_btn")
         strip = gr.Image(label="Interpolation", elem_id="vae_strip", format="png", interactive=False)
-        gif = gr.File(label="GIF", elem_id="vae_gif", height=70)
-    interp_btn.click(interpolate, [src_a, cls_a, sketch, src_b, cls_b, sketch_b, frames], [strip, gif],
-                     api_name="vae_interpolate", queue=False)
+        gif = C.download_box("GIF", "vae_gif")
+    C.reveal(interp_btn.click(interpolate, [src_a, cls_a, sketch, src_b, cls_b, sketch_b, frames], [strip, gif],
+                              api_name="vae_interpolate", queue=False), gif)
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
