@@ -108,7 +108,12 @@ TORCHRUN = {   # every family, tiny, on the data it is shipped for (the GAN with
     "vae": ["--dataset", "mnist", "--steps", "4", "--batch-size", "8", "--width", "4", "--hidden", "16"],
     "diffusion": ["--dataset", "mnist", "--steps", "4", "--batch-size", "8", "--channels", "8"],
     "autoregressive": ["--dataset", "names", "--steps", "4", "--batch-size", "8", "--n-layer", "1", "--n-embd", "16"],
+    "gaussian": ["--dataset", "8gaussians", "--steps", "4", "--batch-size", "16", "--components", "2"],
 }
+
+
+def test_every_registered_family_runs_under_torchrun():
+    assert {run.split("-")[0] for run in TORCHRUN} == set(generators.REGISTRY)
 
 
 @pytest.mark.parametrize("run", list(TORCHRUN))
