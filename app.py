@@ -33,6 +33,7 @@ gradio_seam.install()                          # every patch of Gradio internals
 import generators  # noqa: E402
 from ui import common as C  # noqa: E402
 from ui import compare, share, train  # noqa: E402
+from ui import i18n  # noqa: E402
 
 C.TRAIN_THREADS = TRAIN_THREADS
 
@@ -58,7 +59,8 @@ def _head() -> str:
 
 # One set of launch settings for `python app.py`, the tests and the bench (theme/css/js/head are launch()
 # arguments in Gradio 6, so a test server launched without them would not be the app users get).
-LAUNCH_KWARGS = dict(max_file_size=MAX_FILE_SIZE, show_error=True, head=_head(), state_session_capacity=SESSIONS_MAX)
+LAUNCH_KWARGS = dict(max_file_size=MAX_FILE_SIZE, show_error=True, head=_head(), state_session_capacity=SESSIONS_MAX,
+                     i18n=i18n.I18N)          # the page follows the browser's language: English or 简体中文
 
 HEADER = """# Latent Lab
 Generative models you can touch: drag a latent slider, pick a seed, watch noise become a digit, train one live.
@@ -68,6 +70,7 @@ Every tab runs real models (shipped in `checkpoints/`), on the GPU when there is
 def build_demo() -> gr.Blocks:
     with gradio_seam.one_fastapi_app():        # 0.2 s of every cold start: Gradio's spare FastAPI apps skipped
         demo = _build()
+    i18n.localize(demo, {"header": HEADER})    # every text the catalog translates becomes a gr.I18n key
     demo.app = gradio_seam.fastapi_app(demo)   # so `demo.app` works before launch(), as Gradio promises
     return demo
 

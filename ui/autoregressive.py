@@ -10,6 +10,7 @@ import pandas as pd
 from generators.base import make_generator
 
 from . import common as C
+from . import i18n as I
 from . import lessons, share
 
 MAIN_EVENT = "autoregressive_sample"          # the tab's main named event (the conformance suite calls it, hostile values too)
@@ -51,7 +52,7 @@ def _prefix(prefix) -> str:
     p = C.text(prefix, "Prefix", 20).strip().lower()
     bad = sorted({ch for ch in p if ch not in _model().stoi})
     if bad:
-        raise gr.Error(f"The prefix may only use letters a–z (got {''.join(bad)!r}).")
+        raise I.error(f"The prefix may only use letters a–z (got {''.join(bad)!r}).")
     return p
 
 
@@ -198,7 +199,7 @@ def step_sample(text, seed, temperature, top_k, top_p):
     text = _prefix(text)
     t, k, p = _options(temperature, top_k, top_p)
     if len(text) >= model.config.block_size - 1:
-        raise gr.Error("The name is as long as the model allows.")
+        raise I.error("The name is as long as the model allows.")
     _, cut = model.next_distribution(text, temperature=t, top_k=k, top_p=p)
     g = make_generator(C.seed(seed) + len(text), model.device)
     i = int(cut.argmax()) if t == 0 else int(torch.multinomial(cut, 1, generator=g))
@@ -213,7 +214,7 @@ def step_force(text, choice, temperature, top_k, top_p):
     t, k, p = _options(temperature, top_k, top_p)
     chars = _chars(model)
     if choice not in chars:
-        raise gr.Error("Pick one of the characters shown.")
+        raise I.error("Pick one of the characters shown.")
     return _advance(text, chars.index(choice), t, k, p)
 
 
@@ -235,10 +236,10 @@ def score(name):
     model = _model()
     s = C.text(name, "Name", 30).strip().lower()
     if not s:
-        raise gr.Error("Type a name to score.")
+        raise I.error("Type a name to score.")
     bad = sorted({ch for ch in s if ch not in model.stoi})
     if bad:
-        raise gr.Error(f"Only letters a–z can be scored (got {''.join(bad)!r}).")
+        raise I.error(f"Only letters a–z can be scored (got {''.join(bad)!r}).")
     sur = model.surprise(s)
     spans = []
     for ch, v in zip(list(s) + ["⏎"], sur):

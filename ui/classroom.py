@@ -14,6 +14,7 @@ from generators.data import load_toy
 from generators.train import step_phase
 
 from . import common as C
+from . import i18n as I
 
 BATCH = 128
 N_SHOWN = 256                      # generated points drawn from fixed noise
@@ -73,7 +74,9 @@ def figure(lesson: Lesson):
 
 
 def status(lesson: Lesson) -> str:
-    return f"**D steps: {lesson.d_steps} · G steps: {lesson.g_steps}**" + (f" · {lesson.last}" if lesson.last else "")
+    """The steps so far and the last click's losses, in the browser's language (ui/i18n)."""
+    return I.tr(f"**D steps: {lesson.d_steps} · G steps: {lesson.g_steps}**"
+                + (f" · {lesson.last}" if lesson.last else ""))
 
 
 def reset(seed):

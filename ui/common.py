@@ -15,6 +15,7 @@ import numpy as np
 
 import generators
 from generators.base import MAX_SEED, make_grid, to_uint8, upscale
+from ui import i18n as I
 
 try:                                             # Hugging Face ZeroGPU: a GPU is attached per call to a decorated
     import spaces                                # handler; elsewhere (and without the package) this is a no-op
@@ -34,23 +35,23 @@ MAX_TEXT = 200
 def number(value, name: str, lo: float, hi: float, *, integer: bool = False):
     """A finite number in [lo, hi] (whole if `integer`), else a gr.Error naming the input."""
     if isinstance(value, bool) or value is None:
-        raise gr.Error(f"{name} must be a number")
+        raise I.error(f"{name} must be a number")
     if isinstance(value, str):
         if len(value) > 40:
-            raise gr.Error(f"{name} must be a number")
+            raise I.error(f"{name} must be a number")
         try:
             value = float(value)
         except ValueError:
-            raise gr.Error(f"{name} must be a number") from None
+            raise I.error(f"{name} must be a number") from None
     if not isinstance(value, (int, float, np.integer, np.floating)):
-        raise gr.Error(f"{name} must be a number")
+        raise I.error(f"{name} must be a number")
     if isinstance(value, float) and not math.isfinite(value):
-        raise gr.Error(f"{name} must be a finite number")
+        raise I.error(f"{name} must be a finite number")
     if not lo <= value <= hi:
-        raise gr.Error(f"{name} must be between {lo:g} and {hi:g}")
+        raise I.error(f"{name} must be between {lo:g} and {hi:g}")
     if integer:
         if value != int(value):
-            raise gr.Error(f"{name} must be a whole number")
+            raise I.error(f"{name} must be a whole number")
         return int(value)
     return float(value)
 
@@ -61,7 +62,7 @@ def seed(value) -> int:
 
 def choice(value, name: str, options) -> str:
     if not isinstance(value, str) or value not in options:
-        raise gr.Error(f"{name} must be one of: {', '.join(map(str, options))}")
+        raise I.error(f"{name} must be one of: {', '.join(map(str, options))}")
     return value
 
 
@@ -69,9 +70,9 @@ def text(value, name: str, max_len: int = MAX_TEXT) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise gr.Error(f"{name} must be text")
+        raise I.error(f"{name} must be text")
     if len(value) > max_len:
-        raise gr.Error(f"{name} is longer than {max_len} characters")
+        raise I.error(f"{name} is longer than {max_len} characters")
     return value
 
 
@@ -86,10 +87,12 @@ def label(value, num_classes: int) -> int | None:
 def _engine_errors_as_gr_errors():
     try:
         yield
-    except gr.Error:
+    except gr.Error as e:                       # in the browser's language (ui/i18n: unchanged for English)
+        e.message = I.tr(e.message)
+        e.args = (e.message, *e.args[1:])
         raise
     except (ValueError, generators.CheckpointError) as e:
-        raise gr.Error(str(e)) from None
+        raise I.error(str(e)) from None
 
 
 def engine_errors(fn):
@@ -186,7 +189,7 @@ def session_id(request=None) -> str | None:
 def explore(model, request=None) -> None:
     sid = session_id(request)
     if sid is None:
-        raise gr.Error("no browser session: open the app in a browser to explore a trained model")
+        raise I.error("no browser session: open the app in a browser to explore a trained model")
     with _LOCK:
         EXPLORED[sid] = model
         EXPLORED.move_to_end(sid)
@@ -220,8 +223,8 @@ def model_note(family: str) -> str:
     meta = getattr(m, "meta", None) or {}
     steps, ds = meta.get("steps", "?"), meta.get("dataset", "")
     where = {"image": "the main view", "points": "the 2D view", "text": "this tab"}.get(m.data_kind, "this tab")
-    return (f"🧪 **Your model from the Train tab** draws in {where} ({m.num_parameters():,} parameters"
-            + (f", {ds}" if ds else "") + f", step {steps}). Train tab → *Back to the shipped models* undoes it.")
+    return I.tr(f"🧪 **Your model from the Train tab** draws in {where} ({m.num_parameters():,} parameters"
+                + (f", {ds}" if ds else "") + f", step {steps}). Train tab → *Back to the shipped models* undoes it.")
 
 
 # ----------------------------------------------------------------------------- images

@@ -12,6 +12,7 @@ import torch
 from generators.base import make_generator
 
 from . import common as C
+from . import i18n as I
 from . import lessons, share
 
 
@@ -183,7 +184,7 @@ def evaluate_mine(n, request: gr.Request):
     model = next((m for f in generators.REGISTRY
                   if (m := train.explored_model(request, f)) is not None), None)
     if model is None:
-        raise gr.Error("Train a model in the Train tab and press 'Explore this model' first.")
+        raise I.error("Train a model in the Train tab and press 'Explore this model' first.")
     if not hasattr(model, "meta"):
         model.meta = {"dataset": getattr(model, "dataset_name", "mnist")}
     row = _row(f"yours ({model.name})", evaluate(model, n=n, seed=0))

@@ -15,6 +15,7 @@ from generators.base import gif_bytes, make_generator
 from generators.diffusion import SAMPLERS
 
 from . import common as C
+from . import i18n as I
 from . import lessons, share
 
 MAIN_EVENT = "diffusion_render"          # the tab's main named event (the conformance suite calls it, hostile values too)
@@ -125,7 +126,7 @@ def watch(seed, label, sampler, steps, eta, guidance, n, progress=gr.Progress())
 
 def scrub(frames, k):
     if not frames:
-        raise gr.Error("Run 'Watch it denoise' first.")
+        raise I.error("Run 'Watch it denoise' first.")
     k = C.number(k, "Frame", 1, max(len(frames), 2), integer=True)
     return frames[min(k, len(frames)) - 1]
 
@@ -140,7 +141,7 @@ def grid_png(seed, label, sampler, steps, eta, guidance, n):
 
 def trajectory_gif(frames):
     if not frames:
-        raise gr.Error("Run 'Watch it denoise' first.")
+        raise I.error("Run 'Watch it denoise' first.")
     return C.temp_file(gif_bytes(frames + [frames[-1]] * 8, duration_ms=80), "diffusion-mnist_denoising.gif")
 
 
@@ -207,7 +208,7 @@ def particle_plot(frames, k):
     from generators.plots import paths_figure
 
     if not frames:
-        raise gr.Error("Press 'Run the particles' first.")
+        raise I.error("Press 'Run the particles' first.")
     k = C.number(k, "Frame", 0, len(frames) - 1, integer=True)
     real = load_toy("8gaussians", "heldout").x.numpy()
     paths = np.stack(frames[:k + 1], 1)                   # (2, k + 1, n, 2): model, frame, particle, xy

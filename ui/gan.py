@@ -11,6 +11,7 @@ from generators.base import gif_bytes, make_generator, png_bytes, slerp
 
 from . import browser as B
 from . import common as C
+from . import i18n as I
 from . import classroom, lessons, share
 
 MAIN_EVENT = "gan_grid"          # the tab's main named event (the conformance suite calls it, hostile values too)
@@ -53,7 +54,7 @@ def render(seed, label, truncation, *sliders):
     s, y = C.seed(seed), C.label(label, model.num_classes)
     psi = C.number(truncation, "Truncation", 0, 2)
     if len(sliders) != N_PCA + N_RAW:
-        raise gr.Error(f"expected {N_PCA + N_RAW} slider values, got {len(sliders)}")
+        raise I.error(f"expected {N_PCA + N_RAW} slider values, got {len(sliders)}")
     vals = [C.number(v, f"Slider {i}", -SLIDER, SLIDER) for i, v in enumerate(sliders)]
     g = make_generator(s, model.device)
     # a model from the Train tab may have fewer latent dimensions than the 16 raw sliders: the rest move nothing

@@ -14,6 +14,7 @@ from matplotlib.ticker import MaxNLocator
 from generators import gaussian as G
 
 from . import common as C
+from . import i18n as I
 from . import share
 from .lessons import DATA, LATENT, NET, OUT, _arrow, _box, _svg, _text
 
@@ -84,7 +85,7 @@ def _numbers_param(value) -> str:
         try:
             G.parse_numbers(text)
         except ValueError as e:
-            raise gr.Error(str(e)) from None
+            raise I.error(str(e)) from None
     return text
 
 

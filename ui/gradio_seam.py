@@ -198,9 +198,37 @@ def _lower_pil_limit() -> None:
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
 
+# ----------------------------------------------------------------------------- 6. API labels in English
+def _patch_api_info_labels() -> None:
+    """A translated label is a gr.I18n key (ui/i18n), and `Blocks.get_api_info` copies labels from the config
+    as they are: /info, "Use via API" and gradio_client's view_api() would show `__i18n__{…}` where the English
+    label was. The API speaks English: each key is put back to its English text. (tests/test_i18n.py)"""
+    from gradio.blocks import Blocks
+
+    original = Blocks.get_api_info
+    if getattr(original, "latent_lab_english", False):
+        return
+
+    def english_labels(value):
+        from ui.i18n import english
+
+        if isinstance(value, dict):
+            return {k: english_labels(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [english_labels(v) for v in value]
+        return english(value)
+
+    @functools.wraps(original)
+    def get_api_info(self, *args, **kwargs):
+        return english_labels(original(self, *args, **kwargs))
+
+    get_api_info.latent_lab_english = True
+    Blocks.get_api_info = get_api_info
+
+
 PATCHES = {"event_context": _patch_event_context, "image_cache": _patch_image_cache,
            "image_editor": _patch_image_editor, "matplotlib_switch": _patch_matplotlib_switch,
-           "pil_limit": _lower_pil_limit}
+           "pil_limit": _lower_pil_limit, "api_info_labels": _patch_api_info_labels}
 
 
 def install(skip: tuple[str, ...] = ()) -> list[str]:

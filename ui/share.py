@@ -16,6 +16,7 @@ import gradio as gr
 import generators
 
 from . import common as C
+from . import i18n as I
 
 TAB_IDS = (*generators.REGISTRY, "train", "compare")     # app.py's tabs: every family's, then Train and Compare
 MAX_PARAMS = 64
@@ -79,7 +80,7 @@ def register(tab: str, params: list[tuple[str, Any, Callable]]) -> None:
 def query_string(tab: str, values, params: list[Param]) -> str:
     """The query for `tab` with these component values: only the parameters that differ from their default."""
     if len(values) != len(params):
-        raise gr.Error(f"expected {len(params)} values, got {len(values)}")
+        raise I.error(f"expected {len(params)} values, got {len(values)}")
     q = [("tab", tab)]
     for p, v in zip(params, values):
         v = p.parse(v)

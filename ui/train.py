@@ -26,6 +26,7 @@ from generators.data import (MAX_IMAGES, MAX_UPLOAD, TEXT_SETS, TOY_SETS, Datase
 from generators.recipe import load_run, run_defaults, save_run
 
 from . import common as C
+from . import i18n as I
 from . import lessons
 from .train_slots import _SLOTS, _WAITING, MAX_RUNS, _release, _try_slot, waiting_phase  # noqa: F401 (tests)
 from .train_stream import UPDATE_S, _finish, advance, begin  # noqa: F401 (UPDATE_S: tests)
@@ -51,7 +52,7 @@ def family_fields() -> dict[str, dict]:
 
 FIELDS = family_fields()
 # train_start's parameters: family, dataset, upload, lr, batch, steps, these fields, seed, every, then the fields
-# of families added since (so that a positional API call written before them keeps working)
+# of families added since (so every position an earlier API call filled keeps its meaning; the new ones trail)
 FIRST_FIELDS = tuple(f for f in ("latent_dim", "loss", "n_critic", "beta", "schedule", "timesteps", "n_layer",
                                  "n_embd") if f in FIELDS)
 LATER_FIELDS = tuple(f for f in FIELDS if f not in FIRST_FIELDS)
@@ -84,11 +85,11 @@ def load_upload(path) -> Dataset:
     """A user's .zip of images, .txt (one item per line) or .npy of points: `generators.data.load_user_data`
     (its size caps and one-line errors, shown to the user); the train split."""
     if not path:
-        raise gr.Error("Choose a .zip of images, a .txt file or a .npy of points to upload")
+        raise I.error("Choose a .zip of images, a .txt file or a .npy of points to upload")
     try:
         return load_user_data(path, "train")
     except ValueError as e:
-        raise gr.Error(str(e)) from None
+        raise I.error(str(e)) from None
 
 
 def build_model(family, dataset_name, data, overrides, seed):
@@ -141,8 +142,8 @@ def _ensure_run(state, settings):
     if r.events is None and r.resume and r.model is not None:
         _, dataset, data, _, run = _config(r.family, *settings[1:])
         if data.kind != r.model.data_kind:
-            raise gr.Error(f"this {r.family} checkpoint trains on {r.model.data_kind} data; "
-                           f"choose a dataset of that kind ({dataset!r} is {data.kind})")
+            raise I.error(f"this {r.family} checkpoint trains on {r.model.data_kind} data; "
+                          f"choose a dataset of that kind ({dataset!r} is {data.kind})")
         run.pop("lr")
         begin(r, r.model, data, family=r.family, lr=None, start_step=r.step, optimizers=r.optimizers, **run)
     elif r.events is None:
@@ -212,7 +213,7 @@ def download(state):
     weights, optimiser state, recipe, this run's loss curve), which an upload or `train --resume` continues."""
     r = _run(state)
     if r.model is None:
-        raise gr.Error("Train or upload a model first")
+        raise I.error("Train or upload a model first")
     name = f"{r.family}-{r.dataset.name if r.dataset is not None else 'model'}-{r.step}"
     curve = [(step, series.split(": ", 1)[-1], v) for run, series, step, v in r.history if run == r.run_id]
     with tempfile.TemporaryDirectory() as d:
@@ -230,10 +231,10 @@ def _checkpoint_blobs(paths: list[Path]) -> dict[str, bytes]:
     names never used as paths) or the two files."""
     try:
         if any(p.stat().st_size > 4 * MAX_UPLOAD for p in paths):
-            raise gr.Error("checkpoint files are limited to 80 MB")
+            raise I.error("checkpoint files are limited to 80 MB")
         if len(paths) == 1 and paths[0].suffix.lower() == ".zip":
             if not zipfile.is_zipfile(paths[0]):
-                raise gr.Error("the .zip is not a zip archive")
+                raise I.error("the .zip is not a zip archive")
             with zipfile.ZipFile(paths[0]) as zf:
                 return {ext: zf.read(m) for m in zf.infolist()
                         if (ext := Path(m.filename).suffix.lower()) in (".safetensors", ".json")
@@ -241,7 +242,7 @@ def _checkpoint_blobs(paths: list[Path]) -> dict[str, bytes]:
         return {p.suffix.lower(): p.read_bytes() for p in paths if p.suffix.lower() in (".safetensors", ".json")}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, EOFError, OSError) as e:
         # a corrupt member (bad CRC), an encrypted one, an unknown compression method, a file gone
-        raise gr.Error(f"the checkpoint cannot be read: {str(e).splitlines()[0][:120] if str(e) else type(e).__name__}") \
+        raise I.error(f"the checkpoint cannot be read: {str(e).splitlines()[0][:120] if str(e) else type(e).__name__}") \
             from None
 
 
@@ -252,10 +253,10 @@ def upload_checkpoint(state, files):
     r = _run(state)
     paths = [Path(f) for f in (files if isinstance(files, list) else [files] if files else [])]
     if not paths:
-        raise gr.Error("Choose a checkpoint: a .zip, or its .safetensors and .json files together")
+        raise I.error("Choose a checkpoint: a .zip, or its .safetensors and .json files together")
     blobs = _checkpoint_blobs(paths)
     if set(blobs) != {".safetensors", ".json"}:
-        raise gr.Error("a checkpoint needs both its .safetensors weights and its .json config")
+        raise I.error("a checkpoint needs both its .safetensors weights and its .json config")
     with tempfile.TemporaryDirectory() as d:
         for ext, data in blobs.items():
             (Path(d) / f"upload{ext}").write_bytes(data)
@@ -278,19 +279,19 @@ def explore(state, request: gr.Request):
     """Send the session's model to its family's tab (this browser session only), in place of the shipped one."""
     r = _run(state)
     if r.model is None:
-        raise gr.Error("Train or upload a model first")
+        raise I.error("Train or upload a model first")
     r.model.meta = {**(getattr(r.model, "meta", None) or {}), "steps": r.step,
                     "dataset": r.dataset.name if r.dataset is not None else "uploaded"}
     C.explore(r.model, request)
     tab = generators.REGISTRY[r.family].TITLE
     view = {"image": "", "points": " (its 2D view)", "text": ""}.get(r.model.data_kind, "")
-    return (f"Your {r.family} model (step {r.step}) now draws in the **{tab}** tab{view}, for this browser session "
-            f"only; in the Compare tab, 'Add my trained model' measures it beside the shipped ones.")
+    return I.tr(f"Your {r.family} model (step {r.step}) now draws in the **{tab}** tab{view}, for this browser "
+                f"session only; in the Compare tab, 'Add my trained model' measures it beside the shipped ones.", request)
 
 
 def unexplore(request: gr.Request):
     C.unexplore(request)
-    return "The family tabs draw with the shipped models again."
+    return I.tr("The family tabs draw with the shipped models again.", request)
 
 
 def explored_model(request: gr.Request, family: str):

@@ -15,6 +15,7 @@ from generators.threads import thread_threads
 from generators.train import TrainState, train
 
 from . import common as C
+from . import i18n as I
 from .train_slots import RUN_LIMIT_S
 from .train_views import Run, keep_frame
 
@@ -80,16 +81,16 @@ def advance(r: Run, max_steps: int | None = None):
                 return
     except torch.cuda.OutOfMemoryError:
         _free(r)
-        raise gr.Error("Out of GPU memory: the run was stopped and its memory freed. "
-                       "Try a smaller batch or model.") from None
+        raise I.error("Out of GPU memory: the run was stopped and its memory freed. "
+                      "Try a smaller batch or model.") from None
     except gr.Error:
         raise
     except Exception as e:             # any fault inside a step: tell this user, free the run, the next one works
         step = r.step
         _free(r, "error")
         msg = str(e).splitlines()[0][:200] if str(e) else ""
-        raise gr.Error(f"The run failed at step {step + 1} ({type(e).__name__}{': ' + msg if msg else ''}); "
-                       "it was stopped and its memory freed. Press Start to begin a new run.") from None
+        raise I.error(f"The run failed at step {step + 1} ({type(e).__name__}{': ' + msg if msg else ''}); "
+                      "it was stopped and its memory freed. Press Start to begin a new run.") from None
     finally:
         threads.__exit__(None, None, None)            # a no-op when already out (after a yield)
     if r.stop:

@@ -14,6 +14,7 @@ from generators.base import resolve_device
 from generators.data import Dataset
 
 from . import common as C
+from . import i18n as I
 
 MAX_POINTS_PER_SERIES = 400
 FIGURE_SHARE = 0.05                # a running run spends at most this share of its time drawing its 2D figure
@@ -53,8 +54,9 @@ def _run(state) -> Run:
 
 # ----------------------------------------------------------------------------- views
 def status_text(r: Run) -> str:
-    return (f"**{r.phase}** · step {r.step} / {r.total} · {r.rate:.1f} steps/s · "
-            f"{r.device or resolve_device('auto')}" + (f" · {r.family}" if r.family else ""))
+    """The status line, in the browser's language (ui/i18n; English outside an event and for API callers)."""
+    return I.tr(f"**{r.phase}** · step {r.step} / {r.total} · {r.rate:.1f} steps/s · "
+                f"{r.device or resolve_device('auto')}" + (f" · {r.family}" if r.family else ""))
 
 
 def curve_frame(r: Run) -> pd.DataFrame:
@@ -179,8 +181,8 @@ def timelapse_gif(state):
     r = _run(state)
     frames = [(s, x) for s, x in r.timelapse if torch.is_tensor(x)]
     if not frames:
-        raise gr.Error("Train an image or 2D model first: the timelapse is made of its previews "
-                       "(text models show names instead).")
+        raise I.error("Train an image or 2D model first: the timelapse is made of its previews "
+                      "(text models show names instead).")
     if frames[0][1].dim() == 2:                       # 2D points: a scatter per frame
         idx = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), MAX_GIF_PLOTS)).round().astype(int))
         real = r.real.numpy() if r.real is not None else None
@@ -202,6 +204,6 @@ def curves_csv(state):
     """Every loss value of every run of the session: run, series, step, loss."""
     r = _run(state)
     if not r.history:
-        raise gr.Error("Train a model first: there are no loss curves yet.")
+        raise I.error("Train a model first: there are no loss curves yet.")
     df = pd.DataFrame(r.history, columns=["run", "series", "step", "loss"])
     return C.temp_file(df.to_csv(index=False).encode(), f"{_export_name(r)}_losses.csv")

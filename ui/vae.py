@@ -12,6 +12,7 @@ from generators.base import gif_bytes, make_generator, png_bytes
 
 from . import browser as B
 from . import common as C
+from . import i18n as I
 from . import lessons, share
 
 MAIN_EVENT = "vae_grid"          # the tab's main named event (the conformance suite calls it, hostile values too)
@@ -57,7 +58,7 @@ def render(*z):
     """The slider vector z → the decoded digit (the decoder's mean image)."""
     model, n = _model(), _n_sliders()
     if len(z) != n:
-        raise gr.Error(f"expected {n} latent values, got {len(z)}")
+        raise I.error(f"expected {n} latent values, got {len(z)}")
     vals = [C.number(v, f"z[{i}]", -SLIDER, SLIDER) for i, v in enumerate(z)]
     return C.grid_image(model.decode(torch.tensor([_fit(vals, model.config.latent_dim)])), scale=8)
 
@@ -160,7 +161,7 @@ def latent_map():
 def map_click(evt: gr.SelectData):
     """A click on the map (pixel x, y) → that latent → its decoded digit, and a marker."""
     if evt is None or not isinstance(evt.index, (list, tuple)) or len(evt.index) != 2:
-        raise gr.Error("click a point on the map")
+        raise I.error("click a point on the map")
     px, py = (C.number(v, "Map position", 0, MAP_PX) for v in evt.index)
     zx = px / MAP_PX * 2 * MAP_LIM - MAP_LIM
     zy = MAP_LIM - py / MAP_PX * 2 * MAP_LIM
@@ -188,7 +189,7 @@ def sketch_to_digit(value) -> torch.Tensor:
     from PIL import Image
 
     if value is None:
-        raise gr.Error("Draw a digit first.")
+        raise I.error("Draw a digit first.")
     if isinstance(value, dict):
         arr = value.get("composite")
         if arr is None and value.get("layers"):
@@ -196,10 +197,10 @@ def sketch_to_digit(value) -> torch.Tensor:
     else:
         arr = value
     if arr is None:
-        raise gr.Error("Draw a digit first.")
+        raise I.error("Draw a digit first.")
     a = np.asarray(arr)
     if a.ndim not in (2, 3) or a.size == 0 or a.shape[0] > 4096 or a.shape[1] > 4096:
-        raise gr.Error("The drawing has an unexpected format.")
+        raise I.error("The drawing has an unexpected format.")
     a = a.astype(np.float32)
     if a.ndim == 2:
         ink = 1 - a / 255.0 if a.mean() > 127 else a / 255.0
@@ -212,7 +213,7 @@ def sketch_to_digit(value) -> torch.Tensor:
         ink = 1 - lum if lum.mean() > 0.5 else lum
     mask = ink > 0.15
     if mask.sum() < 5:
-        raise gr.Error("The canvas is empty: draw a digit (a single stroke is enough), then press Encode.")
+        raise I.error("The canvas is empty: draw a digit (a single stroke is enough), then press Encode.")
     ys, xs = np.where(mask)
     crop = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
     h, w = crop.shape

@@ -5,7 +5,10 @@
 // same nearest-neighbour ×8 upscale as ui/common.py grid_image.
 (() => {
   const LL = window.LatentLab;
-  const TEXT = { server: "Rendering on the server", browser: "Rendering in your browser (WebAssembly)" };
+  // in the page's language, as Gradio's I18n picks it (ui/i18n: Chinese for zh and zh-*, but not zh-TW/HK/MO/Hant)
+  const ZH = /^zh(-|$)/i.test(navigator.language || "") && !/^zh-(tw|hk|mo|hant)/i.test(navigator.language);
+  const TEXT = ZH ? { server: "在服务器上渲染", browser: "在你的浏览器中渲染（WebAssembly）" }
+    : { server: "Rendering on the server", browser: "Rendering in your browser (WebAssembly)" };
   const SCALE = 8;
   const f32 = Math.fround;
   const tabs = {};          // tab → {status, session, busy, pending, overlay, frames, …}
@@ -162,7 +165,7 @@
     if (!t.overlay || !t.overlay.isConnected) {
       const img = t.overlay = document.createElement("img");
       img.className = "ll-browser-img";
-      img.alt = "digit drawn in your browser";
+      img.alt = ZH ? "在你的浏览器中绘制的数字" : "digit drawn in your browser";
       box.prepend(img);
       place(t, box);
       if (!t.wired) {

@@ -3,7 +3,16 @@
 // what it shows, from its tab's settings (e.g. "gan-mnist, seed 7, class 3").
 (() => {
   const val = (id) => document.querySelector(`#${id} input, #${id} textarea`)?.value ?? "";
-  const ALT = {
+  // in the page's language (Chinese as in ui/i18n: zh and zh-*, not zh-TW/HK/MO/Hant)
+  const lang = navigator.language || "";
+  const ZH = /^zh(-|$)/i.test(lang) && !/^zh-(tw|hk|mo|hant)/i.test(lang);
+  const ALT = ZH ? {
+    gan_img: () => `gan-mnist 数字，种子 ${val("gan_seed")}，类别 ${val("gan_label")}`,
+    gan_grid: () => `gan-mnist 样本网格，种子 ${val("gan_seed")}，类别 ${val("gan_label")}`,
+    vae_img: () => "vae-mnist 根据潜在变量滑块解码出的数字",
+    diff_img: () => `diffusion-mnist 样本，种子 ${val("diff_seed")}，类别 ${val("diff_label")}`,
+    cmp_img: () => `同一种子 ${val("cmp_seed")}、类别 ${val("cmp_label")} 经过每一类图像模型`,
+  } : {
     gan_img: () => `gan-mnist digit, seed ${val("gan_seed")}, class ${val("gan_label")}`,
     gan_grid: () => `gan-mnist sample grid, seed ${val("gan_seed")}, class ${val("gan_label")}`,
     vae_img: () => "vae-mnist digit decoded from the latent sliders",
@@ -14,7 +23,7 @@
     const block = el.closest("[id]");
     const alt = block && ALT[block.id] ? ALT[block.id]() : "";
     const text = block?.querySelector("[data-testid=block-label], label")?.textContent?.trim();
-    return alt || text || "image";
+    return alt || text || (ZH ? "图像" : "image");
   }
   function mend(root) {
     root.querySelectorAll(".image-container > button:not([aria-label]), .image-container > button[data-ll]")

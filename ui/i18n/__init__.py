@@ -1,0 +1,178 @@
+"""Simplified Chinese beside English, through Gradio's `gr.I18n`: the page follows the browser's language.
+
+The UI modules keep writing English. After the demo is built, `localize(demo)` turns every label, info text,
+placeholder, tab/accordion title, button text and Markdown text that the catalog (ui/i18n/zh_CN.py) translates
+into a `gr.I18n` key; the frontend then shows the browser's language (English when it is not Chinese).
+
+Keys: a short text is its own key (the English itself: readable, and the English fallback is exact); a long
+text (lessons, the header) has a name ("lesson.gan") and its English is read from the module that owns it
+(LONG_SOURCES). Keys never contain "}" (Gradio's frontend ends a key at the first "}"). A catalog entry may be
+a template, "Direction {n} ({pct}% of variance)": a built label that matches it gets the formatted Chinese.
+
+Server-made text (gr.Error messages, status lines) is not translated by the frontend: `tr(text)` translates it
+on the server when the event's request asks for Chinese (Accept-Language), and returns it unchanged otherwise,
+so API callers and English browsers get exactly the text they got before.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import inspect
+import json
+import re
+
+import gradio as gr
+from gradio.i18n import I18nData
+
+from . import zh_CN
+
+ZH_LOCALE = "zh-CN"
+# the long texts with named keys: name → (module, attribute) that holds the English
+LONG_SOURCES = {
+    "lesson.gan": ("ui.gan", "LESSON"),
+    "lesson.vae": ("ui.vae", "LESSON"),
+    "lesson.diffusion": ("ui.diffusion", "LESSON"),
+    "lesson.autoregressive": ("ui.autoregressive", "LESSON"),
+    "lesson.gaussian": ("ui.gaussian", "LESSON"),
+    "lesson.train": ("ui.train", "LESSON"),
+    "lesson.train_more": ("ui.lessons", "TRAIN_LESSON"),
+    "lesson.compare": ("ui.lessons", "COMPARE_LESSON"),
+    "classroom.intro": ("ui.classroom", "INTRO"),
+}
+TRANSLATED_PROPS = ("label", "info", "placeholder")
+
+EN: dict[str, str] = {}        # key → English: filled by localize() (and key() calls) as the page is built
+ZH: dict[str, str] = {}        # key → Chinese
+# The frontend (svelte-i18n) tries a browser's locale, then shorter tags ("zh-Hans-CN" → "zh-Hans" → "zh"), then
+# English. So "zh" covers zh, zh-Hans, zh-SG too; Traditional Chinese (zh-TW, zh-HK, zh-MO), which would fall
+# back to "zh" as well, is given the English until it has a translation of its own (Gradio's own strings still
+# come in Traditional Chinese). wants_chinese() draws the same line for the server's messages.
+TRADITIONAL = ("zh-TW", "zh-HK", "zh-MO", "zh-Hant")
+I18N = gr.I18n(en=EN, **{ZH_LOCALE: ZH, "zh": ZH}, **{loc: EN for loc in TRADITIONAL})
+
+
+def english_long_texts(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """name → the English of each long text, read from the module that owns it (app.py passes its own)."""
+    out = {k: inspect.cleandoc(v) for k, v in (extra or {}).items()}
+    for name, (module, attr) in LONG_SOURCES.items():
+        out[name] = inspect.cleandoc(getattr(importlib.import_module(module), attr))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _templates() -> list[tuple[re.Pattern, str, str]]:
+    """The catalog's templates (entries with {placeholders}) as anchored regexes, longest first."""
+    out = []
+    for en, zh in zh_CN.TEXTS.items():
+        names = re.findall(r"\{(\w+)\}", en)
+        if not names:
+            continue
+        pattern = "".join(f"(?P<{p[1:-1]}>.*?)" if re.fullmatch(r"\{\w+\}", p) else re.escape(p)
+                          for p in re.split(r"(\{\w+\})", en) if p)
+        out.append((re.compile(f"^{pattern}$", re.S), en, zh))
+    return sorted(out, key=lambda t: -len(t[1]))
+
+
+def translate(text: str) -> str | None:
+    """The Chinese of an English text (a catalog entry, or a template's match with its values, which are
+    translated in turn when the catalog has them), else None."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    if text in zh_CN.TEXTS:
+        return zh_CN.TEXTS[text]
+    for rx, _en, zh in _templates():
+        m = rx.match(text)
+        if m:
+            values = {k: translate(v) or v for k, v in m.groupdict().items()}
+            return zh.format(**values)
+    return None
+
+
+def key(english: str, name: str | None = None) -> I18nData | None:
+    """The I18n key for an English text (registered in both languages), or None when there is no Chinese."""
+    zh = zh_CN.LONG.get(name) if name else translate(english)
+    if zh is None:
+        return None
+    k = name or english
+    if "}" in k or "\n" in k or len(k) > 200:
+        k = "text." + hashlib.sha1(k.encode()).hexdigest()[:12]
+    EN[k], ZH[k] = english, zh
+    return I18N(k)
+
+
+def localize(demo: gr.Blocks, long_texts: dict[str, str] | None = None) -> list[str]:
+    """Turn the built page's texts into I18n keys (see the module docstring); `long_texts` names more long
+    texts (name → English). Returns the texts left as they were (no Chinese in the catalog), for the tests."""
+    long_en = {v: k for k, v in english_long_texts(long_texts).items()}
+    left = []
+    for block in demo.blocks.values():
+        for prop in TRANSLATED_PROPS:
+            value = getattr(block, prop, None)
+            if isinstance(value, str) and value.strip():
+                k = key(value)
+                if k is None:
+                    left.append(value)
+                else:
+                    setattr(block, prop, k)
+        if isinstance(block, (gr.Markdown, gr.Button)) and isinstance(block.value, str) and block.value.strip():
+            text = inspect.cleandoc(block.value) if isinstance(block, gr.Markdown) else block.value
+            k = key(text, long_en.get(text))
+            if k is None:
+                left.append(block.value)
+            else:
+                block.value = str(k)
+    demo.i18n_instance = I18N          # launch(i18n=...) sets it too; this serves the config before launch
+    global LEFT
+    LEFT = left
+    return left
+
+
+LEFT: list[str] = []                   # what the last localize() left in English
+
+
+def english(value):
+    """The English behind an I18n key (or behind each key a string holds); anything else unchanged."""
+    if isinstance(value, I18nData):
+        return EN.get(value.key, value.key)
+    if not isinstance(value, str) or "__i18n__" not in value:
+        return value
+    out, i = [], 0
+    while (start := value.find("__i18n__", i)) != -1:
+        end = value.find("}", start) + 1          # keys never hold "}" (see key())
+        try:
+            k = json.loads(value[start + 8:end])["key"]
+        except (ValueError, KeyError, TypeError):
+            break
+        out += [value[i:start], EN.get(k, k)]
+        i = end
+    return "".join(out) + value[i:]
+
+
+# ----------------------------------------------------------------------------- server-made text
+def wants_chinese(request=None) -> bool:
+    """Whether the event's browser asks for Chinese first (its Accept-Language, as the page's locale does)."""
+    if request is None:
+        from ui.gradio_seam import current_request
+        request = current_request()
+    headers = getattr(request, "headers", None)
+    if not headers:
+        return False
+    try:
+        lang = headers.get("accept-language") or ""
+    except Exception:                      # noqa: BLE001  (a hostile request's headers are only data)
+        return False
+    first = lang.split(",")[0].split(";")[0].strip().lower()
+    return first == "zh" or first.startswith("zh-") and not first.startswith(tuple(t.lower() for t in TRADITIONAL))
+
+
+def tr(text: str, request=None) -> str:
+    """`text` in the request's language: Chinese when the browser asks for it and the catalog has it."""
+    if not wants_chinese(request):
+        return text
+    return translate(text) or text
+
+
+def error(text: str) -> gr.Error:
+    """A gr.Error in the request's language."""
+    return gr.Error(tr(text))
