@@ -73,7 +73,7 @@ def image_src(page, elem_id: str) -> str | None:
     return page.evaluate(f"() => document.querySelector('#{elem_id} img')?.src ?? null")
 
 
-def drag_slider_and_wait_for_new_image(page, slider_id: str, value: str, image_id: str, timeout=15000) -> str:
+def drag_slider_and_wait_for_new_image(page, slider_id: str, value: str, image_id: str, timeout=60000) -> str:
     """Set a gr.Slider through its range input (fires `input`) and wait for the image's src to change."""
     page.wait_for_function(f"() => document.querySelector('#{image_id} img')?.src", timeout=timeout)
     old = image_src(page, image_id)
