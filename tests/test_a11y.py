@@ -62,3 +62,21 @@ def test_a_latent_slider_works_from_the_keyboard(page):
     assert float(slider.input_value()) == pytest.approx(0.3)
     page.wait_for_function("(b) => (document.querySelector('#gan_img .ll-browser-img')?.src ?? null) !== b[1] "
                            "|| document.querySelector('#gan_img img')?.src !== b[0]", arg=list(before))
+
+
+def test_no_empty_file_box_before_there_is_something_to_download(page):
+    """Every gr.File of the app (downloads, the data drop zone) is out of sight on every tab until it has a file
+    or, for the drop zone, until "upload" is chosen; a download's box appears with its file."""
+    import gradio as gr
+
+    boxes = [b.elem_id for b in app.demo.blocks.values() if isinstance(b, gr.File) and b.elem_id]
+    assert {"gan_png", "diff_png", "train_model_file", "train_export", "train_upload"} <= set(boxes)
+    shown = "(ids) => ids.filter((id) => { const e = document.getElementById(id); return e && e.offsetParent; })"
+    for title, tab in TABS:
+        page.get_by_role("tab", name=title).click()
+        page.wait_for_timeout(800)
+        assert page.evaluate(shown, boxes) == [], tab
+    page.get_by_role("tab", name="GAN").click()
+    page.locator("#gan_png_btn").click()
+    page.wait_for_function("() => document.querySelector('#gan_png a[href], #gan_png a[download]')")
+    assert page.evaluate(shown, boxes) == ["gan_png"]
