@@ -133,13 +133,18 @@ def _fitting(v, p: torch.Tensor, what: str) -> torch.Tensor:
     return v.to(p.device)
 
 
+def _is_step(step) -> bool:
+    """A checkpoint's step count: a whole number in 0..10^9."""
+    return isinstance(step, int) and not isinstance(step, bool) and 0 <= step <= 10**9
+
+
 def restore_state(model: torch.nn.Module, extra: dict[str, torch.Tensor], meta: dict, *,
                   lr: float | None = None) -> TrainState:
     """The TrainState a checkpoint saved, for `model` loaded from it (so holding the EMA): its step, recipe, raw
     weights and optimiser state; without the last two (a shipped or --weights-only file) fresh optimisers and
     raw = EMA. Raises ValueError when the saved state does not fit the model exactly."""
     step = meta.get("steps", 0)
-    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= 10**9:
+    if not _is_step(step):
         raise ValueError("the checkpoint's step count is not a whole number in 0..10^9")
     params = dict(model.named_parameters())
     raw = None
@@ -204,7 +209,7 @@ def load_run(path, *, device="auto", family: str | None = None, lr: float | None
         if not fresh_on_misfit:
             raise
         step = model.meta.get("steps", 0)
-        step = step if isinstance(step, int) and not isinstance(step, bool) and 0 <= step <= 10**9 else 0
+        step = step if _is_step(step) else 0
         state, fresh = TrainState(model, model.configure_optimizers(lr), step=step), True
     return SavedRun(model, state, curve, fresh)
 
