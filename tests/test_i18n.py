@@ -57,6 +57,17 @@ def _shown_texts(demo):
                 yield block, prop, value
         if isinstance(block, (gr.Markdown, gr.Button)) and block.value and str(block.value).strip():
             yield block, "value", block.value
+        if isinstance(block, (gr.Radio, gr.Dropdown, gr.CheckboxGroup)):
+            for shown, value in block.choices or []:
+                if not _neutral_choice(str(shown)):
+                    yield block, f"choice {value!r}", shown
+
+
+def _neutral_choice(shown: str) -> bool:
+    """A choice whose name is the same in every language: a number, a dataset, sampler or loss name, N(0, I)."""
+    from generators.data import DATASETS
+
+    return bool(re.fullmatch(r"\d+|N\(0, I\)|euler|heun|ddpm|ddim|bce|hinge|wgan-gp", shown)) or shown in DATASETS
 
 
 def test_every_shown_text_goes_through_the_i18n(i18n):
@@ -79,6 +90,17 @@ def test_every_shown_text_goes_through_the_i18n(i18n):
     titles = [b.label for b in app.demo.blocks.values() if isinstance(b, gr.Tab)]
     assert titles and all(isinstance(t, I18nData) for t in titles)
     assert [i18n.EN[t.key] for t in titles] == [t for t, _, _ in app.TABS]
+
+
+def test_choices_set_by_an_event_are_translated_too(i18n):
+    """The Train tab's dataset choices change with the family: their shown names are keys, their values not."""
+    from ui import train
+
+    update = train.family_changed("vae")[0]
+    shown, values = zip(*update["choices"])
+    assert values == tuple(train.datasets_for("vae")) and values[-1] == train.UPLOAD
+    assert shown[:-1] == values[:-1]                                  # dataset names are the same in Chinese
+    assert json.loads(shown[-1][8:])["key"] == train.UPLOAD and i18n.ZH[train.UPLOAD].startswith("上传")
 
 
 def test_the_api_speaks_english(i18n, app_url):
@@ -171,6 +193,8 @@ def test_the_page_follows_the_browser_language(browser, app_url, locale):
         status = page.locator("#train_status")
         status.get_by_text("空闲" if zh else "idle").wait_for()
         assert ("第 0 / 0 步" in status.inner_text()) == zh
+        # a choice shows its name in the page's language; the value behind it stays the API's
+        assert page.locator("#train_family input").input_value() == ("生成对抗网络 (gan)" if zh else "gan")
         assert not errors, errors
     finally:
         ctx.close()

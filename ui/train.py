@@ -308,7 +308,7 @@ def family_changed(family):
     ds = datasets_for(family)
     steps, batch, lr, *values = dataset_changed(family, ds[0])
     has_lr = "lr" in {f.name for f in dataclasses.fields(cls.Config)}
-    return (gr.update(choices=ds, value=ds[0]), steps, batch, _shown(has_lr, lr),
+    return (gr.update(choices=I.choices(ds), value=ds[0]), steps, batch, _shown(has_lr, lr),
             *(_shown(name in own, v) for name, v in zip(FIELDS, values)))
 
 

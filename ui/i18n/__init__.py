@@ -2,7 +2,8 @@
 
 The UI modules keep writing English. After the demo is built, `localize(demo)` turns every label, info text,
 placeholder, tab/accordion title, button text and Markdown text that the catalog (ui/i18n/zh_CN.py) translates
-into a `gr.I18n` key; the frontend then shows the browser's language (English when it is not Chinese).
+into a `gr.I18n` key, and so does the shown name of each Radio/Dropdown choice (its value, which events send,
+stays English); the frontend then shows the browser's language (English when it is not Chinese).
 
 Keys: a short text is its own key (the English itself: readable, and the English fallback is exact); a long
 text (lessons, the header) has a name ("lesson.gan") and its English is read from the module that owns it
@@ -115,6 +116,8 @@ def localize(demo: gr.Blocks, long_texts: dict[str, str] | None = None) -> list[
                     left.append(value)
                 else:
                     setattr(block, prop, k)
+        if isinstance(getattr(block, "choices", None), list):
+            block.choices = choices(block.choices)
         if isinstance(block, (gr.Markdown, gr.Button)) and isinstance(block.value, str) and block.value.strip():
             text = inspect.cleandoc(block.value) if isinstance(block, gr.Markdown) else block.value
             k = key(text, long_en.get(text))
@@ -129,6 +132,17 @@ def localize(demo: gr.Blocks, long_texts: dict[str, str] | None = None) -> list[
 
 
 LEFT: list[str] = []                   # what the last localize() left in English
+
+
+def choices(options) -> list[tuple[str, object]]:
+    """A Radio/Dropdown's choices with each shown name a key where the catalog translates it; the values (what
+    events send and the API takes) stay as they are. For choices set after the build (gr.update(choices=…))."""
+    out = []
+    for option in options:
+        shown, value = option if isinstance(option, (tuple, list)) else (option, option)
+        k = key(shown) if isinstance(shown, str) else None
+        out.append((str(k) if k is not None else shown, value))
+    return out
 
 
 def english(value):

@@ -255,6 +255,16 @@ TEXTS: dict[str, str] = {
     "this {family} checkpoint trains on {kind} data; choose a dataset of that kind ({dataset} is {other})":
         "这个 {family} 检查点使用 {kind} 数据训练；请选择同类的数据集（{dataset} 是 {other}）",
     "the main view": "主视图", "the 2D view": "二维视图", "this tab": "本标签页",
+    # ------------------------------------------------------------------ choices' shown names (values stay English)
+    "any": "任意",
+    "fitted to the encoded digits": "拟合编码后的数字",
+    "held-out example": "留出样本",
+    "my drawing": "我的手绘",
+    "normal": "正态", "bimodal": "双峰", "skewed": "偏斜", "my numbers": "我的数据",
+    "gan": "生成对抗网络 (gan)", "vae": "变分自编码器 (vae)", "diffusion": "扩散模型 (diffusion)",
+    "autoregressive": "自回归模型 (autoregressive)", "gaussian": "高斯分布 (gaussian)",
+    "upload (.zip of images / .txt)": "上传（图片 .zip / .txt）",
+    "cosine": "余弦 (cosine)", "linear": "线性 (linear)",
 }
 
 LONG: dict[str, str] = {
