@@ -27,21 +27,26 @@ def _meta(name: str) -> dict:
 
 
 def shipped_rows() -> dict[str, tuple[str, ...]]:
-    """The Compare rows, from the registry: each family's default checkpoint and its `<family>-8gaussians` where
-    one is shipped, grouped by the kind of data they draw (image, text, then points), registry order within."""
+    """The Compare rows, from the registry: each family's default checkpoint and every shipped checkpoint named
+    after a dataset (`<family>-<dataset>`: gan-emoji, autoregressive-poems, diffusion-8gaussians, …), grouped by
+    what they draw — one group per image dataset (digits, emoji), then text, then points — registry order within."""
     import generators
-    from generators.data import dataset_kind
+    from generators.data import DATASETS, IMAGE_SETS, dataset_kind
 
-    names = dict.fromkeys(n for f in generators.REGISTRY for n in (generators.DEFAULT_CHECKPOINT[f], f"{f}-8gaussians"))
-    rows: dict[str, list[str]] = {"image": [], "text": [], "points": []}
+    names = dict.fromkeys(n for f in generators.REGISTRY
+                          for n in (generators.DEFAULT_CHECKPOINT[f], *(f"{f}-{d}" for d in DATASETS)))
+    rows: dict[str, list[str]] = {**{d: [] for d in IMAGE_SETS}, "text": [], "points": []}
     for name in names:
         if name in generators.shipped_checkpoints():
-            rows.setdefault(dataset_kind(str(_meta(name).get("dataset", ""))), []).append(name)
-    return {k: tuple(v) for k, v in rows.items()}
+            dataset = str(_meta(name).get("dataset", ""))
+            kind = dataset_kind(dataset)
+            rows.setdefault(dataset if kind == "image" else kind, []).append(name)
+    return {k: tuple(v) for k, v in rows.items() if v or k in ("text", "points")}
 
 
 ROWS = shipped_rows()
-IMAGE_MODELS = ROWS["image"]                       # the same-seed row and the mode-collapse histogram
+IMAGE_GROUPS = {k: v for k, v in ROWS.items() if k not in ("text", "points")}   # {image dataset: its models}
+IMAGE_MODELS = ROWS["mnist"]                       # the digit models: the same-seed row, the mode-collapse histogram
 ALL_MODELS = tuple(m for group in ROWS.values() for m in group)
 COLUMNS = ["model", "parameters", "samples", "class accuracy", "FID ↓", "precision", "recall", "classes covered",
            "modes covered", "NLL/point ↓", "NLL/char ↓", "bigram NLL/char", "new", "ms per sample"]
@@ -64,18 +69,35 @@ def _row(name: str, r: dict) -> dict:
 
 
 REAL = "real digits (FID floor)"
+REAL_ROWS = {"mnist": REAL, "emoji": "real emoji (FID floor)"}    # the floor row under each image group
 UNMEASURED = "—"                                   # the samples of a row whose JSON holds no numbers
 
 
-def _real_row(n, fid: str) -> dict:
-    """The floor for the image models' FID: real training digits against the held-out ones, at the same n."""
-    return {**{c: "" for c in COLUMNS}, "model": REAL, "samples": n, "FID ↓": fid}
+def _real_row(group: str, n, fid: str) -> dict:
+    """The floor for a group's FID: its real training images against the held-out ones, at the same n."""
+    return {**{c: "" for c in COLUMNS}, "model": REAL_ROWS.get(group, f"real {group} (FID floor)"), "samples": n,
+            "FID ↓": fid}
 
 
-def _table(rows: list[dict], real: dict) -> pd.DataFrame:
-    """The table's layout: the image models, the floor under them, then the text and points models."""
-    rows.insert(len(IMAGE_MODELS), real)
-    return pd.DataFrame(rows, columns=COLUMNS)
+def _table(rows: dict[str, dict], floors: dict[str, dict]) -> pd.DataFrame:
+    """The table's layout: each image group with its floor under it, then the text and points models."""
+    out = []
+    for group, names in ROWS.items():
+        out += [rows[name] for name in names]
+        if group in IMAGE_GROUPS:
+            out.append(floors[group])
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
+def _floors(metrics: dict[str, dict], samples) -> dict[str, dict]:
+    """Each image group's floor row from its models' `fid_real` (real against real at each n they were measured
+    at; `samples(r)` is the row's sample count)."""
+    floors = {}
+    for group, names in IMAGE_GROUPS.items():
+        at = {samples(metrics[m]): f"{metrics[m]['fid_real']:.1f}" for m in names if "fid_real" in metrics[m]}
+        ns = list(at) or [UNMEASURED]
+        floors[group] = _real_row(group, ns[0] if len(ns) == 1 else " / ".join(map(str, ns)), " / ".join(at.values()))
+    return floors
 
 
 def shipped_metrics(name: str) -> dict:
@@ -92,15 +114,10 @@ def shipped_metrics(name: str) -> dict:
 
 def json_table(metrics: dict[str, dict]) -> pd.DataFrame:
     """The table from the numbers checkpoints carry ({model: its JSON's metrics and parameters}, in ALL_MODELS
-    order), each row at the sample count it was measured at (UNMEASURED where there are none); the floor is the
-    image models' `fid_real`, at each n they were measured at."""
-    rows, floors = [], {}
-    for name, r in metrics.items():
-        rows.append({**_row(name, r), "samples": r.get("n_samples", UNMEASURED)})
-        if "fid_real" in r and name in IMAGE_MODELS:
-            floors[r["n_samples"]] = f"{r['fid_real']:.1f}"
-    ns = list(floors) or [UNMEASURED]
-    return _table(rows, _real_row(ns[0] if len(ns) == 1 else " / ".join(map(str, ns)), " / ".join(floors.values())))
+    order), each row at the sample count it was measured at (UNMEASURED where there are none); each image group's
+    floor is its models' `fid_real`, at each n they were measured at."""
+    rows = {name: {**_row(name, r), "samples": r.get("n_samples", UNMEASURED)} for name, r in metrics.items()}
+    return _table(rows, _floors(metrics, lambda r: r["n_samples"]))
 
 
 @functools.cache
@@ -111,13 +128,14 @@ def shipped_table() -> pd.DataFrame:
 
 def metric_table(n=200, recompute: bool = False) -> pd.DataFrame:
     """Every shipped model's measures with `n` samples each (cached per n: FID depends on the sample count)."""
-    from generators.metrics import evaluate, real_fid
+    from generators.metrics import evaluate
 
     n = C.number(n, "Samples", 50, MAX_EVAL, integer=True)
     with _LOCK:
         if recompute or n not in _TABLE:
-            rows = [_row(name, evaluate(C.pretrained(name), n=n, seed=0)) for name in ALL_MODELS]
-            _TABLE[n] = _table(rows, _real_row(n, f"{real_fid(n, seed=0):.1f}"))
+            measured = {name: evaluate(C.pretrained(name), n=n, seed=0) for name in ALL_MODELS}
+            _TABLE[n] = _table({name: _row(name, r) for name, r in measured.items()},
+                               _floors(measured, lambda r: r.get("n_samples", n)))
         return _TABLE[n]
 
 
