@@ -1,9 +1,10 @@
 """Accessibility in a real Chromium: every tab (the registry's families', Train, Compare) passes axe-core with no
-serious or critical violation in light and dark; pictures carry alt text that says what they show; a latent
-slider works from the keyboard (its picture redraws)."""
+serious or critical violation in light and dark, in English and Chinese, at a laptop's and a phone's width;
+pictures carry alt text that says what they show; a latent slider works from the keyboard (its picture redraws)."""
 from __future__ import annotations
 
 import pytest
+from conftest import open_tab
 
 import app
 
@@ -19,16 +20,23 @@ def violations(page) -> list[str]:
             if v["impact"] in SERIOUS]
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
-def test_every_tab_passes_axe_core(browser, app_url, theme):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+# every language in both themes and at both sizes, each pair of them once (4 page loads, not 8)
+AXE = [("light", "en-US", 1280), ("dark", "en-US", 390), ("light", "zh-CN", 390), ("dark", "zh-CN", 1280)]
+
+
+@pytest.mark.parametrize("theme,locale,width", AXE, ids=[f"{t}-{loc}-{w}" for t, loc, w in AXE])
+def test_every_tab_passes_axe_core(browser, app_url, theme, locale, width):
+    from ui.i18n import translate
+
+    ctx = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     try:
         found = {}
         page.goto(f"{app_url}/?__theme={theme}")          # one page, every tab opened in turn as a user would
         for title, tab in TABS:
-            page.get_by_role("tab", name=title).click()
+            title = translate(title) if locale.startswith("zh") else title
+            open_tab(page, title)
             page.wait_for_function("(t) => document.querySelector('#tabs [role=tab][aria-selected=true]')"
                                    "?.textContent.trim() === t", arg=title)
             page.wait_for_timeout(800)                   # the first renders start

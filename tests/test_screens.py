@@ -1,5 +1,5 @@
 """Looks right everywhere: every family tab in light and dark, at a phone's width (390 px) and a projector's
-(1920 px), in Chromium — no horizontal overflow, key controls visible, dark really dark; screenshots kept."""
+(1920 px), in English and in Chinese, in Chromium — no horizontal overflow, key controls visible, dark really dark; screenshots kept."""
 from __future__ import annotations
 
 import io
@@ -26,20 +26,33 @@ def corner_luminance(png: bytes) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
-@pytest.mark.parametrize("width", [390, 1920])
-def test_every_family_tab_in_light_and_dark(browser, app_url, tmp_path, width):
+# (width, browser language, themes): English at a phone's and a projector's width in both themes; Chinese at a
+# phone's and a laptop's width, one theme each (its longer-or-shorter words are what may overflow, not the colours)
+LOOKS = [(390, "en-US", ("light", "dark")), (1920, "en-US", ("light", "dark")),
+         (390, "zh-CN", ("dark",)), (1366, "zh-CN", ("light",))]
+
+
+@pytest.mark.parametrize("width,locale,themes", LOOKS, ids=[f"{w}-{loc}" for w, loc, _ in LOOKS])
+def test_every_family_tab_in_light_and_dark(browser, app_url, tmp_path, width, locale, themes):
+    from conftest import open_tab
+
+    from ui.i18n import translate
+
     out = SHOTS or tmp_path
     out.mkdir(parents=True, exist_ok=True)
     lum = {}
-    for theme in ("light", "dark"):
-        ctx = browser.new_context(viewport={"width": width, "height": 900})
+    for theme in themes:
+        ctx = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
         page = ctx.new_page()
         page.set_default_timeout(60_000)
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         try:
+            page.goto(f"{app_url}/?__theme={theme}")       # one page, every tab opened in turn as a user would
             for tab, (title, result, controls) in TABS.items():
-                page.goto(f"{app_url}/?__theme={theme}&tab={tab}")
+                title = translate(title) if locale.startswith("zh") else title
+                page.evaluate("() => window.scrollTo(0, 0)")
+                open_tab(page, title)
                 page.wait_for_function("(t) => document.querySelector('#tabs [role=tab][aria-selected=true]')"
                                        "?.textContent.trim() === t", arg=title)
                 page.wait_for_selector(result)
@@ -53,12 +66,12 @@ def test_every_family_tab_in_light_and_dark(browser, app_url, tmp_path, width):
                 sw, cw = page.evaluate("() => [document.documentElement.scrollWidth, "
                                        "document.documentElement.clientWidth]")
                 assert sw <= cw + 1, f"{tab}: the page is {sw} px wide in a {cw} px window ({theme})"
-                png = page.screenshot(path=str(out / f"{tab}_{theme}_{width}.png"), full_page=width < 1000)
+                png = page.screenshot(path=str(out / f"{tab}_{theme}_{width}_{locale}.png"), full_page=width < 1000)
                 lum.setdefault(theme, []).append(corner_luminance(png))
         finally:
             ctx.close()
         assert not errors, errors
-    assert min(lum["light"]) > 200 and max(lum["dark"]) < 80, lum
+    assert min(lum.get("light", [255])) > 200 and max(lum.get("dark", [0])) < 80, lum
 
 
 def test_every_tab_has_a_lesson_with_a_diagram(page):
