@@ -1,5 +1,6 @@
 """Looks right everywhere: every family tab in light and dark, at a phone's width (390 px) and a projector's
-(1920 px), in English and in Chinese, in Chromium — no horizontal overflow, key controls visible, dark really dark; screenshots kept."""
+(1920 px), in English and in Chinese, in Chromium — no horizontal overflow, key controls visible, dark really
+dark; screenshots kept."""
 from __future__ import annotations
 
 import io

@@ -21,8 +21,8 @@ import gradio as gr
 
 import generators
 from generators.base import resolve_device, train_fields
-from generators.data import (MAX_IMAGES, MAX_UPLOAD, TEXT_SETS, TOY_SETS, Dataset,  # noqa: F401 (MAX_IMAGES: tests)
-                             load_dataset, load_user_data)
+from generators.data import (IMAGE_SETS, MAX_IMAGES, MAX_UPLOAD, TEXT_SETS, TOY_SETS,  # noqa: F401 (MAX_IMAGES: tests)
+                             Dataset, load_dataset, load_user_data)
 from generators.recipe import load_run, run_defaults, save_run
 
 from . import common as C
@@ -37,7 +37,7 @@ MAX_STEPS = 20_000
 WAITING_ROOM = 32            # Starts handled at once: MAX_RUNS run, the rest are told their place in line and wait
                              # without a worker thread; beyond that Gradio's queue shows its own position
 UPLOAD = "upload (.zip of images / .txt)"   # the value the API takes: kept as it was (a .npy goes too)
-DATASETS = ["mnist", *TOY_SETS, *TEXT_SETS, UPLOAD]
+DATASETS = [*(d for d in IMAGE_SETS if d != "mnist-full"), *TOY_SETS, *TEXT_SETS, UPLOAD]   # (full MNIST downloads)
 
 
 def family_fields() -> dict[str, dict]:
