@@ -54,6 +54,7 @@ def _head() -> str:
     """Every ui/js/*.js inlined as a <script> (page-side features: browser rendering, links); ui/css/*.css as <style>."""
     js = "".join(f"<script>/* {p.name} */\n{p.read_text()}\n</script>\n" for p in sorted((UI / "js").glob("*.js")))
     css = "".join(f"<style>/* {p.name} */\n{p.read_text()}\n</style>\n" for p in sorted((UI / "css").glob("*.css")))
+    js += i18n.page_script()                   # the texts ui/js/50-i18n-page.js translates in the page (ui/i18n)
     return js + css
 
 

@@ -83,13 +83,15 @@ def post(api, data, session):
     r = conn.getresponse()
     return r.status, json.loads(r.read())
 BURSTS = int(sys.argv[2])
-gan = [0, "any", 1.0] + [0.0] * 24
-visitor = ["", 1.0, 0, 1.0]                            # autoregressive_step_start: its outputs include a gr.Radio update
+def defaults(api):                   # an endpoint's inputs at their components' values (as a page sends them)
+    return [c.value for c in next(f for f in app.demo.fns.values() if f.api_name == api).inputs]
+gan = defaults("gan_render")
+visitor = defaults("autoregressive_step_start")        # its outputs include a gr.Radio update
 answers = []
 for burst in range(BURSTS):          # how far the context travels depends on how uvicorn's reads interleave
     # the first visitor must be served; later ones may already be broken when the patch is skipped
     assert post("autoregressive_step_start", visitor, f"visitor-{burst}")[0] == 200 or answers
-    for slot in range(27):           # issue 16's burst: a hostile string in each slot, each a clean gr.Error
+    for slot in range(len(gan)):     # issue 16's burst: a hostile string in each slot, each a clean gr.Error
         data = list(gan); data[slot] = "x" * 100_000
         status, body = post("gan_render", data, "hostile")
         assert status == 500 and body.get("title") == "Error", body
@@ -211,3 +213,66 @@ def test_a_picture_being_saved_again_is_never_seen_torn(tmp_path):
         done.set()
         t.join()
     assert short == [], f"{len(short)} torn reads, e.g. {short[:3]} of {size} bytes"
+
+
+def _post(url: str, api: str, data: list, lang: str | None) -> tuple[int, dict]:
+    import http.client
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+    headers = {"Content-Type": "application/json", **({"Accept-Language": lang} if lang else {})}
+    conn.request("POST", f"/gradio_api/run/{api}", body=json.dumps({"data": data}), headers=headers)
+    r = conn.getresponse()
+    return r.status, json.loads(r.read())
+
+
+def test_gradios_own_input_checks_answer_in_the_browsers_language(app_url):
+    """Gradio checks a Slider's bounds and a Dropdown's choices before our handler runs, and says so in English;
+    the seam (input_check_language) gives a Chinese request Gradio's message in Chinese, with its numbers and
+    choices, and leaves every other request's byte for byte as Gradio wrote it."""
+    import asyncio
+
+    import gradio as gr
+    from gradio.blocks import Blocks
+    from gradio.components.number import Number
+    from gradio.state_holder import SessionState
+
+    import app
+
+    fn = next(f for f in app.demo.fns.values() if f.api_name == "gan_grid")
+    slot = {c.elem_id: i for i, c in enumerate(fn.inputs)}
+    too_many = [c.value for c in fn.inputs]                 # gan_grid at the page's values, but 10,000 samples (1..64)
+    too_many[slot["gan_n"]] = 10_000
+    no_such_class = [c.value for c in fn.inputs]
+    no_such_class[slot["gan_label"]] = "eleven"
+    with pytest.raises(gr.Error) as gradio_says:             # Gradio's own words for it
+        Number.raise_if_out_of_bounds(10_000, 1, 64)
+    english = gradio_says.value.message
+    assert english == "Value 10000 is greater than maximum value 64."
+    for lang in ("zh-CN,zh;q=0.9,en;q=0.8", "zh"):
+        status, body = _post(app_url, "gan_grid", too_many, lang)
+        assert status == 500 and body["error"] == "值 10000 大于最大值 64。", body
+    status, body = _post(app_url, "gan_grid", no_such_class, "zh-CN")
+    assert body["error"].startswith("值 eleven 不在可选项中：[") and "'any'" in body["error"], body
+    for lang in ("en-US,en;q=0.9", "zh-TW", None):          # English and Traditional Chinese: untouched
+        status, body = _post(app_url, "gan_grid", too_many, lang)
+        assert status == 500 and body["error"] == english, body
+
+    # the patch matters: Gradio's own process_api, given the same Chinese request, answers in English
+
+    def message(call):
+        async def run():
+            with pytest.raises(gr.Error) as e:
+                await call(app.demo, fn, too_many, SessionState(app.demo),
+                           request=gr.Request(headers={"accept-language": "zh-CN"}))
+            return e.value.message
+
+        result = []                              # on a loop of its own (Playwright's may be running in this thread)
+        t = threading.Thread(target=lambda: result.append(asyncio.run(run())))
+        t.start()
+        t.join()
+        return result[0]
+
+    assert message(Blocks.process_api) == "值 10000 大于最大值 64。"
+    assert message(Blocks.process_api.__wrapped__) == english

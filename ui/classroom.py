@@ -70,7 +70,7 @@ def figure(lesson: Lesson):
     real = lesson.data[torch.randperm(len(lesson.data), generator=make_generator(lesson.seed))[:500]]
     fig = train.figure_2d(train.Run(model=lesson.model, family="gan", samples=fake, real=real))
     fig.axes[0].set_title(f"after {lesson.d_steps} D steps and {lesson.g_steps} G steps", fontsize=10)
-    return fig
+    return I.localize_figure(fig)
 
 
 def status(lesson: Lesson) -> str:

@@ -184,7 +184,7 @@ def fit_figure(x: torch.Tensor, fit, *, seed: int) -> Figure:
     ax3.legend(loc="upper right", fontsize=7)
     for ax in (ax1, ax2, ax3):
         ax.tick_params(labelsize=7)
-    fig.tight_layout()
+    I.localize_figure(fig).tight_layout()
     return fig
 
 
@@ -217,7 +217,7 @@ def disc_figure(x: torch.Tensor, fit, d, *, seed: int) -> Figure:
     ax2.set_ylim(0, 1)
     ax2.set_ylabel("D(x): P(real)", color="#2563eb", fontsize=8)
     ax.set_title(f"Discriminator accuracy {100 * d.accuracy:.1f}%", fontsize=10)
-    fig.tight_layout()
+    I.localize_figure(fig).tight_layout()
     return fig
 
 
@@ -259,7 +259,7 @@ def train_figure(run):
         ax.plot(s.detach().cpu().numpy(), np.zeros(len(s)), "|", color=FIT, ms=12, label="samples")
     ax.set_xlim(lo, hi)
     ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
+    I.localize_figure(fig).tight_layout()
     return fig
 
 

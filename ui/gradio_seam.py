@@ -226,9 +226,44 @@ def _patch_api_info_labels() -> None:
     Blocks.get_api_info = get_api_info
 
 
+# ----------------------------------------------------------------------------- 7. Gradio's input checks in Chinese
+def _patch_input_check_language() -> None:
+    """Gradio checks each input before the handler runs (a Slider's bounds, a Radio's or Dropdown's choices, a
+    File's type) and raises gr.Error in English ("Value 9 is greater than maximum value 4."), while our own errors
+    follow the browser's language (ui/i18n). `Blocks.process_api` is where every event's errors pass with its
+    request: a Chinese request's gr.Error is translated there (the catalog has Gradio's messages as templates);
+    any other request's error is left as it was, byte for byte. (tests/test_gradio_seam.py)"""
+    from gradio.blocks import Blocks
+    from gradio.exceptions import Error
+
+    original = Blocks.process_api
+    if getattr(original, "latent_lab_language", False):
+        return
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    async def process_api(self, *args, **kwargs):
+        try:
+            return await original(self, *args, **kwargs)
+        except Error as e:
+            from ui.i18n import translate, wants_chinese
+
+            request = signature.bind(self, *args, **kwargs).arguments.get("request")
+            request = request[0] if isinstance(request, list) and request else request
+            chinese = translate(e.message) if isinstance(e.message, str) and wants_chinese(request) else None
+            if chinese is not None:
+                e.message = chinese
+                e.args = (chinese, *e.args[1:])
+            raise
+
+    process_api.latent_lab_language = True
+    Blocks.process_api = process_api
+
+
 PATCHES = {"event_context": _patch_event_context, "image_cache": _patch_image_cache,
            "image_editor": _patch_image_editor, "matplotlib_switch": _patch_matplotlib_switch,
-           "pil_limit": _lower_pil_limit, "api_info_labels": _patch_api_info_labels}
+           "pil_limit": _lower_pil_limit, "api_info_labels": _patch_api_info_labels,
+           "input_check_language": _patch_input_check_language}
 
 
 def install(skip: tuple[str, ...] = ()) -> list[str]:

@@ -114,7 +114,7 @@ def figure_2d(r: Run):
     ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
     ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
+    I.localize_figure(fig).tight_layout()
     return fig
 
 

@@ -22,6 +22,7 @@ import importlib
 import inspect
 import json
 import re
+from pathlib import Path
 
 import gradio as gr
 from gradio.i18n import I18nData
@@ -51,6 +52,8 @@ ZH: dict[str, str] = {}        # key → Chinese
 # come in Traditional Chinese). wants_chinese() draws the same line for the server's messages.
 TRADITIONAL = ("zh-TW", "zh-HK", "zh-MO", "zh-Hant")
 I18N = gr.I18n(en=EN, **{ZH_LOCALE: ZH, "zh": ZH}, **{loc: EN for loc in TRADITIONAL})
+for _key, (_en, _zh) in zh_CN.GRADIO.items():      # Gradio's own keys its language lists lack (else shown raw)
+    EN[_key], ZH[_key] = _en, _zh
 
 
 def english_long_texts(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -190,3 +193,75 @@ def tr(text: str, request=None) -> str:
 def error(text: str) -> gr.Error:
     """A gr.Error in the request's language."""
     return gr.Error(tr(text))
+
+
+# ----------------------------------------------------------------------------- matplotlib figures
+# CJK fonts matplotlib may find (fonts-wqy-microhei, fonts-noto-cjk, Adobe's Source Han, macOS/Windows ones)
+CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans",
+             "Source Han Sans CN", "PingFang SC", "Microsoft YaHei", "SimHei")
+
+
+CJK_FILES = ("wqy", "wenquanyi", "notosanscjk", "notoserifcjk", "notosanssc", "sourcehansans", "pingfang", "msyh",
+             "simhei")                   # how their files are named: a font installed after matplotlib cached its list
+
+
+@functools.lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """The first CJK font matplotlib can draw with, else None (a bare Hugging Face Space may have none). Matplotlib
+    lists the system's fonts once and caches the list; a CJK font installed later is added from its file."""
+    from matplotlib import font_manager
+
+    def found():
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in names), None)
+
+    if found() is None:
+        for path in font_manager.findSystemFonts():
+            if any(hint in Path(path).name.lower().replace("-", "").replace("_", "") for hint in CJK_FILES):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):    # a font file FreeType cannot read
+                    pass
+    return found()
+
+
+def figure_chinese(request=None) -> bool:
+    """Whether a figure made for this request is drawn in Chinese: the browser asks for it and a CJK font exists
+    (without one Chinese would draw as boxes, so the figure stays English)."""
+    return wants_chinese(request) and cjk_font() is not None
+
+
+def fig_text(text: str, request=None) -> str:
+    """A figure's text in the request's language (see figure_chinese)."""
+    return (translate(text) or text) if figure_chinese(request) else text
+
+
+def localize_figure(fig, chinese: bool | None = None):
+    """A matplotlib Figure with its texts (titles, axis labels, legend entries, text artists) in the request's
+    language: for a Chinese figure (`chinese`, else figure_chinese()) each text the catalog translates becomes
+    Chinese, drawn in the CJK font (DejaVu Sans for the glyphs it lacks); otherwise the figure is left untouched.
+    Returns the figure, so a module can write `I.localize_figure(fig).tight_layout()`."""
+    if fig is None or cjk_font() is None or not (figure_chinese() if chinese is None else chinese):
+        return fig
+    from matplotlib.text import Text
+
+    family = [cjk_font(), "DejaVu Sans"]
+    for artist in fig.findobj(Text):
+        zh = translate(artist.get_text())
+        if zh is not None:
+            artist.set_text(zh)
+            artist.set_fontfamily(family)
+    return fig
+
+
+# ----------------------------------------------------------------------------- texts the page translates itself
+def page_texts() -> dict[str, str]:
+    """English → Chinese for ui/js/50-i18n-page.js: texts inside tables and diagrams whose values stay English
+    for the API (the Compare table, the Gaussian summary, the lessons' SVG diagrams); templates included."""
+    return dict(zh_CN.PAGE)
+
+
+def page_script() -> str:
+    """The <script> that hands page_texts() to the page (app.py puts it after ui/js/*.js in <head>)."""
+    data = json.dumps(page_texts(), ensure_ascii=False).replace("</", "<\\/")
+    return f"<script>window.LatentLab.pageZh = {data};</script>\n"

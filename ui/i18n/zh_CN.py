@@ -265,6 +265,224 @@ TEXTS: dict[str, str] = {
     "autoregressive": "自回归模型 (autoregressive)", "gaussian": "高斯分布 (gaussian)",
     "upload (.zip of images / .txt)": "上传（图片 .zip / .txt）",
     "cosine": "余弦 (cosine)", "linear": "线性 (linear)",
+    # ------------------------------------------------------------------ engine errors (generators/: uploads, checkpoints,
+    # sampling options, config checks), raised in English and shown through I.error; {values} keep the English's
+    # numbers and names. Shared shapes first: check_reals/"must be in", check_whole_numbers, check_choices.
+    "{name} must be in {range}": "{name} 必须在 {range} 范围内",
+    "{name} must be a whole number in {lo}..{hi}": "{name} 必须是 {lo}..{hi} 之间的整数",
+    "{name} must be a whole number in {lo}..{hi} (T = {T})": "{name} 必须是 {lo}..{hi} 之间的整数（T = {T}）",
+    "{name} must be one of {options}, not {value}": "{name} 必须是 {options} 之一，而不是 {value}",
+    "{name} of a {kind} model must be one of {options}, not {value}": "{kind} 模型的 {name} 必须是 {options} 之一，而不是 {value}",
+    "{name} of a flow model must be a whole number in {lo}..{hi}": "流模型的 {name} 必须是 {lo}..{hi} 之间的整数",
+    # uploads (generators/data.py)
+    "{name} is empty": "{name} 是空的",
+    "{name} declares too many pixels (a decompression bomb?)": "{name} 声明的像素太多（可能是解压炸弹？）",
+    "{name} is not a readable image": "{name} 不是可读取的图像",
+    "{name} is {w}×{h} pixels, over the {limit}-pixel limit for one image":
+        "{name} 有 {w}×{h} 像素，超过了单张图像 {limit} 像素的上限",
+    "text file is larger than 20 MB": "文本文件超过 20 MB",
+    "text file is not UTF-8": "文本文件不是 UTF-8 编码",
+    "text file needs at least 10 non-empty lines": "文本文件至少需要 10 个非空行",
+    "text file has more than {n} lines": "文本文件超过 {n} 行",
+    "every line must be at most {n} characters": "每行最多 {n} 个字符",
+    "the file cannot be read": "无法读取该文件",
+    "the file is larger than {n} MB": "文件超过 {n} MB",
+    "{name} is not a zip file": "{name} 不是 zip 文件",
+    "the zip holds more than {n} images": "zip 中的图片超过 {n} 张",
+    "the zip unpacks to more than 200 MB": "zip 解压后超过 200 MB",
+    "{name} unpacks to more than {n} MB": "{name} 解压后超过 {n} MB",
+    "the images hold more than {n} pixels in all: resize them (28×28 is enough)":
+        "这些图片的像素总数超过 {n}：请缩小它们（28×28 就够了）",
+    "the zip cannot be read: {why}": "无法读取 zip：{why}",
+    "the zip needs at least 10 images (.png, .jpg, .bmp, .gif, .webp)": "zip 中至少需要 10 张图片（.png、.jpg、.bmp、.gif、.webp）",
+    "{name} is not a numeric .npy file ({why})": "{name} 不是数值 .npy 文件（{why}）",
+    "the .npy must hold N numbers (1-D data) or N×2 numbers (2D points)": ".npy 必须包含 N 个数（一维数据）或 N×2 个数（二维点）",
+    "the .npy needs 10 to {n} rows": ".npy 需要 10 到 {n} 行",
+    "the .npy's numbers must be finite and within ±10⁶": ".npy 中的数必须是有限的，且在 ±10⁶ 以内",
+    "use a .zip of images, a .txt file with one item per line, or a .npy of numbers or points":
+        "请使用图片的 .zip、每行一项的 .txt 文件，或数值/点集的 .npy",
+    "unknown dataset {name} (use {options}, or a .txt, .zip or .npy file)":
+        "未知的数据集 {name}（请使用 {options}，或一个 .txt、.zip 或 .npy 文件）",
+    "unknown dataset {name} (use {options})": "未知的数据集 {name}（请使用 {options}）",
+    "unknown toy dataset {name} (use {options})": "未知的二维玩具数据集 {name}（请使用 {options}）",
+    "dataset is empty": "数据集是空的",
+    "steps and batch size must be positive": "步数和批大小必须为正数",
+    # checkpoints (generators/base.py CheckpointError, generators/__init__.py, generators/recipe.py load_run)
+    "config must be a JSON object": "配置必须是一个 JSON 对象",
+    "config has unknown field(s) {fields}": "配置中有未知字段 {fields}",
+    "bad config: {why}": "配置有误：{why}",
+    "cannot read {name}: {why}": "无法读取 {name}：{why}",
+    "{name} is {size} bytes, over the {limit}-byte limit": "{name} 有 {size} 字节，超过了 {limit} 字节的上限",
+    "{name} is not a safetensors file ({why})": "{name} 不是 safetensors 文件（{why}）",
+    "too short": "太短", "header is not JSON": "文件头不是 JSON", "header is not an object": "文件头不是对象",
+    "bad header length {n}": "文件头长度 {n} 有误",
+    "{name}: tensor {tensor} has an unsupported dtype": "{name}：张量 {tensor} 的数据类型不受支持",
+    "{name}: tensor {tensor} has a malformed entry": "{name}：张量 {tensor} 的条目格式错误",
+    "{name}: tensor {tensor} declares {n} bytes that the file does not hold": "{name}：张量 {tensor} 声明了 {n} 字节，但文件中没有这些数据",
+    "{name} is corrupt: {why}": "{name} 已损坏：{why}",
+    "{name} is too large for a config": "{name} 太大，不像是配置文件",
+    "config file {name} is missing": "缺少配置文件 {name}",
+    "{name} is not valid JSON": "{name} 不是有效的 JSON",
+    "{name} must hold a JSON object": "{name} 必须包含一个 JSON 对象",
+    "{name}: unsupported format_version {v}": "{name}：不支持的 format_version {v}",
+    "{name}: missing tensor(s) {tensors}": "{name}：缺少张量 {tensors}",
+    "{name}: unexpected tensor(s) {tensors}": "{name}：有多余的张量 {tensors}",
+    "{name}: tensor {tensor} has shape {shape}, expected {want}": "{name}：张量 {tensor} 的形状是 {shape}，应为 {want}",
+    "{name}: tensor {tensor} has dtype {dtype}, expected {want}": "{name}：张量 {tensor} 的数据类型是 {dtype}，应为 {want}",
+    "{name}: tensor {tensor} holds NaN or Inf": "{name}：张量 {tensor} 含有 NaN 或 Inf",
+    "{name}: unknown family {family}": "{name}：未知的模型类别 {family}",
+    "{name} is a {family} checkpoint, not {other}": "{name} 是 {family} 检查点，不是 {other}",
+    "unknown family {name} (use {options})": "未知的模型类别 {name}（请使用 {options}）",
+    "no checkpoint at {path}": "{path} 处没有检查点",
+    "unknown checkpoint {name} (shipped: {options})": "未知的检查点 {name}（内置：{options}）",
+    "the checkpoint's {what} does not fit the model": "检查点的{what}与模型不匹配",
+    "raw weights {name}": "原始权重 {name}",
+    "the checkpoint's step count is not a whole number in 0..10^9": "检查点的步数不是 0..10^9 之间的整数",
+    "the checkpoint's optimizer state does not fit the model ({why})": "检查点的优化器状态与模型不匹配（{why}）",
+    "the cosine horizon ({h}) must come after the warmup ({w})": "余弦调度的终点（{h}）必须在预热（{w}）之后",
+    # data kinds and models (base.py, the families' config_for / prepare_data)
+    "this {family} model is for {kind} data, {name} is {other}": "这个 {family} 模型用于 {kind} 数据，而 {name} 是 {other}",
+    "the {family} family trains on images or 2D points, not text ({name})": "{family} 类模型在图像或二维点上训练，不能用文本（{name}）",
+    "the {family} family trains on images, not {kind} ({name})": "{family} 类模型在图像上训练，不能用 {kind}（{name}）",
+    "the {family} family trains on text, not {kind} ({name})": "{family} 类模型在文本上训练，不能用 {kind}（{name}）",
+    "the VAE trains on images, {name} is {kind}": "VAE 在图像上训练，而 {name} 是 {kind}",
+    "the autoregressive model trains on text, {name} is {kind}": "自回归模型在文本上训练，而 {name} 是 {kind}",
+    "gaussian models fit points or numbers, not {kind} ({name})": "高斯模型拟合点或数，不能用 {kind}（{name}）",
+    "{name} holds {kind}: a gaussian model for it has dim {dim}": "{name} 包含 {kind}：适合它的高斯模型维度为 {dim}",
+    # sampling options (each family's sample)
+    "latents must have shape {want}, got {got}": "潜在变量的形状必须是 {want}，实际是 {got}",
+    "latents must be finite numbers": "潜在变量必须是有限的数",
+    "this {family} model is unconditional: it takes no label": "这个 {family} 模型是无条件的：它不接受类别标签",
+    "got {n} labels for {m} samples": "为 {m} 个样本收到了 {n} 个标签",
+    "label must be in 0..{hi}": "标签必须在 0..{hi} 范围内",
+    "at most {n} offsets and principal directions for this {d}-dimensional latent": "对这个 {d} 维潜在空间，偏移量和主方向最多 {n} 个",
+    "this conditional VAE needs labels": "这个条件 VAE 需要类别标签",
+    "images must be float N×{shape}, got shape {got}": "图像必须是 N×{shape} 的浮点数，实际形状是 {got}",
+    "image values must be finite and in [0, 1]": "图像的值必须是有限的，且在 [0, 1] 范围内",
+    "sampler must be {options} for this {kind} model, not {value}": "对这个 {kind} 模型，采样器必须是 {options}，而不是 {value}",
+    "eta is DDIM's randomness; the flow samplers (euler, heun) are deterministic: use 0":
+        "eta 是 DDIM 的随机性；流采样器（euler、heun）是确定性的：请用 0",
+    "characters not in this model's vocabulary: {chars}": "不在这个模型词表中的字符：{chars}",
+    "acrostic characters not in this model's vocabulary: {chars}": "不在这个模型词表中的藏头字符：{chars}",
+    "form must be 0 (free), 5 or 7": "form 必须是 0（自由）、5 或 7",
+    "form and acrostic are for poem models: this model's vocabulary has no ， and 。 (use --checkpoint autoregressive-poems)":
+        "form 和 acrostic 用于诗歌模型：这个模型的词表里没有 ， 和 。（请使用 --checkpoint autoregressive-poems）",
+    "an acrostic needs a form: give form 5 or 7 with it": "藏头诗需要指定 form：请同时给出 form 5 或 7",
+    "the acrostic must be exactly 4 characters (one per line), got {n}": "藏头必须正好 4 个字符（每行一个），实际是 {n} 个",
+    "the prefix breaks the {form}-character form at character {i} ({char})": "前缀在第 {i} 个字符（{char}）处破坏了 {form} 字一句的格式",
+    "{text}… is longer than {n} characters": "{text}… 超过了 {n} 个字符",
+    "at most {n} characters": "最多 {n} 个字符",
+    "the prefix can be at most {n} characters": "前缀最多 {n} 个字符",
+    "the autoregressive model is unconditional: it takes no label": "自回归模型是无条件的：它不接受类别标签",
+    "the autoregressive model has no latents: its randomness is the generator": "自回归模型没有潜在变量：它的随机性来自随机数生成器",
+    "seed must be a whole number, got {type}": "种子必须是整数，实际是 {type}",
+    "seed must be a whole number": "种子必须是整数",
+    "unknown device {name} (use auto, cpu or cuda)": "未知的设备 {name}（请使用 auto、cpu 或 cuda）",
+    "device cuda asked for, but no CUDA GPU is available": "要求使用 cuda 设备，但没有可用的 CUDA GPU",
+    # config checks (the families' Config.__post_init__)
+    "image_size {size} must be 7·2^k or 4·2^k (e.g. 28, 32, 64)": "image_size {size} 必须是 7·2^k 或 4·2^k（例如 28、32、64）",
+    "image_size {size} must halve {k} times to below 8×8 (e.g. 28, 32, 64)": "image_size {size} 必须能减半 {k} 次到 8×8 以下（例如 28、32、64）",
+    "image_size must be a multiple of 4 (the UNet halves it twice), not {n}": "image_size 必须是 4 的倍数（UNet 会把它减半两次），而不是 {n}",
+    "the auxiliary class loss needs num_classes > 0 and label_planes off (a class head that sees the label planes would only read them back)":
+        "辅助类别损失需要 num_classes > 0 且关闭 label_planes（能看到标签平面的类别头只会把标签读回来）",
+    "the mlp GAN is unconditional: set num_classes=0": "mlp GAN 是无条件的：请设 num_classes=0",
+    "p_uncond must be in [0, 1), lr in (0, 1], default_guidance in 0..20": "p_uncond 必须在 [0, 1) 内，lr 在 (0, 1] 内，default_guidance 在 0..20 内",
+    "dropout must be in [0, 1) and lr in (0, 1]": "dropout 必须在 [0, 1) 内，lr 在 (0, 1] 内",
+    "tie_embeddings must be true or false": "tie_embeddings 必须是 true 或 false",
+    "vocab must be 1..{n} distinct characters": "vocab 必须是 1..{n} 个不同的字符",
+    "vocab cannot contain the boundary character {c}": "vocab 不能包含边界字符 {c}",
+    "n_embd must be a multiple of n_head": "n_embd 必须是 n_head 的倍数",
+    # the Gaussian family and tab (generators/gaussian.py)
+    "dataset must be a name or a path of at most 1000 characters": "数据集必须是一个名称或不超过 1000 个字符的路径",
+    "{name} must be {dim} finite number(s) in {lo}..{hi}, or none": "{name} 必须是 {lo}..{hi} 之间的 {dim} 个有限数，或不填",
+    "loc and scale must both be given, or neither": "loc 和 scale 必须同时给出，或都不给",
+    "the data has no spread: every value is the same": "数据没有离散度：所有值都相同",
+    "points must have shape (N, {d}), got {got}": "点集的形状必须是 (N, {d})，实际是 {got}",
+    "points must have shape (N, {d}) or (N,), got {got}": "点集的形状必须是 (N, {d}) 或 (N,)，实际是 {got}",
+    "points must be finite numbers": "点必须是有限的数",
+    "ellipses are for 2-D models": "椭圆只适用于二维模型",
+    "the numbers must be text": "这些数必须是文本",
+    "type at most {n} characters of numbers": "最多输入 {n} 个字符的数字",
+    "type 2 to {n} numbers separated by commas or spaces (got {m})": "请输入 2 到 {n} 个数，用逗号或空格分隔（收到 {m} 个）",
+    "{text} is not a number": "{text} 不是数字",
+    "the numbers must be finite and within ±10⁶": "这些数必须是有限的，且在 ±10⁶ 以内",
+    "the learning rate must be in (0, 2]": "学习率必须在 (0, 2] 范围内",
+    # ------------------------------------------------------------------ Gradio's own input checks (ui/gradio_seam.py)
+    "Value {num} is less than minimum value {minimum}.": "值 {num} 小于最小值 {minimum}。",
+    "Value {num} is greater than maximum value {maximum}.": "值 {num} 大于最大值 {maximum}。",
+    "Value: {value} (type: {type}) is not in the list of choices: {choices}": "值 {value}（类型：{type}）不在可选项中：{choices}",
+    "Value: {value} is not in the list of choices: {choices}": "值 {value} 不在可选项中：{choices}",
+    "Invalid file type. Please upload a file that is one of these formats: {formats}":
+        "文件类型无效。请上传以下格式之一的文件：{formats}",
+    # ------------------------------------------------------------------ matplotlib figures (I.localize_figure)
+    "held-out digits": "留出集数字",
+    "class (read by the feature network)": "类别（由特征网络判读）",
+    "share of samples": "样本占比",
+    "ᾱ_t (signal²)": "ᾱ_t（信号²）",
+    "1 − ᾱ_t (noise²)": "1 − ᾱ_t（噪声²）",
+    "noise x_T": "噪声 x_T",
+    "DDPM (ε-prediction)": "DDPM（ε 预测）",
+    "flow matching": "流匹配",
+    "{name}, {sampler} step {k} / {n}\n{covered}/8 modes, {pct} within 3σ":
+        "{name}，{sampler} 第 {k} / {n} 步\n覆盖 {covered}/8 个模式，{pct} 在 3σ 以内",
+    "real": "真实", "generated": "生成", "particles": "粒子",
+    "after {d} D steps and {g} G steps": "D 走了 {d} 步、G 走了 {g} 步之后",
+    "gradient descent, step {step}": "梯度下降，第 {step} 步",
+    "closed form": "闭式解",
+    "The data and the two fits": "数据与两种拟合",
+    "the closed form's NLL": "闭式解的负对数似然",
+    "NLL per step (nats per number)": "每一步的负对数似然（每个数的奈特数）",
+    "as many samples of the fit": "同样数量的拟合样本",
+    "Samples of the fit against the data": "拟合的样本与数据对比",
+    "real (the data)": "真实（数据）",
+    "fake (samples of the fit)": "伪造（拟合的样本）",
+    "D(x): P(real)": "D(x)：P(真实)",
+    "Discriminator accuracy {acc}%": "判别器准确率 {acc}%",
+    "means": "均值",
+    "the fit ({k} component)": "拟合结果（{k} 个成分）",
+    "the fit ({k} components)": "拟合结果（{k} 个成分）",
+    "closed form (one Gaussian)": "闭式解（单个高斯分布）",
+    "data": "数据", "step": "步", "samples": "样本",
+    # server-made lines (I.tr in ui/diffusion.py forward, ui/compare.py side_by_side)
+    "t = {t}: {a} × the digit + {b} × noise": "t = {t}：{a} × 数字 + {b} × 噪声",
+    "{dataset} from the same seed: {names}": "同一种子生成的{dataset}：{names}",
+    "Names": "名字", "Surnames": "姓氏", "Poems": "诗",
+    # ------------------------------------------------------------------ autoregressive: Tang quatrains (issue 22)
+    "Corpus": "语料",
+    "free": "自由",
+    "Form: characters a line": "格式：每句字数",
+    "Acrostic: 4 characters that start the lines (with a form)": "藏头：4 个字，依次作每句的首字（需选格式）",
+    "Score a name (or a poem): how much does it surprise the model?": "给名字（或诗）打分：它让模型有多意外？",
+    "Any name, or a poem for the poems corpus": "任意名字；语料选 poems 时为一首诗",
+    "The form does not allow that character here (it is masked).": "格式不允许这里出现这个字（它被屏蔽了）。",
+    "The acrostic must be exactly 4 characters, one for each line (got {n}).": "藏头必须正好是 4 个字，每句一个（收到 {n} 个）。",
+    "The poem is as long as the model allows.": "这首诗已达到模型允许的最大长度。",
+    "Type a poem to score.": "请输入一首诗来打分。",
+    "**Poems.** The *poems* corpus is 13,744 Tang quatrains: four lines of 5 or 7 characters ending ，。，。. "
+    "With a form, the sampler masks the next-character distribution before temperature and the cuts: inside "
+    "a line no punctuation and no end, at its end only the right mark, after four lines only the end (an "
+    "acrostic forces each line's first character the same way). The step-through marks the masked "
+    "characters *mask*: even an untrained model obeys the form.":
+        "**诗。** *poems* 语料是 13,744 首唐代绝句：四句，每句 5 或 7 个字，句末依次为 ，。，。。选定格式后，采样器在温度和截断之前"
+        "先屏蔽下一个字的分布：句中不许出现标点和结束符，句末只许出现正确的标点，四句之后只许结束（藏头用同样的方法强制每句的首字）。"
+        "逐步生成时，被屏蔽的字标为 *mask*：即使是未经训练的模型也遵守格式。",
+    "an acrostic needs a form: give form 5 or 7 with it": "藏头需要格式：请同时选择五言或七言",
+    "form and acrostic are for poem models: this model's vocabulary has no ， and 。 (autoregressive-poems has them)":
+        "格式与藏头只适用于写诗的模型：这个模型的词表里没有 ， 和 。（autoregressive-poems 有）",
+    # ------------------------------------------------------------------ the image tabs' model picker (issue 20: emoji)
+    "Model": "模型", "digits": "手写数字", "emoji": "表情符号",
+    "digits: 28×28 grey MNIST · emoji: 32×32 colour Twemoji, 9 groups":
+        "手写数字：28×28 灰度 MNIST · 表情符号：32×32 彩色 Twemoji，9 个类别",
+    "Smileys & Emotion": "笑脸与情感", "People & Body": "人物与身体", "Animals & Nature": "动物与自然",
+    "Food & Drink": "食物与饮料", "Travel & Places": "旅行与地点", "Activities": "活动", "Objects": "物品",
+    "Symbols": "符号", "Flags": "旗帜",
+    "Emoji group": "表情符号类别",
+    "This map is a 2-dimensional VAE of the digits (vae-mnist-2d): digits only, whichever model is picked above.":
+        "这张地图来自一个 2 维的手写数字 VAE（vae-mnist-2d）：无论上面选了哪个模型，它都只显示手写数字。",
+    "*Draw a digit* is for the digits' model: pick **digits** above to draw one.":
+        "*手写一个数字* 只适用于手写数字模型：在上面选择 **手写数字** 即可画一个。",
+    "Drawings are digits: for emoji, interpolate between held-out examples.":
+        "手绘图只能是数字：表情符号请在留出样本之间插值。",
 }
 
 LONG: dict[str, str] = {
@@ -319,4 +537,77 @@ $$L(\mu, \sigma) = -\sum_i \log \mathcal{N}(x_i; \mu, \sigma^2) = \sum_i \Big[\l
 **试一试：** ① 同一种子、类别 7，走过每一类模型：哪个最清晰，哪个最多样？② 先用 200 个、再用 1,000 个样本计算表格：FID 随样本数增加而下降——只能同等条件下比较。③ 绘制模式崩溃直方图：直方图平坦，说明每个数字被画出的频率相同。""",
 
     "classroom.intro": r"""**课堂模式。** 你是两位玩家的教练。**判别器 D 走一步** 训练判别器一次：观察热力图（红色：D 认为“真”）移向真实点（蓝色）、远离生成的点（橙色）。**生成器 G 走一步** 训练生成器一次：橙色的点沿黑色箭头移动，顺着 D 的坡度爬向“真”。试试看：① 按 5 次 D 走一步，G 一次也不按：D 赢了，它的地图把真与假分开了。② 然后交替按 G、D、G、D……：橙色的点追逐各个模式。③ 只按很多次 G 走一步：G 对一个过时的 D 过拟合，点都堆到一个区域——这就是慢动作的模式崩溃。""",
+}
+
+
+# Texts the page translates itself (ui/js/50-i18n-page.js, from app.py's <head>): inside the Compare table, the
+# Gaussian summary and the lessons' SVG diagrams, whose values stay English for the API. A text node whose whole
+# trimmed text is a key (or matches a template's {placeholders}) shows the Chinese on a Chinese page.
+PAGE: dict[str, str] = {
+    # ------------------------------------------------------------------ the Compare table (ui/compare.py COLUMNS)
+    "model": "模型", "parameters": "参数量", "samples": "样本数", "class accuracy": "类别准确率",
+    "FID ↓": "FID ↓", "precision": "精确率", "recall": "召回率", "classes covered": "覆盖的类别",
+    "modes covered": "覆盖的模式", "NLL/point ↓": "NLL/点 ↓", "NLL/char ↓": "NLL/字符 ↓",
+    "bigram NLL/char": "二元组 NLL/字符", "new": "新颖率", "ms per sample": "每个样本毫秒数",
+    "real digits (FID floor)": "真实数字（FID 下限）", "real emoji (FID floor)": "真实表情符号（FID 下限）",
+    "real {group} (FID floor)": "真实 {group}（FID 下限）",
+    "yours ({family})": "你的模型（{family}）",
+    # ------------------------------------------------------------------ the Gaussian summary (ui/gaussian.py summary)
+    "NLL (nats per number)": "负对数似然（每个数的奈特数）",
+    "gradient descent, step {step}": "梯度下降，第 {step} 步",
+    "closed form (mean, 1/N std)": "闭式解（均值，1/N 标准差）",
+    "N = {n} numbers · |μ − μ̂| = {dmu}, |σ − σ̂| = {dsigma} · a discriminator tells the data from this fit {pct}% "
+    "of the time (50%: it cannot)":
+        "N = {n} 个数 · |μ − μ̂| = {dmu}，|σ − σ̂| = {dsigma} · 判别器有 {pct}% 的时候能分辨数据与这个拟合（50%：分辨不出）",
+    # ------------------------------------------------------------------ the lessons' diagrams (ui/lessons.py, gaussian)
+    "noise z": "噪声 z", "class y": "类别 y", "Generator G": "生成器 G", "fake x̃": "伪造 x̃",
+    "real digit x": "真实数字 x", "from MNIST": "来自 MNIST", "Discriminator D": "判别器 D",
+    "real or fake?": "真还是假？",
+    "G's update: gradients through D push x̃ toward “real”": "G 的更新：穿过 D 的梯度把 x̃ 推向“真”",
+    "D's update: push D(real) ↑ and D(fake) ↓": "D 的更新：让 D(真) ↑、D(假) ↓",
+    "GAN: a generator and a discriminator trained against each other": "GAN：相互对抗训练的生成器与判别器",
+    "digit x": "数字 x", "Encoder": "编码器", "mean": "均值", "spread": "离散程度", "Decoder": "解码器",
+    "reconstruction": "重建",
+    "KL(q(z|x) ‖ N(0, I)): keeps the latent space without holes": "KL(q(z|x) ‖ N(0, I))：让潜在空间没有空洞",
+    "reconstruction term: log p(x | z) — how well x̂ matches x": "重建项：log p(x | z)——x̂ 与 x 有多吻合",
+    "sliders / latent map set z directly": "滑块 / 潜在空间地图直接设定 z",
+    "VAE: encode to a Gaussian, sample z, decode": "VAE：编码成高斯分布，采样 z，再解码",
+    "digit": "数字", "a little noise": "一点噪声", "half noise": "一半噪声", "pure noise": "纯噪声",
+    "predicts the added noise": "预测加入的噪声",
+    "black →  forward process q(x_t | x₀) = N(√ᾱ_t x₀, (1 − ᾱ_t) I): fixed, no learning":
+        "黑色 →  前向过程 q(x_t | x₀) = N(√ᾱ_t x₀, (1 − ᾱ_t) I)：固定的，无需学习",
+    "orange ←  reverse process: x_{t−1} from x_t and the UNet's predicted noise":
+        "橙色 ←  反向过程：由 x_t 和 UNet 预测的噪声得到 x_{t−1}",
+    "DDIM skips steps; guidance w mixes the predictions with and without the class y":
+        "DDIM 跳过若干步；引导强度 w 混合有类别 y 与无类别 y 的预测",
+    "Diffusion: add noise step by step, learn to remove it": "扩散模型：一步步加噪声，再学会把它去掉",
+    "⟨start⟩": "⟨开始⟩",
+    "Transformer (causal self-attention)": "Transformer（因果自注意力）",
+    "each position looks only left": "每个位置只往左看",
+    "top-k / top-p cut the tail": "top-k / top-p 截掉长尾",
+    "sample → “i”": "采样 → “i”",
+    "append it and ask again, until ⏎ (end)": "接上它再问一次，直到 ⏎（结束）",
+    "Autoregressive: one character at a time": "自回归模型：一次一个字符",
+    "a batch": "一个批次", "of your data": "来自你的数据", "loss → ∇ → optimizer": "损失 → ∇ → 优化器",
+    "loss curves": "损失曲线", "every step": "每一步", "fixed noise, every N": "固定噪声，每 N 步",
+    "repeat: θ ← θ − η ∇L(θ)": "重复：θ ← θ − η ∇L(θ)",
+    "Training: the same loop for every family": "训练：每类模型都用同一个循环",
+    "same seed": "同一种子", "and class": "和类别", "GAN": "生成对抗网络", "VAE": "变分自编码器",
+    "Diffusion": "扩散模型", "feature network": "特征网络", "MNIST classifier": "MNIST 分类器",
+    "FID, precision/recall": "FID、精确率/召回率", "vs held-out digits": "对比留出集数字",
+    "did it draw the asked digit?": "画出所要求的数字了吗？",
+    "Compare: one yardstick for every family": "比较：每类模型用同一把尺子",
+    "your numbers xᵢ": "你的数字 xᵢ", "normal, bimodal, …": "正态、双峰……", "the model": "模型",
+    "closed form": "闭式解", "μ̂ = mean, σ̂² = 1/N Σ": "μ̂ = 均值，σ̂² = 1/N Σ", "samples of the fit": "拟合的样本",
+    "discriminator D": "判别器 D",
+    "real or fitted? → 50%": "真实还是拟合？→ 50%",
+    "gradient descent: θ ← θ − α ∂L/∂θ": "梯度下降：θ ← θ − α ∂L/∂θ",
+    "Gaussian: maximum likelihood by gradient descent, then a discriminator's test":
+        "高斯分布：用梯度下降做最大似然，再用判别器检验",
+}
+
+# Gradio's own frontend keys that its zh-CN (and en) lists lack, seen on the page in 6.31: key → (English, Chinese)
+GRADIO: dict[str, tuple[str, str]] = {
+    "common.complete": ("complete", "完成"),                                   # the status tracker's announcement
+    "image_editor.select_draw_tool": ("select the draw tool to start", "选择绘图工具后开始"),
 }
