@@ -93,6 +93,12 @@ class Family(nn.Module):
     def latent_spec(self) -> LatentSpec:
         raise NotImplementedError
 
+    @property
+    def image_shape(self) -> tuple[int, int, int] | None:
+        """(channels, height, width) of the images the model makes (1×28×28 digits, 3×32×32 emoji); None for
+        points, text and numbers."""
+        return None
+
     def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, **options):
         raise NotImplementedError
 
@@ -461,6 +467,8 @@ def load_state_into(model: nn.Module, tensors: dict[str, torch.Tensor], source: 
     for k, v in weights.items():
         if tuple(v.shape) != tuple(own[k].shape):
             raise CheckpointError(f"{source}: tensor {k} has shape {tuple(v.shape)}, expected {tuple(own[k].shape)}")
+        if v.dtype in (torch.float16, torch.bfloat16) and own[k].dtype == torch.float32:
+            v = weights[k] = v.float()     # stored at half size (the emoji checkpoints), computed in float32
         if v.dtype != own[k].dtype:
             raise CheckpointError(f"{source}: tensor {k} has dtype {v.dtype}, expected {own[k].dtype}")
         if v.is_floating_point() and not bool(torch.isfinite(v).all()):

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 TOY_SETS = ("8gaussians", "25gaussians", "ring", "spiral", "moons", "swissroll", "checkerboard")
-TEXT_SETS = ("names", "surnames")
-IMAGE_SETS = ("mnist", "mnist-full")
+TEXT_SETS = ("names", "surnames", "poems")     # poems: generators/datasets/poems.py
+IMAGE_SETS = ("mnist", "mnist-full", "emoji")     # emoji: generators/datasets/emoji.py (3×32×32 RGB)
 DATASETS = IMAGE_SETS + TOY_SETS + TEXT_SETS
 SPLITS = ("train", "heldout", "all")
 TOY_TRAIN_SIZE = 20_000
@@ -248,7 +248,7 @@ def _name_list(which: str) -> tuple[str, ...]:
 
 def load_names(which: str = "names", split: str = "train") -> Dataset:
     """Unique lower-cased names, sorted; held-out = index % 10 == 0."""
-    if which not in TEXT_SETS:
+    if which not in ("names", "surnames"):
         raise ValueError(f"unknown text dataset {which!r}")
     items = _name_list(which)
     return Dataset(which, "text", texts=[items[i] for i in split_indices(len(items), split)])
@@ -392,8 +392,14 @@ def load_dataset(name: str, split: str = "train") -> Dataset:
         return load_mnist(split)
     if name == "mnist-full":
         return load_mnist_full(split)
+    if name == "emoji":
+        from .datasets.emoji import load_emoji
+        return load_emoji(split)
     if name in TOY_SETS:
         return load_toy(name, split)
+    if name == "poems":
+        from .datasets.poems import load_poems
+        return load_poems(split)
     if name in TEXT_SETS:
         return load_names(name, split)
     if name.lower().endswith(USER_EXT) and Path(name).is_file():

@@ -1,7 +1,9 @@
-"""Quality measures: an MNIST feature network (FID, precision/recall, class accuracy), 2D mode coverage, MMD.
+"""Quality measures: feature networks for MNIST and emoji (FID, precision/recall, class accuracy), a
+memorisation check (near copies of training images), 2D mode coverage, MMD.
 
-Inception weights cannot be downloaded here; for 28×28 digits a digit classifier's penultimate features are
-the standard substitute. The classifier trains on the non-held-out digits only; FID compares to held-out ones.
+Inception weights cannot be downloaded here; for small images a classifier's penultimate features are the
+standard substitute: `mnist-features` (digits) and `emoji-features` (the nine emoji groups), picked by the model's
+dataset. Each classifier trains on the non-held-out images only; FID compares to the held-out ones.
 """
 from __future__ import annotations
 
@@ -14,11 +16,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import (CHECKPOINT_DIR, CheckpointError, checkpoint_paths, config_from_json, load_state_into,
+from .base import (CHECKPOINT_DIR, CheckpointError, Family, checkpoint_paths, config_from_json, load_state_into,
                    make_generator, read_meta, read_safetensors)
-from .data import TOY_SETS, load_mnist, load_toy, toy_modes
+from .data import TOY_SETS, load_dataset, load_toy, toy_modes
 
 FEATURES_CHECKPOINT = "mnist-features"
+# an image dataset → its feature network (a shipped checkpoint) and the dataset whose splits it measures against
+FEATURE_NETWORKS = {"mnist": "mnist-features", "emoji": "emoji-features"}
+FEATURE_DATA = {"mnist": "mnist", "mnist-full": "mnist", "emoji": "emoji"}
 
 
 @dataclass(frozen=True)
@@ -26,25 +31,52 @@ class ClassifierConfig:
     width: int = 32
     features: int = 128
     num_classes: int = 10
+    channels: int = 1
+    image_size: int = 28         # a multiple of 4 (two 2× poolings)
+
+    def __post_init__(self):
+        if self.image_size % 4 or not 4 <= self.image_size <= 256:
+            raise ValueError(f"image_size {self.image_size} must be a multiple of 4 from 4 to 256")
+        if not 1 <= self.channels <= 4 or self.num_classes < 1 or self.width < 1 or self.features < 1:
+            raise ValueError("channels must be 1–4; width, features and num_classes at least 1")
 
 
-class MnistClassifier(nn.Module):
-    """conv-conv-pool ×2 → 128-d features → 10 logits."""
+class _Dropout(nn.Dropout):
+    """nn.Dropout whose mask comes from `self.generator` (set while training), never the global RNG."""
+
+    generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if self.generator is None:
+            raise RuntimeError("set .generator before training (dropout draws from it)")
+        keep = torch.rand(x.shape, generator=self.generator, device=x.device) >= self.p
+        return x * keep / (1 - self.p)
+
+
+class FeatureClassifier(nn.Module):
+    """conv-conv-pool ×2 → `features`-d features → `num_classes` logits, for C×S×S images (S % 4 == 0)."""
 
     name = "classifier"
 
     def __init__(self, config: ClassifierConfig = ClassifierConfig()):
         super().__init__()
         self.config = c = config
-        w = c.width
+        w, s = c.width, c.image_size // 4
         self.body = nn.Sequential(
-            nn.Conv2d(1, w, 3, padding=1), nn.ReLU(), nn.Conv2d(w, w, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            # state size. w × 14 × 14
+            nn.Conv2d(c.channels, w, 3, padding=1), nn.ReLU(), nn.Conv2d(w, w, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2),
+            # state size. w × S/2 × S/2 (14 × 14 for digits)
             nn.Conv2d(w, 2 * w, 3, padding=1), nn.ReLU(), nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.ReLU(),
             nn.MaxPool2d(2),
-            # state size. 2w × 7 × 7
-            nn.Flatten(), nn.Dropout(0.3), nn.Linear(2 * w * 49, c.features), nn.ReLU())
-        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(c.features, c.num_classes))
+            # state size. 2w × S/4 × S/4 (7 × 7 for digits)
+            nn.Flatten(), _Dropout(0.3), nn.Linear(2 * w * s * s, c.features), nn.ReLU())
+        self.head = nn.Sequential(_Dropout(0.3), nn.Linear(c.features, c.num_classes))
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.config.channels, self.config.image_size, self.config.image_size
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
@@ -54,7 +86,10 @@ class MnistClassifier(nn.Module):
 
     @torch.no_grad()
     def embed(self, x: torch.Tensor, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
-        """Images in [0,1] (N,1,28,28) → (features (N,128), class probabilities (N,10))."""
+        """Images in [0,1] (N, C, S, S) → (features (N, features), class probabilities (N, num_classes))."""
+        if x.dim() != 4 or tuple(x.shape[1:]) != self.image_shape:
+            raise ValueError(f"this feature network reads images of shape {self.image_shape}, got "
+                             f"{tuple(x.shape[1:])}")
         self.eval()
         feats, probs = [], []
         for i in range(0, len(x), batch):
@@ -64,35 +99,59 @@ class MnistClassifier(nn.Module):
         return torch.cat(feats), torch.cat(probs)
 
 
-def train_classifier(steps: int = 3000, batch_size: int = 128, seed: int = 0, lr: float = 1e-3):
-    """Train on the 4,500 non-held-out digits with ±2-pixel shifts; yields (step, loss) and returns the model."""
+MnistClassifier = FeatureClassifier      # its name before the emoji network (issue 20)
+
+# how each feature network trains (`python -m generators.metrics --train-features --dataset D`)
+# (emoji: 1,685 training images; 64 features, not 128, so that FID's covariances from the 188 held-out emoji
+# are less rank-starved; flips and ±3-pixel shifts because an emoji's group does not change with either)
+FEATURE_RECIPES = {"mnist": dict(steps=3000, shift=2, flip=False, width=32, features=128),
+                   "emoji": dict(steps=1500, shift=3, flip=True, width=16, features=64)}
+
+
+def train_classifier(steps: int = 3000, batch_size: int = 128, seed: int = 0, lr: float = 1e-3,
+                     dataset: str = "mnist", shift: int = 2, flip: bool = False, width: int = 32,
+                     features: int = 128):
+    """Train on the dataset's non-held-out images with ±`shift`-pixel shifts (and random left-right flips with
+    `flip`); yields (step, loss) and returns the model. All randomness (weights, batches, dropout) from `seed`."""
     g = torch.Generator().manual_seed(seed)
-    torch_state = torch.random.get_rng_state()
-    model = MnistClassifier()
-    d = load_mnist("train")
+    d = load_dataset(dataset, "train")
+    _, c, h, w = d.x.shape
+    if h != w or not d.num_classes:
+        raise ValueError(f"{dataset!r}: the feature network needs square, labelled images")
+    model = FeatureClassifier(ClassifierConfig(width=width, features=features, num_classes=d.num_classes,
+                                               channels=c, image_size=h))
+    Family.init_weights(model, g)            # PyTorch's default schemes, drawn from g
+    for m in model.modules():
+        if isinstance(m, _Dropout):
+            m.generator = g
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr * 3, total_steps=steps)
     model.train()
     for step in range(1, steps + 1):
         idx = torch.randint(0, len(d), (batch_size,), generator=g)
         x, y = d.x[idx], d.y[idx]
-        dx, dy = torch.randint(-2, 3, (2,), generator=g).tolist()
+        dx, dy = torch.randint(-shift, shift + 1, (2,), generator=g).tolist()
         x = torch.roll(x, (dx, dy), (2, 3))
+        if flip:
+            mirrored = torch.rand(batch_size, generator=g) < 0.5
+            x = torch.where(mirrored[:, None, None, None], x.flip(3), x)
         loss = F.cross_entropy(model(x), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
         yield step, loss.item()
-    torch.random.set_rng_state(torch_state)   # dropout used the global RNG; leave it as we found it
+    for m in model.modules():
+        if isinstance(m, _Dropout):
+            m.generator = None
     model.eval()
     return model
 
 
-_CLASSIFIER: dict[str, MnistClassifier] = {}
+_CLASSIFIER: dict[str, FeatureClassifier] = {}
 
 
-def load_classifier(name_or_path: str = FEATURES_CHECKPOINT) -> MnistClassifier:
+def load_classifier(name_or_path: str = FEATURES_CHECKPOINT) -> FeatureClassifier:
     """The shipped feature network (cached; read-only)."""
     if name_or_path not in _CLASSIFIER:
         base = CHECKPOINT_DIR / name_or_path if "/" not in str(name_or_path) else name_or_path
@@ -100,7 +159,7 @@ def load_classifier(name_or_path: str = FEATURES_CHECKPOINT) -> MnistClassifier:
         meta = read_meta(cpath)
         if meta.get("family") != "classifier":
             raise CheckpointError(f"{cpath.name} is not a classifier checkpoint")
-        model = MnistClassifier(config_from_json(ClassifierConfig, meta["config"]))
+        model = FeatureClassifier(config_from_json(ClassifierConfig, meta["config"]))
         load_state_into(model, read_safetensors(wpath), wpath.name)
         _CLASSIFIER[name_or_path] = model.eval()
     return _CLASSIFIER[name_or_path]
@@ -175,22 +234,83 @@ def sample_in_batches(model, n: int, seed: int, batch: int = 500, **kw) -> torch
     return torch.cat(outs)
 
 
+MEMORISATION_LESSON = (
+    "A generative model should learn the distribution its training images come from, not the images themselves. "
+    "A model that memorises can score well on FID and precision while only replaying its training set: it makes "
+    "nothing new and can leak the data it was trained on (a face, a signature, a private photo). So we also count "
+    "near copies: samples closer to some training image than almost any genuinely new image (a held-out one) is.")
+COPY_PERCENTILE = 1.0    # near copy: closer than all but this % of the held-out images are to the training set
+
+
+def feature_dataset(model, image_shape: tuple[int, ...]) -> str:
+    """The dataset whose feature network measures `model`: the one its checkpoint names (mnist, mnist-full →
+    mnist; emoji), else (a user's images, a model never saved) the one whose images have `image_shape`."""
+    name = str((getattr(model, "meta", None) or {}).get("dataset", ""))
+    if name in FEATURE_DATA:
+        ds = FEATURE_DATA[name]
+        if load_classifier(FEATURE_NETWORKS[ds]).image_shape != tuple(image_shape):
+            raise ValueError(f"a model of the {name!r} dataset must draw images of shape "
+                             f"{load_classifier(FEATURE_NETWORKS[ds]).image_shape}, this one draws {tuple(image_shape)}")
+        return ds
+    for ds, net in FEATURE_NETWORKS.items():
+        if load_classifier(net).image_shape == tuple(image_shape):
+            return ds
+    shapes = ", ".join(f"{net} reads {'×'.join(map(str, load_classifier(net).image_shape))}"
+                       for net in FEATURE_NETWORKS.values())
+    raise ValueError(f"no feature network for images of shape {'×'.join(map(str, image_shape))} ({shapes})")
+
+
+@functools.lru_cache(maxsize=4)
+def _reference(dataset: str):
+    """(feature network, held-out split, its features, its class probabilities) for a FEATURE_NETWORKS dataset."""
+    clf = load_classifier(FEATURE_NETWORKS[dataset])
+    real = load_dataset(dataset, "heldout")
+    real_f, real_p = clf.embed(real.x)
+    return clf, real, real_f, real_p
+
+
 @functools.lru_cache(maxsize=16)
-def real_fid(n: int = 1000, seed: int = 0) -> float:
-    """The FID a perfect model would get at this sample count: n training digits (drawn with `seed`, never the
-    held-out ones) against the held-out digits, in the same feature space. FID is biased upward at small n, so a
-    model's FID means something only beside this number at the same n. Cached: every image model evaluated at
-    the same n (the Compare table's three, and its floor row) shares one computation."""
-    clf = load_classifier()
-    train = load_mnist("train")
+def real_fid(n: int = 1000, seed: int = 0, dataset: str = "mnist") -> float:
+    """The FID a perfect model would get at this sample count: n training images of `dataset` (drawn with `seed`,
+    never the held-out ones) against the held-out images, in the same feature space. FID is biased upward at small
+    n, so a model's FID means something only beside this number at the same n. Cached: every image model evaluated
+    at the same n (the Compare table's rows, and its floor row) shares one computation."""
+    clf, _, real_f, _ = _reference(dataset)
+    train = load_dataset(dataset, "train")
     idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]
-    return frechet_distance(clf.embed(train.x[idx])[0], clf.embed(load_mnist("heldout").x)[0])
+    return frechet_distance(clf.embed(train.x[idx])[0], real_f)
+
+
+def nearest_distances(x: torch.Tensor, ref: torch.Tensor, batch: int = 250) -> torch.Tensor:
+    """RMS pixel distance ‖x − r‖₂ / √D from each image in x (N, C, H, W) to its nearest image in ref (M, C, H, W):
+    0 for an exact copy, 1 for white against black. (N,)"""
+    x, ref = x.flatten(1).float(), ref.flatten(1).float()
+    if x.shape[1] != ref.shape[1]:
+        raise ValueError(f"images of {x.shape[1]} values cannot be compared with training images of {ref.shape[1]}")
+    d = torch.cat([torch.cdist(x[i:i + batch], ref).min(1).values for i in range(0, len(x), batch)])
+    return d / x.shape[1] ** 0.5
+
+
+@functools.lru_cache(maxsize=4)
+def copy_threshold(dataset: str = "mnist", percentile: float = COPY_PERCENTILE) -> float:
+    """The distance below which a sample counts as a near copy: the `percentile`-th percentile of the held-out
+    images' distances to their nearest training image. A held-out image is by construction no copy, so a model
+    that draws new images from the data's own distribution has about `percentile`% near copies; one that replays
+    its training set has ~100%."""
+    d = nearest_distances(load_dataset(dataset, "heldout").x, load_dataset(dataset, "train").x)
+    return float(np.percentile(d.double().numpy(), percentile))
+
+
+def near_copies(images: torch.Tensor, dataset: str = "mnist") -> dict:
+    """The memorisation check: the share of `images` closer (RMS over pixels) to a training image of `dataset`
+    than `copy_threshold(dataset)`, with that threshold and how it was chosen."""
+    d = nearest_distances(images, load_dataset(dataset, "train").x)
+    thr = copy_threshold(dataset)
+    return {"near_copies": (d < thr).float().mean().item(), "near_copy_threshold": thr,
+            "near_copy_percentile": COPY_PERCENTILE, "nearest_train_distance_median": d.median().item()}
 
 
 def evaluate_images(model, n: int = 1000, seed: int = 0) -> dict:
-    clf = load_classifier()
-    real = load_mnist("heldout")
-    real_f, real_p = clf.embed(real.x)
     t0 = time.perf_counter()
     out = {}
     g = make_generator(seed, model.device)
@@ -205,17 +325,21 @@ def evaluate_images(model, n: int = 1000, seed: int = 0) -> dict:
             uncond.append(model.sample(m, generator=g).cpu())
     per_sample = (time.perf_counter() - t0) / n
     fake = torch.cat(cond_imgs or uncond)
+    dataset = feature_dataset(model, fake.shape[1:])
+    clf, real, real_f, real_p = _reference(dataset)
     fake_f, fake_p = clf.embed(fake)
+    out["feature_network"] = FEATURE_NETWORKS[dataset]
     out["fid"] = frechet_distance(fake_f, real_f)
-    out["fid_real"] = real_fid(min(n, len(load_mnist("train"))), seed)    # real digits against real, same n
+    out["fid_real"] = real_fid(min(n, len(load_dataset(dataset, "train"))), seed, dataset)   # real vs real, same n
     out["precision"], out["recall"] = precision_recall(real_f, fake_f[: len(real_f) * 2])
     out["inception_score"] = inception_score(fake_p)
-    hist = torch.bincount(fake_p.argmax(1), minlength=10)
+    hist = torch.bincount(fake_p.argmax(1), minlength=clf.config.num_classes)
     out["class_histogram"] = hist.tolist()
     out["classes_covered"] = int((hist >= max(1, 0.01 * n)).sum())
     if cond_labels:
         out["class_accuracy"] = (fake_p.argmax(1) == torch.cat(cond_labels)).float().mean().item()
     out["classifier_heldout_accuracy"] = (real_p.argmax(1) == real.y).float().mean().item()
+    out.update(near_copies(fake, dataset))
     out["n_samples"] = n
     out["n_real"] = len(real)
     out["sample_seconds_per_sample"] = per_sample
@@ -256,7 +380,7 @@ def evaluate(model, n: int = 1000, seed: int = 0) -> dict:
 
 
 def main(argv=None) -> None:
-    """python -m generators.metrics --train-features: (re)make checkpoints/mnist-features."""
+    """python -m generators.metrics --train-features [--dataset emoji]: (re)make checkpoints/<dataset>-features."""
     import argparse
 
     from tqdm import tqdm
@@ -264,14 +388,26 @@ def main(argv=None) -> None:
     from .base import save_checkpoint
 
     ap = argparse.ArgumentParser(prog="python -m generators.metrics")
-    ap.add_argument("--train-features", action="store_true", help="train and save the MNIST feature network")
-    ap.add_argument("--steps", type=int, default=3000, help="training steps")
-    ap.add_argument("--out", default=str(CHECKPOINT_DIR / FEATURES_CHECKPOINT), help="checkpoint path")
+    ap.add_argument("--train-features", action="store_true", help="train and save a feature network")
+    ap.add_argument("--dataset", default="mnist", choices=sorted(FEATURE_RECIPES),
+                    help="the images it classifies (default: mnist)")
+    ap.add_argument("--steps", type=int, default=None, help="training steps (default: the dataset's recipe)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of weights, batches, augmentation and dropout")
+    ap.add_argument("--width", type=int, default=None, help="channels of the first conv layers (default: recipe)")
+    ap.add_argument("--features", type=int, default=None, help="size of the feature vector, FID's space "
+                    "(default: the dataset's recipe)")
+    ap.add_argument("--out", default=None, help="checkpoint path (default: checkpoints/<dataset>-features)")
     args = ap.parse_args(argv)
     if not args.train_features:
         ap.error("nothing to do: pass --train-features")
+    given = {k: getattr(args, k) for k in ("steps", "width", "features") if getattr(args, k) is not None}
+    recipe = {**FEATURE_RECIPES[args.dataset], **given}
+    if min(recipe["steps"], recipe["width"], recipe["features"]) < 1:
+        ap.error("--steps, --width and --features must be at least 1")
+    args.steps = recipe["steps"]
+    out = args.out or str(CHECKPOINT_DIR / FEATURE_NETWORKS[args.dataset])
     t0 = time.perf_counter()
-    it = train_classifier(steps=args.steps)
+    it = train_classifier(dataset=args.dataset, seed=args.seed, **recipe)
     bar = tqdm(total=args.steps, desc="features")
     try:
         while True:
@@ -281,12 +417,16 @@ def main(argv=None) -> None:
     except StopIteration as stop:
         model = stop.value
     bar.close()
-    held = load_mnist("heldout")
+    held = load_dataset(args.dataset, "heldout")
     _, probs = model.embed(held.x)
     acc = (probs.argmax(1) == held.y).float().mean().item()
-    save_checkpoint(model, args.out, dataset="mnist", steps=args.steps,
-                    metrics={"heldout_accuracy": acc}, info={"seconds": time.perf_counter() - t0})
-    print(f"held-out accuracy {acc:.4f} ({len(held)} digits), {time.perf_counter() - t0:.0f} s")
+    per_class = [((probs.argmax(1) == k) & (held.y == k)).sum().item() / max(1, (held.y == k).sum().item())
+                 for k in range(held.num_classes)]
+    save_checkpoint(model, out, dataset=args.dataset, steps=args.steps,
+                    metrics={"heldout_accuracy": acc, "heldout_accuracy_per_class": per_class},
+                    info={"seconds": time.perf_counter() - t0, "recipe": {**recipe, "seed": args.seed}})
+    print(f"held-out accuracy {acc:.4f} ({len(held)} images), per class "
+          f"{' '.join(f'{a:.2f}' for a in per_class)}, {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":
