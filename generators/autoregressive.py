@@ -1,5 +1,9 @@
 """Character-level autoregressive models (as makemore / nanoGPT): a decoder-only Transformer with KV-cache
 sampling, or an LSTM, behind one contract. p(x) = Π_t p(x_t | x_<t); token 0 ('.') starts and ends a word.
+
+A model of Tang quatrains (its vocabulary holds ， and 。) can be held to a form while it samples: `FormMask` says
+which tokens may come next (line length 5 or 7, ，。，。 at the line ends, an acrostic's first characters, the end
+after 4 lines) and the sampler sets the logits of all others to −∞ before temperature, top-k and top-p.
 """
 from __future__ import annotations
 
@@ -14,9 +18,13 @@ from torch import nn
 
 from .base import Family, LatentSpec, check_choices, check_whole_numbers, make_generator, train_field
 from .data import dataset_kind, load_dataset
+from .datasets.poems import LINE_ENDS, poem_form
 from .recipe import Recipe, RunDefaults
 
 BOUNDARY = "."   # token 0: start and end of every item
+MAX_VOCAB = 16_384
+PUNCTUATION = "，。？！；：、"   # never inside a line of a poem
+FORMS = (0, 5, 7)              # 0: free; else characters a line
 
 
 @dataclass(frozen=True)
@@ -31,11 +39,17 @@ class AutoregressiveConfig:
     dropout: float = 0.0
     lr: float = 2e-3
     weight_decay: float = 0.01
+    tie_embeddings: bool = False                # transformer: the output layer reuses the input embedding
 
     def __post_init__(self):
         check_choices(self, (("arch", ("transformer", "lstm")),))
-        if not isinstance(self.vocab, str) or not 1 <= len(self.vocab) <= 512 or len(set(self.vocab)) != len(self.vocab):
-            raise ValueError("vocab must be 1..512 distinct characters")
+        if not isinstance(self.tie_embeddings, bool):
+            raise ValueError("tie_embeddings must be true or false")
+        if self.tie_embeddings and self.arch != "transformer":
+            raise ValueError("tie_embeddings is for the transformer")
+        if not isinstance(self.vocab, str) or not 1 <= len(self.vocab) <= MAX_VOCAB or \
+                len(set(self.vocab)) != len(self.vocab):
+            raise ValueError(f"vocab must be 1..{MAX_VOCAB} distinct characters")
         if BOUNDARY in self.vocab:
             raise ValueError(f"vocab cannot contain the boundary character {BOUNDARY!r}")
         check_whole_numbers(self, (("block_size", 2, 1024), ("n_layer", 1, 24), ("n_head", 1, 32),
@@ -89,7 +103,10 @@ class Transformer(nn.Module):
         self.wte, self.wpe = nn.Embedding(V, c.n_embd), nn.Embedding(c.block_size, c.n_embd)
         self.blocks = nn.ModuleList(Block(c) for _ in range(c.n_layer))
         self.ln_f = nn.LayerNorm(c.n_embd)
-        self.head = nn.Linear(c.n_embd, V)
+        if c.tie_embeddings:                    # logits = h · wteᵀ + b: one (V, C) matrix in and out
+            self.head_bias = nn.Parameter(torch.zeros(V))
+        else:
+            self.head = nn.Linear(c.n_embd, V)
 
     def forward(self, idx, state=None):
         """idx (B, T) → logits (B, T, V). `state` (a dict) carries the KV cache and the position."""
@@ -102,7 +119,8 @@ class Transformer(nn.Module):
             x = block(x, cache)
         if state is not None:
             state["pos"] = t0 + T
-        return self.head(self.ln_f(x))
+        x = self.ln_f(x)
+        return F.linear(x, self.wte.weight, self.head_bias) if hasattr(self, "head_bias") else self.head(x)
 
 
 class LSTMNet(nn.Module):
@@ -138,6 +156,60 @@ def cut_distribution(logits: torch.Tensor, temperature: float, top_k: int, top_p
     return probs
 
 
+def draw(probs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One token per row (B, 1) from probabilities (B, V). Small vocabularies (names) keep torch.multinomial, so
+    a seed draws what it always drew; over 5,042 characters multinomial took ~45% of a small poem model's sampling
+    time on CPU, and one uniform per row through the cumulative sum (inverse CDF) draws the same distribution."""
+    if probs.shape[-1] <= 512:
+        return torch.multinomial(probs, 1, generator=generator)
+    cdf = probs.cumsum(-1)
+    u = torch.rand(probs.shape[0], 1, generator=generator, device=probs.device, dtype=cdf.dtype) * cdf[:, -1:]
+    return torch.searchsorted(cdf, u, right=True).clamp(max=probs.shape[-1] - 1)
+
+
+class FormMask:
+    """Which tokens may follow, so that a sample is a quatrain of `form` characters a line: inside a line only
+    characters (no punctuation, no end), at its end the line's mark (，。，。), after 4 lines only the end; with an
+    acrostic, line i starts with its character i. Rows are tracked by (lines done, characters in this line)."""
+
+    def __init__(self, stoi: dict[str, int], form: int, acrostic: str = "", device=None):
+        V = len(stoi) + 1
+        self.form, self.V, self.what = form, V, f"{form}-character form" + (" and acrostic" * bool(acrostic))
+        punct = torch.zeros(V, dtype=torch.bool, device=device)
+        punct[[stoi[ch] for ch in PUNCTUATION if ch in stoi]] = True
+        self.punct = punct
+        self.body = ~punct                                        # (V,) a character inside a line
+        self.body[0] = False
+        def only(chars):                                          # (len(chars), V): one token allowed a row
+            return F.one_hot(torch.tensor([stoi[ch] for ch in chars], device=device, dtype=torch.long), V).bool()
+        # the rows a position can need: 0 inside a line, 1 the end, 2–5 line i's mark, 6–9 line i's first character
+        end = F.one_hot(torch.zeros(1, dtype=torch.long, device=device), V).bool()
+        self.table = torch.cat([self.body[None], end, only(LINE_ENDS),
+                                only(acrostic) if acrostic else self.body.expand(4, -1)])     # (10, V)
+
+    def allowed(self, lines: torch.Tensor, col: torch.Tensor) -> torch.Tensor:
+        """(n,) lines done, (n,) characters in the current line → (n, V) bool: the tokens that may come next."""
+        li = lines.clamp(max=3)
+        row = torch.where(col == 0, 6 + li, 0)                    # a line's first character (the body if no acrostic)
+        row = torch.where(col == self.form, 2 + li, row)
+        return self.table[torch.where(lines >= 4, 1, row)]
+
+    def advance(self, lines, col, tokens):
+        """The (lines, col) after each row's next token (n,)."""
+        p = self.punct[tokens]
+        return lines + p.long(), torch.where(p, torch.zeros_like(col), col + 1)
+
+    def walk(self, ids: list[int], text: str) -> tuple[int, int]:
+        """(lines, col) after a prefix, refusing one that breaks the form (a clear error naming the character)."""
+        lines = col = torch.zeros(1, dtype=torch.long, device=self.punct.device)
+        for i, t in enumerate(ids):
+            if not bool(self.allowed(lines, col)[0, t]):
+                raise ValueError(f"the prefix does not fit the {self.what}: character {i + 1} ({text[i]!r}) "
+                                 "cannot come there")
+            lines, col = self.advance(lines, col, torch.tensor([t], device=lines.device))
+        return int(lines), int(col)
+
+
 class Autoregressive(Family):
     name: ClassVar[str] = "autoregressive"
     TITLE: ClassVar[str] = "Autoregressive"
@@ -149,6 +221,8 @@ class Autoregressive(Family):
         "top_k": (int, 0, "sample only among the k most likely characters (0 = all)"),
         "top_p": (float, 1.0, "nucleus sampling: the smallest set of characters with this much mass"),
         "prefix": (str, "", "every sample starts with these characters"),
+        "form": (int, 0, "poem models: 5 or 7 characters a line, four lines ending ，。，。 (0 = free)"),
+        "acrostic": (str, "", "poem models, with --form: 4 characters, line i starts with character i"),
     }
 
     def __init__(self, config: AutoregressiveConfig):
@@ -170,7 +244,17 @@ class Autoregressive(Family):
         vocab = "".join(sorted(set("".join(texts)) - {BOUNDARY}))
         longest = max(len(t) for t in texts) + 1
         base = {"vocab": vocab, "block_size": max(16, longest), "lr": 5e-3}    # lr tuned with RUN_DEFAULTS
+        if len(vocab) > 512:        # thousands of characters (poems: 5,042): a wider model, one tied embedding
+            base.update(n_layer=4, n_embd=128, n_head=4, lr=3e-3,
+                        tie_embeddings=overrides.get("arch", "transformer") == "transformer")
         return AutoregressiveConfig(**{**base, **overrides})
+
+    @torch.no_grad()
+    def init_weights(self, generator: torch.Generator) -> None:
+        super().init_weights(generator)
+        if self.config.tie_embeddings and self.config.arch == "transformer":    # N(0, 1) rows as output weights
+            for emb in (self.net.wte, self.net.wpe):                         # would make logits of ~±13
+                nn.init.normal_(emb.weight, std=0.02, generator=generator)
 
     @property
     def data_kind(self) -> str:
@@ -188,6 +272,34 @@ class Autoregressive(Family):
 
     def decode_tokens(self, toks) -> str:
         return "".join(self.config.vocab[t - 1] for t in toks if t > 0)
+
+    @property
+    def writes_poems(self) -> bool:
+        """Whether the form options apply: the vocabulary has the line-end marks ， and 。."""
+        return all(ch in self.stoi for ch in LINE_ENDS)
+
+    def form_mask(self, form: int = 0, acrostic: str = "") -> FormMask | None:
+        """The mask of `form` (5 or 7) and `acrostic` (4 characters or ""), validated; None for free sampling."""
+        if isinstance(form, bool) or not isinstance(form, int) or form not in FORMS:
+            raise ValueError("form must be 0 (free), 5 or 7")
+        if not isinstance(acrostic, str):
+            raise ValueError("acrostic must be text")
+        if not form and not acrostic:
+            return None
+        if not self.writes_poems:
+            raise ValueError("form and acrostic are for poem models: this model's vocabulary has no ， and 。 "
+                             "(autoregressive-poems has them)")
+        if acrostic:
+            if not form:
+                raise ValueError("an acrostic needs a form: give form 5 or 7 with it")
+            if len(acrostic) != 4:
+                raise ValueError(f"the acrostic must be exactly 4 characters (one per line), got {len(acrostic)}")
+            bad = sorted({ch for ch in acrostic if ch not in self.stoi})
+            if bad:
+                raise ValueError(f"acrostic characters not in this model's vocabulary: {''.join(bad)!r}")
+            if any(ch in PUNCTUATION for ch in acrostic):
+                raise ValueError("the acrostic's characters start lines: they cannot be punctuation")
+        return FormMask(self.stoi, form, acrostic, device=self.device)
 
     def prepare_data(self, dataset):
         if dataset.kind != "text":
@@ -241,14 +353,29 @@ class Autoregressive(Family):
         return [-logp[i, t].item() for i, t in enumerate(ids + [0])]
 
     @torch.no_grad()
-    def next_distribution(self, prefix: str, *, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0):
-        """(raw probabilities, probabilities after the cut) of the character after `prefix`; index 0 = end."""
+    def next_distribution(self, prefix: str, *, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                          form: int = 0, acrostic: str = ""):
+        """(raw probabilities, probabilities after the form's mask and the cut) of the character after `prefix`;
+        index 0 = end. The raw ones are the model's softmax at T = 1, unmasked."""
         self._check_options(temperature, top_k, top_p)
+        mask = self.form_mask(form, acrostic)
         ids = self.encode_text(prefix)
         if len(ids) >= self.config.block_size:
             raise ValueError(f"the prefix can be at most {self.config.block_size - 1} characters")
+        allowed = self._allowed_after(mask, ids, prefix)
         logits = self.net(torch.tensor([[0] + ids], device=self.device))[0, -1]
-        return F.softmax(logits, -1), cut_distribution(logits[None], temperature, top_k, top_p)[0]
+        masked = logits if allowed is None else logits.masked_fill(~allowed, float("-inf"))
+        return F.softmax(logits, -1), cut_distribution(masked[None], temperature, top_k, top_p)[0]
+
+    def allowed_next(self, prefix: str, *, form: int = 0, acrostic: str = "") -> torch.Tensor | None:
+        """(V,) bool: the tokens the form's mask lets follow `prefix` (index 0 = end); None when free."""
+        return self._allowed_after(self.form_mask(form, acrostic), self.encode_text(prefix), prefix)
+
+    def _allowed_after(self, mask: FormMask | None, ids: list[int], prefix: str) -> torch.Tensor | None:
+        if mask is None:
+            return None
+        lines, col = mask.walk(ids, prefix)
+        return mask.allowed(torch.tensor([lines], device=self.device), torch.tensor([col], device=self.device))[0]
 
     # ------------------------------------------------------------------ sampling
     def _check_options(self, temperature, top_k, top_p):
@@ -261,8 +388,10 @@ class Autoregressive(Family):
 
     @torch.no_grad()
     def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, temperature: float = 1.0,
-               top_k: int = 0, top_p: float = 1.0, prefix: str = "", use_cache: bool = True) -> list[str]:
-        """n strings, each starting with `prefix`; the KV cache (or LSTM state) makes each step O(1) in length."""
+               top_k: int = 0, top_p: float = 1.0, prefix: str = "", form: int = 0, acrostic: str = "",
+               use_cache: bool = True) -> list[str]:
+        """n strings, each starting with `prefix`; the KV cache (or LSTM state) makes each step O(1) in length.
+        A poem model with `form` 5 or 7 (and an `acrostic`) draws every token from the form's mask (FormMask)."""
         if labels is not None:
             raise ValueError("the autoregressive model is unconditional: it takes no label")
         if latents is not None:
@@ -270,20 +399,27 @@ class Autoregressive(Family):
         self._check_options(temperature, top_k, top_p)
         if not isinstance(prefix, str):
             raise ValueError("prefix must be text")
+        mask = self.form_mask(form, acrostic)
         pre = self.encode_text(prefix)
         T = self.config.block_size
         if len(pre) >= T - 1:
             raise ValueError(f"the prefix can be at most {T - 2} characters")
         dev = self.device
+        if mask is not None:
+            lines, col = (torch.full((n,), v, dtype=torch.long, device=dev) for v in mask.walk(pre, prefix))
         idx = torch.tensor([[0] + pre] * n, dtype=torch.long, device=dev)       # (n, 1+len(prefix))
         done = torch.zeros(n, dtype=torch.bool, device=dev)
         state = {} if use_cache else None
         step_in = idx
         for _ in range(T - idx.shape[1]):
             logits = self.net(step_in if use_cache else idx, state)[:, -1]      # (n, V)
+            if mask is not None:
+                logits = logits.masked_fill(~mask.allowed(lines, col), float("-inf"))
             probs = cut_distribution(logits, temperature, top_k, top_p)
-            nxt = torch.multinomial(probs, 1, generator=generator) if temperature > 0 else probs.argmax(-1, keepdim=True)
+            nxt = draw(probs, generator) if temperature > 0 else probs.argmax(-1, keepdim=True)
             nxt = nxt.masked_fill(done[:, None], 0)
+            if mask is not None:
+                lines, col = mask.advance(lines, col, nxt[:, 0])
             idx = torch.cat([idx, nxt], 1)
             done |= nxt[:, 0] == 0
             if bool(done.all()):
@@ -316,7 +452,8 @@ class Autoregressive(Family):
         t0 = time.perf_counter()
         samples = self.sample(n, generator=make_generator(seed, self.device))
         dt = time.perf_counter() - t0
-        valid = [s for s in samples if s.isalpha() and 2 <= len(s) <= 15]
+        valid = [s for s in samples if poem_form(s)] if self.writes_poems else \
+            [s for s in samples if s.isalpha() and 2 <= len(s) <= 15]
         known = self.training_items()
         nll = self.nll(held)
         chars = [len(t) + 1 for t in held]
@@ -331,22 +468,28 @@ class Autoregressive(Family):
 
 
 class Bigram:
-    """Counts of (previous, next) characters with add-one smoothing: the baseline every model must beat."""
+    """Counts of (previous, next) characters with add-one smoothing: the baseline every model must beat.
+    Stored sparsely (the pairs seen and their counts), so a vocabulary of thousands needs no V×V table:
+    p(b | a) = (count(a, b) + 1) / (count(a, ·) + V)."""
 
     def __init__(self, vocab: str, texts: list[str]):
         self.stoi = {ch: i + 1 for i, ch in enumerate(vocab)}
-        V = len(vocab) + 1
-        counts = torch.ones(V, V)
-        for t in texts:
-            ids = [0] + [self.stoi[ch] for ch in t if ch in self.stoi] + [0]
-            for a, b in zip(ids, ids[1:]):
-                counts[a, b] += 1
-        self.logp = (counts / counts.sum(1, keepdim=True)).log()
+        self.V = V = len(vocab) + 1
+        a, b = self._pairs([[self.stoi[ch] for ch in t if ch in self.stoi] for t in texts])
+        self.keys, self.counts = torch.unique(a * V + b, return_counts=True)      # sorted pair keys
+        self.rows = torch.bincount(a, minlength=V)
+
+    @staticmethod
+    def _pairs(id_lists) -> tuple[torch.Tensor, torch.Tensor]:
+        ids = [[0] + x + [0] for x in id_lists]
+        a = torch.tensor([i for x in ids for i in x[:-1]], dtype=torch.long)
+        b = torch.tensor([i for x in ids for i in x[1:]], dtype=torch.long)
+        return a, b
 
     def nll_per_char(self, texts: list[str]) -> float:
-        total, count = 0.0, 0
-        for t in texts:
-            ids = [0] + [self.stoi[ch] for ch in t] + [0]
-            total -= sum(self.logp[a, b].item() for a, b in zip(ids, ids[1:]))
-            count += len(ids) - 1
-        return total / count
+        a, b = self._pairs([[self.stoi[ch] for ch in t] for t in texts])
+        key = a * self.V + b
+        pos = torch.searchsorted(self.keys, key).clamp(max=len(self.keys) - 1)
+        seen = torch.where(self.keys[pos] == key, self.counts[pos], 0)
+        logp = ((seen + 1).double() / (self.rows[a] + self.V).double()).log()
+        return float(-logp.mean())

@@ -1,4 +1,5 @@
-"""The autoregressive family (tiny configs), its tab's handlers (shipped checkpoint) and the tab in Chromium."""
+"""The autoregressive family (tiny configs), its tab's handlers (shipped checkpoint) and the tab in Chromium (names,
+and the poems corpus: tests/test_poems.py has the rest of it)."""
 from __future__ import annotations
 
 import html
@@ -244,4 +245,36 @@ def test_step_chart_in_the_browser_bars_side_by_side_and_sum_to_at_most_one(page
     assert all(b["sh"] == 0 for b in cut[3:]) and math.isclose(sum(b["sampled"] for b in cut), 1, abs_tol=1e-6)
     assert [b["model"] for b in cut] == [b["model"] for b in bars]
     page.locator("#ar_step_bars").screenshot(path=str(page.screenshot_dir / "ar_chart.png"))
+    assert not page.errors
+
+
+def test_the_poem_view_in_the_browser(page):
+    """Corpus → poems: the list shows quatrains, the form picker appears, and the step-through marks the masked
+    characters; the poem text is set in a CJK font stack (fonts-wqy-microhei here: no tofu in the screenshot)."""
+    from conftest import open_tab
+
+    from generators.datasets.poems import poem_form
+
+    open_tab(page, "Autoregressive")
+    page.wait_for_function("() => document.querySelector('#ar_names li')")
+    assert not page.locator("#ar_form").is_visible()
+    page.locator("#ar_corpus").get_by_text("poems", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#ar_names .ar-poems li')")
+    assert page.locator("#ar_form").is_visible() and page.locator("#ar_acrostic").is_visible()
+    first = page.locator("#ar_names .ar-poems li b").first.inner_text().replace("\n", "")
+    assert len(first) > 4 and all("\u4e00" <= ch <= "\u9fff" or ch in "，。" for ch in first)
+    page.locator("#ar_form").get_by_text("5", exact=True).click()
+    page.wait_for_function("() => [...document.querySelectorAll('#ar_names .ar-poems li b')].every("
+                           "b => b.innerText.replace(/\\n/g, '').length === 24)")
+    poems = [b.replace("\n", "") for b in page.locator("#ar_names .ar-poems li b").all_inner_texts()]
+    assert poems and all(poem_form(p) == 5 for p in poems)
+    font = page.evaluate("() => getComputedStyle(document.querySelector('#ar_names .ar-poems')).fontFamily")
+    assert "WenQuanYi Micro Hei" in font and "Noto Sans CJK SC" in font
+    page.locator("#ar_prefix input, #ar_prefix textarea").first.fill("床前明月光")
+    page.locator("#ar_step_start").click()
+    page.wait_for_function("() => document.querySelectorAll('#ar_step_bars [data-masked]').length > 0")
+    kept = page.evaluate("() => [...document.querySelectorAll('#ar_step_bars [data-model]')]"
+                         ".filter(c => +c.dataset.sampled > 0).map(c => c.dataset.letter)")
+    assert kept == ["，"]
+    page.screenshot(path=str(page.screenshot_dir / "ar_poems.png"), full_page=True)
     assert not page.errors

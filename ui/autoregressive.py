@@ -1,4 +1,8 @@
-"""The Autoregressive tab: generate names, step through one character at a time, score any name."""
+"""The Autoregressive tab: generate names or Tang quatrains, step through one character at a time, score any text.
+
+The corpus picker chooses the model (autoregressive-names or autoregressive-poems); for poems the form (5 or 7
+characters a line) and an acrostic are enforced by the engine's mask of the next-token distribution, and the
+step-through chart shows what the mask forbids beside what top-k / top-p cut."""
 from __future__ import annotations
 
 import html
@@ -16,8 +20,16 @@ from . import lessons, share
 MAIN_EVENT = "autoregressive_sample"          # the tab's main named event (the conformance suite calls it, hostile values too)
 
 CHECKPOINT = "autoregressive-names"
+CORPORA = {"names": CHECKPOINT, "poems": "autoregressive-poems"}     # the corpus picker: its shipped model
+FORMS = {"free": 0, "5": 5, "7": 7}                                   # the form picker: characters a line
 MAX_N = 64
 MAX_TEMP = 2.0
+MAX_TOP_K = {"names": 27, "poems": 200}
+SCORE_EXAMPLE = {"names": "maria", "poems": "床前明月光，疑是地上霜。举头望明月，低头思故乡。"}
+CJK_FONTS = ('"Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC", "Source Han Sans SC", "Songti SC", '
+             '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", '
+             'serif')
+CJK_CSS = f".ar-cjk {{ font-family: {CJK_FONTS}; }}"
 
 LESSON = r"""
 **How it works.** The chain rule of probability writes any name as a product of next-character choices:
@@ -35,42 +47,87 @@ character; click a low-probability letter to force it. ③ Score your own name, 
 show which letters surprised the model.
 """
 
+POEM_NOTE = ("**Poems.** The *poems* corpus is 13,744 Tang quatrains: four lines of 5 or 7 characters ending ，。，。. "
+             "With a form, the sampler masks the next-character distribution before temperature and the cuts: inside "
+             "a line no punctuation and no end, at its end only the right mark, after four lines only the end (an "
+             "acrostic forces each line's first character the same way). The step-through marks the masked "
+             "characters *mask*: even an untrained model obeys the form.")
 
-def _model():
-    return C.model_for("autoregressive", "text", CHECKPOINT)
+
+def _corpus(corpus) -> str:
+    return C.choice(corpus, "Corpus", list(CORPORA))
 
 
-def _options(temperature, top_k, top_p):
-    model = _model()
+def _model(corpus: str = "names"):
+    """This session's model from the Train tab when it writes this corpus (poems: its vocabulary has ， and 。),
+    else the corpus's shipped model."""
+    mine = C.explored("autoregressive", "text")
+    if mine is not None and mine.writes_poems == (corpus == "poems"):
+        return mine
+    return C.pretrained(CORPORA[corpus])
+
+
+def _options(temperature, top_k, top_p, corpus: str = "names"):
+    model = _model(corpus)
     t = C.number(temperature, "Temperature", 0, MAX_TEMP)
     k = C.number(top_k, "Top-k", 0, len(model.config.vocab) + 1, integer=True)
     p = C.number(top_p, "Top-p", 0.01, 1.0)
     return t, k, p
 
 
-def _prefix(prefix) -> str:
-    p = C.text(prefix, "Prefix", 20).strip().lower()
-    bad = sorted({ch for ch in p if ch not in _model().stoi})
+def _form(form, acrostic) -> tuple[int, str]:
+    """The form picker's value ("free", "5", "7"; or 0, 5, 7 from the API) and the acrostic box's, checked here;
+    the engine says whether they fit the model (poems only) and each other (an acrostic needs a form)."""
+    key = str(form) if isinstance(form, int) and not isinstance(form, bool) and form in FORMS.values() else form
+    key = "free" if key == "0" else key
+    f = FORMS[C.choice(key, "Form", list(FORMS))]
+    a = C.text(acrostic, "Acrostic", 20).strip()
+    if a and len(a) != 4:
+        raise I.error(f"The acrostic must be exactly 4 characters, one for each line (got {len(a)}).")
+    return f, a
+
+
+def _prefix(prefix, corpus: str = "names", limit: int | None = None) -> str:
+    """The prefix (or the step-through's text so far, up to `limit` characters), checked against the vocabulary."""
+    limit = limit or (32 if corpus == "poems" else 20)
+    if corpus == "poems":
+        p = C.text(prefix, "Prefix", limit).strip()
+        bad = sorted({ch for ch in p if ch not in _model(corpus).stoi})
+        if bad:
+            raise I.error(f"The prefix may only use characters the poem model knows (not {''.join(bad)!r}).")
+        return p
+    p = C.text(prefix, "Prefix", limit).strip().lower()
+    bad = sorted({ch for ch in p if ch not in _model(corpus).stoi})
     if bad:
         raise I.error(f"The prefix may only use letters a–z (got {''.join(bad)!r}).")
     return p
 
 
+def _poem_html(x: str) -> str:
+    """A quatrain as two couplets, one a line (split after each 。)."""
+    return "<br>".join(html.escape(c) + "。" for c in x.split("。")[:-1]) + html.escape(x.split("。")[-1])
+
+
 @C.engine_errors
-def generate(seed, temperature, top_k, top_p, prefix, n):
-    """N names from the model, each marked new or in the training data."""
-    model = _model()
-    s, (t, k, p) = C.seed(seed), _options(temperature, top_k, top_p)
+def generate(seed, temperature, top_k, top_p, prefix, n, corpus="names", form="free", acrostic=""):
+    """N names (or poems) from the model, each marked new or in the training data."""
+    corpus = _corpus(corpus)
+    model = _model(corpus)
+    s, (t, k, p) = C.seed(seed), _options(temperature, top_k, top_p, corpus)
     n = C.number(n, "N", 1, MAX_N, integer=True)
-    names = model.sample(n, generator=make_generator(s, model.device), temperature=t, top_k=k, top_p=p,
-                         prefix=_prefix(prefix))
+    f, a = _form(form, acrostic)
+    items = model.sample(n, generator=make_generator(s, model.device), temperature=t, top_k=k, top_p=p,
+                         prefix=_prefix(prefix, corpus), form=f, acrostic=a)
     known = model.training_items()
-    rows = "".join(f"<li><b>{html.escape(x) or '∅'}</b> <span class='{'ar-known' if x in known else 'ar-new'}'>"
-                   f"{'in training data' if x in known else 'new'}</span></li>" for x in names)
-    new = sum(x not in known for x in names)
-    return (f"<div class='ar-names'><p>{new} of {n} are new</p><ol>{rows}</ol></div>"
-            "<style>.ar-names ol{columns:3;font-size:1.05em}.ar-new{color:#15803d;font-size:.8em}"
-            ".ar-known{color:#6b7280;font-size:.8em}</style>")
+    show = _poem_html if corpus == "poems" else html.escape
+    rows = "".join(f"<li><b>{show(x) or '∅'}</b> <span class='{'ar-known' if x in known else 'ar-new'}'>"
+                   f"{'in training data' if x in known else 'new'}</span></li>" for x in items)
+    new = sum(x not in known for x in items)
+    cls, cols = ("ar-names ar-poems ar-cjk", 2) if corpus == "poems" else ("ar-names", 3)
+    return (f"<div class='{cls}'><p>{new} of {n} are new</p><ol>{rows}</ol></div>"
+            f"<style>.ar-names ol{{columns:{cols};font-size:1.05em}}.ar-new{{color:#15803d;font-size:.8em}}"
+            ".ar-known{color:#6b7280;font-size:.8em}.ar-poems li{break-inside:avoid;margin-bottom:.5em;"
+            f"font-size:1.1em;line-height:1.6}}{CJK_CSS}</style>")
 
 
 # ----------------------------------------------------------------------------- step through
@@ -82,51 +139,70 @@ def _chars(model) -> list[str]:
     return ["⏎ end"] + list(model.config.vocab)                  # index 0 = the end token
 
 
-def _bars(prefix: str, t, k, p) -> pd.DataFrame:
-    """Every next character, most probable first, as a tidy frame (letter, series, probability): "model" is the
-    softmax at T = 1, "sampled" the distribution actually drawn from after temperature, top-k and top-p."""
-    model = _model()
-    raw, cut = model.next_distribution(prefix, temperature=t, top_k=k, top_p=p)      # (V,) each, each sums to 1
+def _bars(prefix: str, t, k, p, corpus: str = "names", form: int = 0, acrostic: str = "") -> pd.DataFrame:
+    """Every next character, most probable first, as a tidy frame (letter, series, probability, masked): "model"
+    is the softmax at T = 1, "sampled" the distribution actually drawn from after the form's mask (poems),
+    temperature, top-k and top-p; "masked": the form forbids it. When the mask leaves none of the TOP likeliest
+    (an acrostic's character), the likeliest allowed one takes the last place shown."""
+    model = _model(corpus)
+    raw, cut = model.next_distribution(prefix, temperature=t, top_k=k, top_p=p, form=form, acrostic=acrostic)
+    allowed = model.allowed_next(prefix, form=form, acrostic=acrostic)                 # (V,) bool, or None
     order, chars = raw.argsort(descending=True, stable=True).tolist(), _chars(model)
+    if not any(cut[i] > 0 for i in order[:TOP]):
+        best = max(order, key=lambda i: float(cut[i]))
+        order.remove(best)
+        order.insert(TOP - 1, best)
     letters = [chars[i] for i in order]
+    masked = [False] * len(order) if allowed is None else [not bool(allowed[i]) for i in order]
     return pd.DataFrame({"letter": letters * 2, "series": [MODEL] * len(order) + [SAMPLED] * len(order),
-                         "probability": raw[order].tolist() + cut[order].tolist()})
+                         "probability": raw[order].tolist() + cut[order].tolist(), "masked": masked * 2})
 
 
 def _pct(x: float) -> str:
     return "0" if x == 0 else "<1%" if x < 0.01 else f"{x:.0%}"
 
 
-def _sampled_label(t, k, p) -> str:
+def _sampled_label(t, k, p, form: int = 0, acrostic: str = "") -> str:
+    rule = [f"form {form}" if form else ""] + [f"acrostic {acrostic}" if acrostic else ""]
+    rule = [r for r in rule if r]
     if t == 0:
-        return "sampled (T = 0: always the likeliest)"
+        return f"sampled (T = 0: always the likeliest{''.join(', ' + r for r in rule)})"
     cuts = [f"T = {t:g}"] + [f"top-k {k}"] * bool(k) + [f"top-p {p:g}"] * (p < 1)
     cuts += ["no cut"] * (not k and p == 1)
-    return f"sampled ({', '.join(cuts)})"
+    return f"sampled ({', '.join(cuts + rule)})"
 
 
-def _chart(df: pd.DataFrame, t, k, p) -> str:
+def _chart(df: pd.DataFrame, t, k, p, form: int = 0, acrostic: str = "") -> str:
     """The TOP likeliest characters as grouped bars, model beside sampled, values under them; a character that can
-    never be drawn (sampled probability 0) is hatched grey and marked "cut"; the others summed in a line below."""
+    never be drawn (sampled probability 0) is hatched grey and marked "cut", or "mask" where the poem's form
+    forbids it; the others summed in a line below."""
     letters = df.letter[df.series == MODEL].tolist()
     m, s = df.probability[df.series == MODEL].tolist(), df.probability[df.series == SAMPLED].tolist()
+    masked = df.masked[df.series == MODEL].tolist() if "masked" in df else [False] * len(letters)
     scale = next(v for v in (0.1, 0.2, 0.4, 0.6, 0.8, 1.0) if max(m[:TOP] + s[:TOP]) <= v + 1e-6)
     cols = []
-    for ch, pm, ps in zip(letters[:TOP], m[:TOP], s[:TOP]):
-        tip = html.escape(f"{ch}: model {pm:.1%}, " + ("cut, never drawn" if ps == 0 else f"sampled {ps:.1%}"))
+    for ch, pm, ps, mk in zip(letters[:TOP], m[:TOP], s[:TOP], masked[:TOP]):
+        why = "masked by the form, never drawn" if mk else "cut, never drawn"
+        tip = html.escape(f"{ch}: model {pm:.1%}, " + (why if ps == 0 else f"sampled {ps:.1%}"))
         cols.append(f"<div class='ar-col{' ar-cut' * (ps == 0)}' role='listitem' title='{tip}' aria-label='{tip}' "
-                    f"data-letter='{html.escape(ch)}' data-model='{pm!r}' data-sampled='{ps!r}'>"
+                    f"data-letter='{html.escape(ch)}' data-model='{pm!r}' data-sampled='{ps!r}'"
+                    f"{' data-masked=1' * mk}>"
                     f"<div class='ar-pair'><i class='ar-m' style='height:{100 * pm / scale:.2f}%'></i>"
                     f"<i class='ar-s' style='height:{100 * ps / scale:.2f}%'></i></div>"
                     f"<b class='ar-l'>{html.escape(ch.split()[0])}</b><span class='ar-v'>{_pct(pm)}</span>"
-                    f"<span class='ar-v ar-vs'>{'cut' if ps == 0 else _pct(ps)}</span></div>")
-    rest, cut_rest = len(letters) - TOP, sum(x == 0 for x in s[TOP:])
+                    f"<span class='ar-v ar-vs'>{('mask' if mk else 'cut') if ps == 0 else _pct(ps)}</span></div>")
+    rest, cut_rest, mask_rest = len(letters) - TOP, sum(x == 0 for x in s[TOP:]), sum(masked[TOP:])
     note = (f"The other {rest} characters hold {sum(m[TOP:]):.1%} of the model's probability and "
-            f"{sum(s[TOP:]):.1%} of the sampled one" + (f" ({cut_rest} of them cut)." if cut_rest else "."))
+            f"{sum(s[TOP:]):.1%} of the sampled one" + (f" ({cut_rest} of them cut" if cut_rest else "")
+            + (f", {mask_rest} by the form's mask" if cut_rest and mask_rest else "") + (")." if cut_rest else "."))
     cut_key = "<span><i class='ar-key ar-cutkey'></i>cut: never drawn</span>" if 0 in s[:TOP] else ""
-    return (f"<figure class='ar-chart'><figcaption><b>Next character: the {TOP} likeliest</b>"
+    cut_key += "<span><b class='ar-maskkey'>mask</b>: the form forbids it</span>" if any(masked[:TOP]) else ""
+    cjk = bool(form) or any(len(x) == 1 and ord(x) > 0x2e80 for x in letters[:TOP])      # a poem model's characters
+    return (f"<figure class='ar-chart{' ar-cjk' * cjk}'>"
+            f"<figcaption><b>Next character: the {TOP} likeliest</b>"
             f"<span><i class='ar-key ar-m'></i>model (T = 1)</span>"
-            f"<span><i class='ar-key ar-s'></i>{html.escape(_sampled_label(t, k, p))}</span>{cut_key}</figcaption>"
+            f"<span><i class='ar-key ar-s'></i>{html.escape(_sampled_label(t, k, p, form, acrostic))}</span>{cut_key}"
+            "</figcaption>"
             f"<div class='ar-plot'><div class='ar-gutter' aria-hidden='true'><div class='ar-ticks'>"
             f"<span style='bottom:100%'>{scale:.0%}</span><span style='bottom:50%'>{scale / 2:.0%}</span>"
             f"<span style='bottom:0'>0</span></div><span class='ar-l'></span><span class='ar-v'><i class='ar-key ar-m'>"
@@ -166,6 +242,7 @@ CHART_CSS = """
 .ar-cut .ar-l, .ar-cut .ar-vs { opacity: .55; }
 .ar-cut .ar-vs { font-style: italic; }
 .ar-note, .ar-empty { margin: .6em 0 0; font-size: .9em; opacity: .85; }
+.ar-maskkey { font-style: italic; font-weight: normal; opacity: .7; }
 @media (max-width: 600px) {                    /* a phone: ~25 px a character, values still 11 px */
   .ar-chart { --ar-h: 150px; }
   .ar-gutter { width: 2.1em; }
@@ -174,89 +251,125 @@ CHART_CSS = """
   .ar-pair i { width: 42%; }
   .ar-v { font-size: 11px; }
 }
-"""
+""" + CJK_CSS
 
 
-def _view(text: str, t, k, p, ended: bool = False):
+def _view(text: str, t, k, p, ended: bool = False, corpus: str = "names", form: int = 0, acrostic: str = ""):
     """The four step-through outputs: the text so far, the chart, the characters to force, the word."""
-    df = _bars(text, t, k, p)
+    df = _bars(text, t, k, p, corpus, form, acrostic)
     choices = df.letter[df.series == MODEL].tolist()[:TOP]
-    return text, _chart(df, t, k, p), gr.update(choices=choices, value=None), _word_html(text, ended)
+    return text, _chart(df, t, k, p, form, acrostic), gr.update(choices=choices, value=None), \
+        _word_html(text, ended, corpus)
+
+
+def _step_settings(text, temperature, top_k, top_p, corpus, form, acrostic):
+    """(corpus, text so far, (t, k, p), form, acrostic) of a step-through event, each checked."""
+    corpus = _corpus(corpus)
+    return corpus, _prefix(text, corpus, _model(corpus).config.block_size), \
+        _options(temperature, top_k, top_p, corpus), *_form(form, acrostic)
 
 
 @C.engine_errors
-def step_start(prefix, temperature, top_k, top_p):
+def step_start(prefix, temperature, top_k, top_p, corpus="names", form="free", acrostic=""):
     """Begin a step-through at the prefix: show the next-character bars."""
-    return _view(_prefix(prefix), *_options(temperature, top_k, top_p))
+    corpus, text, opts, f, a = _step_settings(prefix, temperature, top_k, top_p, corpus, form, acrostic)
+    return _view(text, *opts, corpus=corpus, form=f, acrostic=a)
 
 
 @C.engine_errors
-def step_sample(text, seed, temperature, top_k, top_p):
-    """Let the model draw the next character (from the cut distribution)."""
+def step_sample(text, seed, temperature, top_k, top_p, corpus="names", form="free", acrostic=""):
+    """Let the model draw the next character (from the masked and cut distribution)."""
     import torch
 
-    model = _model()
-    text = _prefix(text)
-    t, k, p = _options(temperature, top_k, top_p)
+    corpus, text, (t, k, p), f, a = _step_settings(text, temperature, top_k, top_p, corpus, form, acrostic)
+    model = _model(corpus)
     if len(text) >= model.config.block_size - 1:
-        raise I.error("The name is as long as the model allows.")
-    _, cut = model.next_distribution(text, temperature=t, top_k=k, top_p=p)
+        raise I.error("The poem is as long as the model allows." if corpus == "poems" else
+                      "The name is as long as the model allows.")
+    _, cut = model.next_distribution(text, temperature=t, top_k=k, top_p=p, form=f, acrostic=a)
     g = make_generator(C.seed(seed) + len(text), model.device)
     i = int(cut.argmax()) if t == 0 else int(torch.multinomial(cut, 1, generator=g))
-    return _advance(text, i, t, k, p)
+    return _advance(text, i, t, k, p, corpus, f, a)
 
 
 @C.engine_errors
-def step_force(text, choice, temperature, top_k, top_p):
-    """The user clicked a character: append it, whatever its probability."""
-    model = _model()
-    text = _prefix(text)
-    t, k, p = _options(temperature, top_k, top_p)
+def step_force(text, choice, temperature, top_k, top_p, corpus="names", form="free", acrostic=""):
+    """The user clicked a character: append it, whatever its probability (but not one the form forbids)."""
+    corpus, text, (t, k, p), f, a = _step_settings(text, temperature, top_k, top_p, corpus, form, acrostic)
+    model = _model(corpus)
     chars = _chars(model)
     if choice not in chars:
         raise I.error("Pick one of the characters shown.")
-    return _advance(text, chars.index(choice), t, k, p)
+    allowed = model.allowed_next(text, form=f, acrostic=a)
+    if allowed is not None and not bool(allowed[chars.index(choice)]):
+        raise I.error("The form does not allow that character here (it is masked).")
+    return _advance(text, chars.index(choice), t, k, p, corpus, f, a)
 
 
-def _advance(text, i, t, k, p):
+def _advance(text, i, t, k, p, corpus="names", form=0, acrostic=""):
     if i == 0:
-        return _view(text, t, k, p, ended=True)
-    return _view(text + _model().config.vocab[i - 1], t, k, p)
+        return _view(text, t, k, p, True, corpus, form, acrostic)
+    return _view(text + _model(corpus).config.vocab[i - 1], t, k, p, False, corpus, form, acrostic)
 
 
-def _word_html(text: str, ended: bool) -> str:
+def _word_html(text: str, ended: bool, corpus: str = "names") -> str:
     state = "— the model chose to end here" if ended else "…"
+    if corpus == "poems":
+        return (f"<p class='ar-cjk' style='font-size:1.8em;letter-spacing:.08em;line-height:1.5'><b>"
+                f"{_poem_html(text) or '&nbsp;'}</b>{state}</p><style>{CJK_CSS}</style>")
     return f"<p style='font-size:2em;letter-spacing:.1em'><b>{html.escape(text) or '&nbsp;'}</b>{state}</p>"
 
 
 # ----------------------------------------------------------------------------- scoring
 @C.engine_errors
-def score(name):
-    """Per-character surprise (−log p, nats) coloured over the letters, and the mean NLL."""
-    model = _model()
-    s = C.text(name, "Name", 30).strip().lower()
+def score(name, corpus="names"):
+    """Per-character surprise (−log p, nats) coloured over the characters, and the mean NLL."""
+    corpus = _corpus(corpus)
+    model = _model(corpus)
+    poems = corpus == "poems"
+    s = C.text(name, "Poem" if poems else "Name", model.config.block_size + 8 if poems else 30).strip()
+    s = s if poems else s.lower()
     if not s:
-        raise I.error("Type a name to score.")
+        raise I.error("Type a poem to score." if poems else "Type a name to score.")
     bad = sorted({ch for ch in s if ch not in model.stoi})
     if bad:
-        raise I.error(f"Only letters a–z can be scored (got {''.join(bad)!r}).")
+        raise I.error(f"Only characters the poem model knows can be scored (not {''.join(bad)!r})." if poems
+                      else f"Only letters a–z can be scored (got {''.join(bad)!r}).")
+    if len(s) >= model.config.block_size:
+        raise I.error(f"At most {model.config.block_size - 1} characters can be scored.")
     sur = model.surprise(s)
     spans = []
     for ch, v in zip(list(s) + ["⏎"], sur):
-        a = min(1.0, v / 6.0)                                  # 6 nats ≈ very surprising
+        a = min(1.0, v / (12.0 if poems else 6.0))            # 6 nats ≈ a very surprising letter; 12 a character
         spans.append(f"<span title='{v:.2f} nats' style='background:rgba(239,68,68,{a:.2f});padding:0 .15em;"
                      f"border-radius:3px'>{html.escape(ch)}</span>")
     mean = sum(sur) / len(sur)
-    verdict = "very name-like" if mean < 1.8 else "plausible" if mean < 2.6 else "not very name-like"
     known = " (it is in the training data)" if s in model.training_items() else ""
+    if poems:
+        verdict = "very poem-like" if mean < 4.5 else "plausible" if mean < 6.5 else "not very poem-like"
+        return (f"<p class='ar-cjk' style='font-size:1.8em'>{''.join(spans)}</p><style>{CJK_CSS}</style>"
+                f"<p>Mean surprise {mean:.2f} nats per character, total {sum(sur):.1f} nats: <b>{verdict}</b>{known}. "
+                f"Hover a character for its −log p.</p>")
+    verdict = "very name-like" if mean < 1.8 else "plausible" if mean < 2.6 else "not very name-like"
     return (f"<p style='font-size:2em;font-family:monospace'>{''.join(spans)}</p>"
             f"<p>Mean surprise {mean:.2f} nats per character, total {sum(sur):.1f} nats: <b>{verdict}</b>{known}. "
             f"Hover a letter for its −log p.</p>")
 
 
+def corpus_changed(corpus):
+    """Names ↔ poems: show the poem controls (form, acrostic) for poems, reset the prefix, the form and the
+    step-through, put a fitting example in the score box and the top-k slider's range."""
+    corpus = _corpus(corpus)
+    poems = corpus == "poems"
+    return (gr.update(visible=poems), "free", "", "", gr.update(maximum=MAX_TOP_K[corpus], value=0),
+            SCORE_EXAMPLE[corpus], "", "<p class='ar-empty'>Press “Start from the prefix” to see the next-character "
+            "probabilities: the model's beside the ones actually sampled.</p>", gr.update(choices=[], value=None), "")
+
+
 def build() -> list:
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
+            corpus = gr.Radio(list(CORPORA), value="names", label="Corpus", elem_id="ar_corpus")
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="ar_seed")
                 dice = gr.Button("🎲", elem_id="ar_dice", scale=0, min_width=50)
@@ -264,13 +377,17 @@ def build() -> list:
             top_k = gr.Slider(0, 27, value=0, step=1, label="Top-k (0 = off)", elem_id="ar_top_k")
             top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p", elem_id="ar_top_p")
             prefix = gr.Textbox(value="", label="Prefix", max_length=20, elem_id="ar_prefix")
+            with gr.Row(visible=False, elem_id="ar_poem_row") as poem_row:
+                form = gr.Radio(list(FORMS), value="free", label="Form: characters a line", elem_id="ar_form")
+                acrostic = gr.Textbox(value="", label="Acrostic: 4 characters that start the lines (with a form)",
+                                      max_length=4, elem_id="ar_acrostic")
             n = gr.Slider(1, MAX_N, value=24, step=1, label="N", elem_id="ar_n")
         with gr.Column(scale=2):
             names = gr.HTML(elem_id="ar_names")
             share.link_row("autoregressive")
-    inputs = [seed, temp, top_k, top_p, prefix, n]
-    gr.on([temp.input, top_k.input, top_p.input, n.input, prefix.submit, seed.submit], C.fast(generate, names, thread=True),
-          inputs, names, api_name="autoregressive_sample", **C.FAST)
+    inputs = [seed, temp, top_k, top_p, prefix, n, corpus, form, acrostic]
+    gr.on([temp.input, top_k.input, top_p.input, n.input, prefix.submit, seed.submit, form.input, acrostic.submit],
+          C.fast(generate, names, thread=True), inputs, names, api_name="autoregressive_sample", **C.FAST)
     dice.click(lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
         generate, inputs, names, api_name=False, **C.CHEAP)
 
@@ -278,32 +395,43 @@ def build() -> list:
         with gr.Row():
             start = gr.Button("Start from the prefix", elem_id="ar_step_start")
             sample_btn = gr.Button("Let the model choose", elem_id="ar_step_sample")
-            choice = gr.Radio([], label="…or click a character to force it", elem_id="ar_step_choice")
+            choice = gr.Radio([], label="…or click a character to force it", elem_id="ar_step_choice",
+                              elem_classes=["ar-cjk"])
         word = gr.HTML(elem_id="ar_step_word")
         text_state = gr.State("")
         bars = gr.HTML("<p class='ar-empty'>Press “Start from the prefix” to see the next-character probabilities: "
                        "the model's beside the ones actually sampled.</p>", css_template=CHART_CSS, js_on_load=None,
                        elem_id="ar_step_bars")
     opts = [temp, top_k, top_p]
+    poem_opts = [corpus, form, acrostic]
     outs = [text_state, bars, choice, word]
-    start.click(step_start, [prefix, *opts], outs, api_name="autoregressive_step_start", queue=False)
-    sample_btn.click(step_sample, [text_state, seed, *opts], outs, api_name="autoregressive_step", queue=False)
-    choice.input(step_force, [text_state, choice, *opts], outs, api_name="autoregressive_force", queue=False)
+    start.click(step_start, [prefix, *opts, *poem_opts], outs, api_name="autoregressive_step_start", queue=False)
+    sample_btn.click(step_sample, [text_state, seed, *opts, *poem_opts], outs, api_name="autoregressive_step",
+                     queue=False)
+    choice.input(step_force, [text_state, choice, *opts, *poem_opts], outs, api_name="autoregressive_force",
+                 queue=False)
 
-    with gr.Accordion("Score a name: how name-like is it?", open=True):
+    with gr.Accordion("Score a name (or a poem): how much does it surprise the model?", open=True):
         with gr.Row():
-            name_box = gr.Textbox(value="maria", label="Any name", max_length=30, elem_id="ar_score_input")
+            name_box = gr.Textbox(value="maria", label="Any name, or a poem for the poems corpus", max_length=40,
+                                  elem_id="ar_score_input")
             score_btn = gr.Button("Score", elem_id="ar_score_btn")
         scored = gr.HTML(elem_id="ar_score")
-    gr.on([score_btn.click, name_box.submit], score, name_box, scored, api_name="autoregressive_score",
+    gr.on([score_btn.click, name_box.submit], score, [name_box, corpus], scored, api_name="autoregressive_score",
           queue=False)
+
+    corpus.change(corpus_changed, corpus, [poem_row, form, acrostic, prefix, top_k, name_box, scored, bars, choice,
+                                           word], api_name=False, queue=False).then(
+        generate, inputs, names, api_name=False, **C.CHEAP).then(lambda: "", None, text_state, api_name=False,
+                                                                  queue=False)
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.Markdown(POEM_NOTE)
         gr.HTML(lessons.autoregressive(), elem_id="ar_diagram")
 
     share.register("autoregressive", [("seed", seed, C.seed), ("temperature", temp, share.number("Temperature", 0, MAX_TEMP)),
                                       ("top_k", top_k, share.number("Top-k", 0, 27, True)),
                                       ("top_p", top_p, share.number("Top-p", 0.05, 1.0)), ("prefix", prefix, _prefix),
                                       ("n", n, share.number("N", 1, MAX_N, True))])
-    return [(generate, inputs, names), (step_start, [prefix, *opts], outs), (score, name_box, scored)]
+    return [(generate, inputs, names), (step_start, [prefix, *opts, *poem_opts], outs), (score, [name_box, corpus], scored)]
