@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--label", type=int, default=None, help="class to generate (conditional models only)")
         p.add_argument("--device", default="cpu", help="auto | cpu | cuda (default cpu: byte-identical output)")
         p.add_argument("--out", required=True,
-                       help=".png (grid), .npy (uint8 N×H×W images, float32 N×2 points or N numbers), .gif, or .txt (text)")
+                       help=".png (grid, grey or colour), .npy (uint8 N×H×W grey images, N×H×W×3 colour ones, float32 "
+                            "N×2 points or N numbers), .gif, or .txt (text)")
         for opt, (typ, default, help_) in getattr(cls, "SAMPLE_OPTIONS", {}).items():
             p.add_argument("--" + opt.replace("_", "-"), dest=opt, type=_PARSERS[typ], default=default, help=help_)
 
@@ -109,9 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, cls in REGISTRY.items():
         p = fsub.add_parser(name, help=f"train a {name}")
         p.add_argument("--dataset", default=cls.DEFAULT_DATASET,
-                       help="mnist, mnist-full, a 2D set (8gaussians, 25gaussians, ring, spiral, moons, swissroll, "
-                            "checkerboard), names, surnames, a .txt file (one item per line), a .zip of images or "
-                            f"a .npy of N×2 points or N numbers (default {cls.DEFAULT_DATASET})")
+                       help="mnist, mnist-full, emoji (32×32 colour, 9 groups), a 2D set (8gaussians, 25gaussians, "
+                            "ring, spiral, moons, swissroll, checkerboard), names, surnames, a .txt file (one item per "
+                            f"line), a .zip of images or a .npy of N×2 points or N numbers (default {cls.DEFAULT_DATASET})")
         p.add_argument("--steps", type=_positive_int(MAX_STEPS), default=None,
                        help="training steps (default: the family's for the dataset, e.g. 2000)")
         p.add_argument("--batch-size", type=_positive_int(65536), default=None,
@@ -149,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def write_samples(samples, out: Path, *, model=None, frames=None) -> None:
-    """Images → .png grid / .npy uint8 / .gif; points → .npy float32 / .png scatter; text → .txt."""
+    """Images → .png grid / .npy uint8 (N×H×W grey, N×H×W×3 RGB) / .gif; points → .npy float32 / .png scatter;
+    text → .txt."""
     import torch
 
     from .base import _atomic_write, gif_bytes, make_grid, png_bytes, to_uint8
@@ -280,7 +282,11 @@ def _init_distributed(device: str) -> tuple[int, int]:
     if not dist.is_initialized():
         use_cuda = device != "cpu" and torch.cuda.is_available()
         dist.init_process_group("nccl" if use_cuda else "gloo")
+        _OWN_GROUP.append(True)           # ours to leave at the end; a caller's own group stays theirs
     return dist.get_rank(), world
+
+
+_OWN_GROUP: list = []
 
 
 def _rank_device(device: str):
@@ -328,7 +334,8 @@ def main(argv=None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     finally:
-        if args.command == "train":
+        if args.command == "train" and _OWN_GROUP:
+            _OWN_GROUP.clear()
             import torch.distributed as dist
             if dist.is_available() and dist.is_initialized():
                 try:        # leave together: a rank that tore gloo down while rank 0 still saved aborted

@@ -1,6 +1,7 @@
 """Denoising diffusion (Ho et al. 2020): ε-prediction with a cosine schedule (Nichol & Dhariwal 2021), a small
-UNet for 28×28 digits (or an MLP for 2D points), classifier-free guidance (Ho & Salimans 2022) via label dropout;
-or, with `objective="flow"`, rectified flow / conditional flow matching (Liu et al. 2022; Lipman et al. 2022).
+UNet for 28×28 digits or 32×32 colour emoji (or an MLP for 2D points), classifier-free guidance (Ho & Salimans
+2022) via label dropout; or, with `objective="flow"`, rectified flow / conditional flow matching (Liu et al. 2022;
+Lipman et al. 2022).
 
 Network, generative process and samplers are separate: the sampler is a call argument of `sample`.
 objective "eps" (integer steps t = 0 … T−1):
@@ -25,6 +26,7 @@ from torch import nn
 
 from .base import Family, LatentSpec, check_choices, check_whole_numbers, make_grid, to_uint8, train_field, upscale
 from .data import dataset_kind
+from .images import image_geometry
 from .recipe import Recipe, RunDefaults
 
 SAMPLERS = {"eps": ("ddim", "ddpm"), "flow": ("euler", "heun")}   # objective → the samplers its network serves
@@ -39,7 +41,9 @@ class DiffusionConfig:
     objective: str = "eps"        # eps (ε-prediction, DDPM) | flow (velocity on the straight path, rectified flow)
     timesteps: int = train_field(1000, "Diffusion T", lo=10, hi=2000)   # T
     schedule: str = train_field("cosine", "Noise schedule", choices=SCHEDULES)   # cosine | linear
-    channels: int = 32            # unet base width (the 14×14 and 7×7 levels use 2×)
+    channels: int = 32            # unet base width C (the two lower levels use 2C); not the image's channels:
+    image_channels: int = 1       # those are here: 1 grey (digits), 3 RGB (emoji)
+    image_size: int = 28          # unet: a multiple of 4 (levels S, S/2, S/4: 28 → 14 → 7, 32 → 16 → 8)
     hidden: int = 256             # mlp width
     num_classes: int = 10         # 0 = unconditional
     p_uncond: float = 0.1         # label dropout for classifier-free guidance
@@ -56,7 +60,10 @@ class DiffusionConfig:
         if self.objective == "flow" and not (isinstance(self.default_steps, int) and self.default_steps <= MAX_FLOW_STEPS):
             raise ValueError(f"default_steps of a flow model must be a whole number in 1..{MAX_FLOW_STEPS}")
         check_whole_numbers(self, (("timesteps", 2, 10000), ("channels", 4, 512), ("hidden", 4, 4096),
-                                   ("num_classes", 0, 1000), ("default_steps", 1, 10000)))
+                                   ("num_classes", 0, 1000), ("default_steps", 1, 10000), ("image_channels", 1, 4),
+                                   ("image_size", 4, 256)))
+        if self.image_size % 4:
+            raise ValueError(f"image_size must be a multiple of 4 (the UNet halves it twice), not {self.image_size}")
         if not 0 <= self.p_uncond < 1 or not 0 < self.lr <= 1 or not 0 <= self.default_guidance <= 20:
             raise ValueError("p_uncond must be in [0, 1), lr in (0, 1], default_guidance in 0..20")
 
@@ -97,7 +104,7 @@ class ResBlock(nn.Module):
 
 
 class UNet(nn.Module):
-    """28×28 UNet, no attention: levels 28 (C), 14 (2C), 7 (2C) with skip connections."""
+    """UNet, no attention: levels S (C), S/2 (2C), S/4 (2C) with skip connections (S = 28: 28, 14, 7)."""
 
     def __init__(self, c: DiffusionConfig):
         super().__init__()
@@ -105,18 +112,18 @@ class UNet(nn.Module):
         self.emb_dim = E
         self.t_mlp = nn.Sequential(nn.Linear(C, E), nn.SiLU(), nn.Linear(E, E))
         self.y_emb = nn.Embedding(c.num_classes + 1, E) if c.num_classes else None   # last index = "no class"
-        self.inp = nn.Conv2d(1, C, 3, padding=1)
-        self.d1 = ResBlock(C, C, E)                      # state size. C × 28 × 28
-        self.down1 = nn.Conv2d(C, C, 3, 2, 1)            # → 14
-        self.d2 = ResBlock(C, 2 * C, E)                  # state size. 2C × 14 × 14
-        self.down2 = nn.Conv2d(2 * C, 2 * C, 3, 2, 1)    # → 7
-        self.mid = ResBlock(2 * C, 2 * C, E)             # state size. 2C × 7 × 7
+        self.inp = nn.Conv2d(c.image_channels, C, 3, padding=1)
+        self.d1 = ResBlock(C, C, E)                      # state size. C × S × S
+        self.down1 = nn.Conv2d(C, C, 3, 2, 1)            # → S/2
+        self.d2 = ResBlock(C, 2 * C, E)                  # state size. 2C × S/2 × S/2
+        self.down2 = nn.Conv2d(2 * C, 2 * C, 3, 2, 1)    # → S/4
+        self.mid = ResBlock(2 * C, 2 * C, E)             # state size. 2C × S/4 × S/4
         self.u2 = ResBlock(4 * C, 2 * C, E)
-        self.up2 = nn.ConvTranspose2d(2 * C, 2 * C, 4, 2, 1)   # → 14
+        self.up2 = nn.ConvTranspose2d(2 * C, 2 * C, 4, 2, 1)   # → S/2
         self.u1 = ResBlock(4 * C, C, E)
-        self.up1 = nn.ConvTranspose2d(C, C, 4, 2, 1)           # → 28
+        self.up1 = nn.ConvTranspose2d(C, C, 4, 2, 1)           # → S
         self.u0 = ResBlock(2 * C, C, E)
-        self.out = nn.Sequential(nn.GroupNorm(8, C), nn.SiLU(), nn.Conv2d(C, 1, 3, padding=1))
+        self.out = nn.Sequential(nn.GroupNorm(8, C), nn.SiLU(), nn.Conv2d(C, c.image_channels, 3, padding=1))
         self.C = C
 
     def forward(self, x, t, y=None):
@@ -129,7 +136,7 @@ class UNet(nn.Module):
         h = self.u2(torch.cat([self.mid(d2, e), d2], 1), e)
         h = self.u1(torch.cat([self.up2(h), h1], 1), e)
         h = self.u0(torch.cat([self.up1(h), h0], 1), e)
-        return self.out(h)                               # ε̂, (B, 1, 28, 28)
+        return self.out(h)                               # ε̂, (B, image channels, S, S)
 
 
 class MLPDenoiser(nn.Module):
@@ -172,6 +179,9 @@ class Diffusion(Family):
         elif kind == "image":
             # tuned for 2 CPU cores (RUN_DEFAULTS): a 136k-parameter flow UNet at lr 3e-3 reads ≥ 90% at ~300 steps
             base = dict(arch="unet", objective="flow", channels=16, lr=3e-3)
+            channels, size, classes = image_geometry(dataset)
+            if (channels, size, classes) != (1, 28, 10):     # emoji: 3×32×32 in 9 groups
+                base.update(image_channels=channels, image_size=size, num_classes=classes)
         else:
             raise ValueError(f"the diffusion family trains on images or 2D points, not text ({dataset!r})")
         if overrides.get("objective", base.get("objective")) == "flow":   # nearly straight paths: few Euler steps
@@ -182,8 +192,13 @@ class Diffusion(Family):
     def data_kind(self) -> str:
         return "image" if self.config.arch == "unet" else "points"
 
+    @property
+    def image_shape(self) -> tuple[int, int, int] | None:
+        c = self.config
+        return (c.image_channels, c.image_size, c.image_size) if c.arch == "unet" else None
+
     def latent_spec(self) -> LatentSpec:
-        shape = (1, 28, 28) if self.config.arch == "unet" else (2,)
+        shape = self.image_shape or (2,)
         return LatentSpec(shape, "gaussian", "x_T ~ N(0, I): pure noise, one value per pixel")
 
     # ------------------------------------------------------------------ training
@@ -326,7 +341,7 @@ class Diffusion(Family):
 
     def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, sampler: str | None = None,
                steps: int | None = None, eta: float = 0.0, guidance: float | None = None):
-        """n samples: images float N×1×28×28 in [0,1] or points N×2."""
+        """n samples: images float N×C×S×S in [0,1] (C×S×S = `image_shape`) or points N×2."""
         *_, x, _ = list(self.denoise(n, generator=generator, latents=latents, labels=labels, sampler=sampler,
                                      steps=steps, eta=eta, guidance=guidance))[-1]
         return self._out(x)

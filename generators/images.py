@@ -7,8 +7,18 @@ import math
 import numpy as np
 import torch
 
+# (channels, image_size, num_classes) of the bundled image sets that are not MNIST's grey 1×28×28 in 10 classes
+# (a user's .zip of images is made grey 28×28 too: data.image_to_gray); each family's config_for reads it
+IMAGE_GEOMETRY = {"emoji": (3, 32, 9)}
+
+
+def image_geometry(dataset: str) -> tuple[int, int, int]:
+    """(channels, image_size, num_classes) of an image dataset's images: (3, 32, 9) for emoji, else (1, 28, 10)."""
+    return IMAGE_GEOMETRY.get(str(dataset), (1, 28, 10))
+
+
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """float N×1×H×W in [0,1] → uint8 N×H×W (single channel) or N×H×W×C."""
+    """float N×C×H×W in [0,1] → uint8 N×H×W (one channel: grey) or N×H×W×C (RGB)."""
     x = (images.detach().float().clamp(0, 1) * 255).round().to(torch.uint8).cpu()
     if x.shape[1] == 1:
         return x[:, 0].numpy()
@@ -16,7 +26,7 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 def make_grid(images: np.ndarray, nrow: int | None = None, pad: int = 2, pad_value: int = 0) -> np.ndarray:
-    """uint8 N×H×W[×C] → one uint8 image with the samples tiled row by row."""
+    """uint8 N×H×W (grey) or N×H×W×C (RGB) → one uint8 image (grey or RGB), the samples tiled row by row."""
     n, h, w = images.shape[:3]
     nrow = nrow or max(1, math.ceil(math.sqrt(n)))
     rows = math.ceil(n / nrow)
@@ -30,7 +40,7 @@ def make_grid(images: np.ndarray, nrow: int | None = None, pad: int = 2, pad_val
 
 
 def upscale(img: np.ndarray, factor: int) -> np.ndarray:
-    """Nearest-neighbour upscale: digits shown large, pixels crisp."""
+    """Nearest-neighbour upscale of an H×W or H×W×C image: digits and emoji shown large, pixels crisp."""
     return img.repeat(factor, axis=0).repeat(factor, axis=1)
 
 

@@ -1,4 +1,4 @@
-"""Variational autoencoders (Kingma & Welling 2014): a convolutional VAE for 28×28 digits.
+"""Variational autoencoders (Kingma & Welling 2014): a convolutional VAE for 28×28 digits or 32×32 colour emoji.
 
 ELBO(x) = E_q(z|x)[log p(x|z)] − β·KL(q(z|x) ‖ N(0, I)); β = 1 is the plain VAE, β > 1 a β-VAE.
 """
@@ -14,6 +14,7 @@ from torch import nn
 
 from .base import Family, LatentSpec, check_choices, check_reals, check_whole_numbers, fingerprint, make_generator, train_field
 from .data import dataset_kind
+from .images import IMAGE_GEOMETRY, image_geometry
 from .recipe import Recipe, RunDefaults
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -24,30 +25,52 @@ PRIORS = ("fitted", "normal")
 class VAEConfig:
     latent_dim: int = train_field(16, "Latent size", lo=1, hi=512)
     num_classes: int = 0          # > 0: encoder and decoder also see the class (a conditional VAE)
-    width: int = 32               # channels of the first conv layer (the second has 2×)
+    width: int = 32               # channels of the first conv layer (each next level has 2×)
     hidden: int = 256
     likelihood: str = "bernoulli"  # bernoulli (binary cross-entropy) | gaussian (fixed σ)
     sigma: float = 0.1            # σ of the gaussian likelihood
     beta: float = train_field(1.0, "VAE β", lo=0, hi=100, zero_is_default=False)   # weight of the KL term (β-VAE)
     lr: float = 1e-3
+    channels: int = 1             # image channels: 1 grey (digits), 3 RGB (emoji)
+    image_size: int = 28          # 28 (levels 14, 7), 32 (16, 8, 4), 64 (… 4): halves to below 8×8
 
     def __post_init__(self):
         check_choices(self, (("likelihood", LIKELIHOODS),))
         check_whole_numbers(self, (("latent_dim", 1, 512), ("num_classes", 0, 1000), ("width", 1, 512),
-                                   ("hidden", 1, 4096)))
+                                   ("hidden", 1, 4096), ("channels", 1, 4), ("image_size", 8, 256)))
         check_reals(self, (("sigma", 1e-4, 10.0), ("beta", 0.0, 1000.0), ("lr", 1e-7, 1.0)))
+        _levels(self.image_size)
+
+
+def _levels(size: int) -> int:
+    """Stride-2 conv levels from image_size to below 8×8, at least 2: 28 → 7 (2 levels), 32 → 4 (3), 64 → 4 (4)."""
+    k = 2
+    while size / 2**k >= 8:
+        k += 1
+    if size % 2**k:
+        raise ValueError(f"image_size {size} must halve {k} times to below 8×8 (e.g. 28, 32, 64)")
+    return k
+
+
+def _level_channels(c: VAEConfig) -> list[int]:
+    """Channels after each stride-2 level: width, 2·width, 4·width, …"""
+    return [c.width * 2**i for i in range(_levels(c.image_size))]
 
 
 class Encoder(nn.Module):
-    """x (B,1,28,28) [+ one-hot y] → μ, log σ² (B, D)."""
+    """x (B,C,S,S) [+ one-hot y] → μ, log σ² (B, D)."""
 
     def __init__(self, c: VAEConfig):
         super().__init__()
-        w = c.width
-        self.conv = nn.Sequential(nn.Conv2d(1, w, 4, 2, 1), nn.ReLU(),          # state size. w × 14 × 14
-                                  nn.Conv2d(w, 2 * w, 4, 2, 1), nn.ReLU(),      # state size. 2w × 7 × 7
-                                  nn.Flatten())
-        self.fc = nn.Sequential(nn.Linear(2 * w * 49 + c.num_classes, c.hidden), nn.ReLU())
+        chs = _level_channels(c)
+        layers, cin = [], c.channels
+        for ch in chs:                          # each: 4/2/1 conv, S → S/2
+            layers += [nn.Conv2d(cin, ch, 4, 2, 1), nn.ReLU()]
+            cin = ch
+        # state size. chs[-1] × S/2^k × S/2^k  (digits: 2w × 7 × 7)
+        self.conv = nn.Sequential(*layers, nn.Flatten())
+        bottom = c.image_size // 2 ** len(chs)
+        self.fc = nn.Sequential(nn.Linear(chs[-1] * bottom * bottom + c.num_classes, c.hidden), nn.ReLU())
         self.mu = nn.Linear(c.hidden, c.latent_dim)
         self.logvar = nn.Linear(c.hidden, c.latent_dim)
 
@@ -60,21 +83,24 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """z (B, D) [+ one-hot y] → logits of p(x|z) (B,1,28,28)."""
+    """z (B, D) [+ one-hot y] → logits of p(x|z) (B,C,S,S): the encoder's levels mirrored."""
 
     def __init__(self, c: VAEConfig):
         super().__init__()
-        w = c.width
-        self.w = w
+        chs = _level_channels(c)
+        self.top, self.bottom = chs[-1], c.image_size // 2 ** len(chs)
         self.fc = nn.Sequential(nn.Linear(c.latent_dim + c.num_classes, c.hidden), nn.ReLU(),
-                                nn.Linear(c.hidden, 2 * w * 49), nn.ReLU())
-        self.deconv = nn.Sequential(nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.ReLU(),   # state size. w × 14 × 14
-                                    nn.ConvTranspose2d(w, 1, 4, 2, 1))                  # state size. 1 × 28 × 28
+                                nn.Linear(c.hidden, self.top * self.bottom ** 2), nn.ReLU())
+        layers = []
+        for cin, cout in zip(chs[::-1], chs[-2::-1] + [c.channels]):   # each: 4/2/1 transposed conv, S/2 → S
+            layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.ReLU()]
+        # state size. C × S × S  (digits: 1 × 28 × 28)
+        self.deconv = nn.Sequential(*layers[:-1])                       # logits: no ReLU after the last
 
     def forward(self, z, y1h=None):
         if y1h is not None:
             z = torch.cat([z, y1h], 1)
-        return self.deconv(self.fc(z).view(-1, 2 * self.w, 7, 7))
+        return self.deconv(self.fc(z).view(-1, self.top, self.bottom, self.bottom))
 
 
 class VAE(Family):
@@ -94,7 +120,11 @@ class VAE(Family):
     def config_for(cls, dataset: str, **overrides) -> VAEConfig:
         if dataset_kind(dataset) != "image":
             raise ValueError(f"the VAE family trains on images, not {dataset_kind(dataset)} ({dataset!r})")
-        return VAEConfig(**{"lr": 2e-3, **overrides})          # lr tuned with RUN_DEFAULTS
+        base = {"lr": 2e-3}                                     # lr tuned with RUN_DEFAULTS
+        channels, size, classes = image_geometry(dataset)
+        if (channels, size, classes) != (1, 28, 10):           # emoji: 3×32×32, conditional on the 9 groups
+            base.update(channels=channels, image_size=size, num_classes=classes, width=16, hidden=128)
+        return VAEConfig(**{**base, **overrides})
 
     @property
     def data_kind(self) -> str:
@@ -107,10 +137,15 @@ class VAE(Family):
     def _onehot(self, y):
         return F.one_hot(y, self.num_classes).float() if self.num_classes and y is not None else None
 
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.config.channels, self.config.image_size, self.config.image_size
+
     def _check_images(self, images) -> torch.Tensor:
         x = torch.as_tensor(images, dtype=torch.float32, device=self.device)
-        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
-            raise ValueError(f"images must be float N×1×28×28, got shape {tuple(x.shape)}")
+        if x.dim() != 4 or tuple(x.shape[1:]) != self.image_shape:
+            shape = "×".join(map(str, self.image_shape))
+            raise ValueError(f"images must be float N×{shape}, got shape {tuple(x.shape)}")
         if not bool(torch.isfinite(x).all()) or float(x.min()) < 0 or float(x.max()) > 1:
             raise ValueError("image values must be finite and in [0, 1]")
         return x
@@ -126,7 +161,7 @@ class VAE(Family):
     # ------------------------------------------------------------------ the API
     @torch.no_grad()
     def posterior(self, images, labels=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """q(z|x) = N(μ, σ²): images float N×1×28×28 in [0,1] → (μ, log σ²), each (N, D)."""
+        """q(z|x) = N(μ, σ²): images float N×C×S×S in [0,1] → (μ, log σ²), each (N, D)."""
         x = self._check_images(images)
         return self.encoder(x, self._onehot(self._class_for(labels, len(x))))
 
@@ -140,7 +175,7 @@ class VAE(Family):
 
     @torch.no_grad()
     def decode(self, latents, labels=None) -> torch.Tensor:
-        """Latents (N, D) → images float N×1×28×28 in [0,1] (the mean of p(x|z))."""
+        """Latents (N, D) → images float N×C×S×S in [0,1] (the mean of p(x|z))."""
         z = self.check_latents(latents, len(latents))
         return self.decoder_output(z, self._onehot(self._class_for(labels, len(z))))
 
@@ -176,12 +211,13 @@ class VAE(Family):
         return self.decode(z, y)
 
     # ------------------------------------------------------------------ the fitted prior
-    def fit_prior(self, images, *, k: int = 20, iters: int = 100, seed: int = 0) -> dict:
+    def fit_prior(self, images, labels=None, *, k: int = 20, iters: int = 100, seed: int = 0) -> dict:
         """A k-component full-covariance Gaussian mixture fitted by EM (float64) to the posterior means of
         `images`: the aggregate posterior q(z), which N(0, I) matches only roughly: decoding prior draws that fall
         where no digit was encoded (the prior's "holes") gives blurred non-digits (Ghosh et al. 2020, "ex-post
-        density estimation"). → JSON for the checkpoint's "prior" field, tied to these weights."""
-        mu = self.encode(images).double().cpu()
+        density estimation"). A conditional VAE encodes each image with its `labels`. → JSON for the checkpoint's
+        "prior" field, tied to these weights."""
+        mu = self.encode(images, labels).double().cpu()
         n, d = mu.shape
         g = torch.Generator().manual_seed(seed)
         means = mu[torch.randperm(n, generator=g)[:k]].clone()
@@ -238,12 +274,14 @@ class VAE(Family):
         return tuple(t.to(self.device, self.dtype) for t in (w, m, L))
 
     def derived_meta(self) -> dict:
-        """The prior fitted to the encoded training digits of the checkpoint's dataset (MNIST-trained VAEs)."""
+        """The prior fitted to the encoded training images of the checkpoint's dataset (VAEs trained on a bundled
+        set: MNIST, emoji)."""
         from .data import load_dataset
 
-        if (getattr(self, "meta", None) or {}).get("dataset") not in ("mnist", "mnist-full"):
+        if (getattr(self, "meta", None) or {}).get("dataset") not in ("mnist", "mnist-full", *IMAGE_GEOMETRY):
             return {}
-        return {"prior": self.fit_prior(load_dataset(self.meta["dataset"], "train").x)}
+        d = load_dataset(self.meta["dataset"], "train")
+        return {"prior": self.fit_prior(d.x, d.y if self.num_classes else None)}
 
     SAMPLE_OPTIONS: ClassVar[dict] = {
         "temperature": (float, 1.0, "prior temperature t in 0..2: z ~ N(0, t²I)"),
@@ -285,11 +323,14 @@ class VAE(Family):
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()
-    def heldout_elbo(self, seed: int = 0, samples: int = 4) -> dict:
-        """Held-out ELBO (nats per image, averaged over `samples` draws of z) and reconstruction error."""
-        from .data import load_mnist
+    def heldout_elbo(self, seed: int = 0, samples: int = 4, dataset: str | None = None) -> dict:
+        """Held-out ELBO (nats per image, averaged over `samples` draws of z) and reconstruction error, on the
+        held-out images of `dataset` (default: the one its feature network measures, `metrics.feature_dataset`:
+        the bundled MNIST digits for 1×28×28 models, emoji for 3×32×32)."""
+        from .data import load_dataset
+        from .metrics import feature_dataset
 
-        d = load_mnist("heldout")
+        d = load_dataset(dataset or feature_dataset(self, self.image_shape), "heldout")
         x, y = d.x.to(self.device), d.y.to(self.device)
         g = make_generator(seed, self.device)
         self.eval()
@@ -305,10 +346,11 @@ class VAE(Family):
                 "reconstruction_l1_per_pixel": (xr - x).abs().mean().item(), "images": xr, "labels": d.y}
 
     def extra_metrics(self, n: int = 1000, seed: int = 0) -> dict:
-        from .metrics import load_classifier
+        from .metrics import FEATURE_NETWORKS, feature_dataset, load_classifier
 
-        r = self.heldout_elbo(seed)
-        _, p = load_classifier().embed(r.pop("images"))
+        dataset = feature_dataset(self, self.image_shape)
+        r = self.heldout_elbo(seed, dataset=dataset)
+        _, p = load_classifier(FEATURE_NETWORKS[dataset]).embed(r.pop("images"))
         labels = r.pop("labels")
         r["reconstruction_accuracy"] = (p.argmax(1) == labels).float().mean().item()
         r["n_heldout"] = len(labels)

@@ -325,3 +325,104 @@ def test_fullscreen_after_a_browser_drag_shows_the_picture_shown(page, app_url, 
     page.wait_for_timeout(500)
     assert page.evaluate(CENTER_OF_PICTURE, tab)["src"] == shown
     assert not page.errors
+
+
+# ----------------------------------------------------------------------------- colour (issue 20)
+def _colour_gan(tmp_path):
+    """A tiny emoji-shaped (3×32×32) conditional GAN, stored in float16 as the emoji checkpoints are."""
+    import torch
+
+    import generators
+    from generators.base import save_checkpoint
+
+    m = generators.build("gan", "emoji", latent_dim=8, ngf=8, ndf=8, seed=3).eval()
+    for bn in m.G.net:                   # untrained, it draws mid-grey: batch norm's running variance at 0.01
+        if isinstance(bn, torch.nn.BatchNorm2d):     # scales each layer up 10× and the picture is vivid colour
+            bn.running_var.fill_(0.01)
+    save_checkpoint(m.half(), tmp_path / "gan-colour", dataset="emoji")
+    return generators.load(tmp_path / "gan-colour", device="cpu"), tmp_path / "gan-colour"
+
+
+def test_colour_decoders_export_with_float16_weights_and_match_pytorch(tmp_path):
+    """Weights shipped in float16 go into the ONNX graph as float16 (cast to float32 inside it): half the
+    download, the same numbers; float32 weights (the MNIST checkpoints) stay float32."""
+    import onnx
+
+    import generators
+    from generators.base import save_checkpoint
+    from generators.export import TOLERANCE, export, max_difference
+
+    model, path = _colour_gan(tmp_path)
+    out, diff = export(path, tmp_path / "g16.onnx")
+    assert diff <= TOLERANCE and max_difference(model, out, n=8, seed=5) <= TOLERANCE
+    g = onnx.load(str(out)).graph
+    assert {i.data_type for i in g.initializer if len(i.dims) > 1} == {onnx.TensorProto.FLOAT16}
+    assert g.output[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT      # the page reads float32
+    vae = generators.build("vae", "emoji", latent_dim=4, width=4, hidden=16, seed=0).eval()
+    save_checkpoint(vae, tmp_path / "vae32", dataset="emoji")                     # float32 weights
+    out32, diff = export(tmp_path / "vae32", tmp_path / "v32.onnx")
+    assert diff <= TOLERANCE
+    assert onnx.TensorProto.FLOAT16 not in {i.data_type for i in onnx.load(str(out32)).graph.initializer}
+
+
+def test_the_page_draws_a_colour_decoder_in_rgb(browser, tmp_path):
+    """onnxruntime-web runs a colour (3×32×32, float16-weight) GAN decoder, and the page's toRGBA paints its
+    red, green and blue planes where the server's grid_image puts them (each pixel a ×8 block)."""
+    import http.server
+    import shutil
+    import threading
+
+    import torch
+
+    from conftest import free_port
+    from generators.export import export
+    from ui import browser as B
+    from ui.common import grid_image
+
+    model, path = _colour_gan(tmp_path)
+    site = tmp_path / "site"
+    site.mkdir()
+    export(path, site / "g.onnx")
+    for f in (B.ORT_JS, B.ORT_WASM):
+        shutil.copy(f, site / f.name)
+    js = "".join(f"<script>{(ROOT / 'ui' / 'js' / n).read_text()}</script>" for n in
+                 ("00-latent-lab.js", "20-browser-render.js"))
+    (site / "index.html").write_text(f"<!doctype html><html><head>{js}</head><body></body></html>")
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript"}
+
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=str(site), **kw)
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    z = torch.randn(1, 8, generator=torch.Generator().manual_seed(1))
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        page.goto(f"http://127.0.0.1:{server.server_port}/index.html")
+        pic = page.evaluate("""async ([z, label]) => {
+            const ort = await window.LatentLab.loadOrt({ ort: '/ort.wasm.bundle.min.mjs',
+                                                         wasm: '/ort-wasm-simd-threaded.wasm.gz' });
+            const s = await ort.InferenceSession.create('/g.onnx', { executionProviders: ['wasm'] });
+            const y = new Float32Array(9); y[label] = 1;
+            const out = (await s.run({ z: new ort.Tensor('float32', Float32Array.from(z), [1, z.length]),
+                                      y: new ort.Tensor('float32', y, [1, 9]) })).x;
+            const p = window.LatentLab.toRGBA(out.dims, out.data, 8);
+            return { dims: out.dims, width: p.width, height: p.height, data: Array.from(p.data) };
+        }""", [z[0].tolist(), 4])
+    finally:
+        ctx.close()
+        server.shutdown()
+    assert pic["dims"] == [1, 3, 32, 32] and pic["width"] == pic["height"] == 256
+    got = np.array(pic["data"], dtype=np.int16).reshape(256, 256, 4)
+    with torch.no_grad():
+        want = grid_image(model.generate(z, torch.tensor([4])), scale=8).astype(np.int16)   # (256, 256, 3)
+    assert want.shape == (256, 256, 3) and (got[..., 3] == 255).all()
+    assert np.abs(got[..., :3] - want).max() <= 2
+    assert np.abs(want[..., 0] - want[..., 2]).max() > 100           # vivid: red and blue planes differ …
+    assert np.abs(got[..., :3] - want[..., ::-1]).max() > 100        # … so BGR, or grey, would not pass

@@ -39,6 +39,20 @@ def test_ddim_eta0_deterministic_and_shapes():
     assert not torch.equal(c1, c2)                       # η = 1 injects fresh noise
 
 
+@pytest.mark.parametrize("size", [32, 64])
+def test_colour_unet_draws_its_image_shape(size):
+    """image_channels and image_size from the config (its `channels` is the UNet's width): levels S, S/2, S/4."""
+    m = generators.build("diffusion", "emoji", channels=8, image_size=size, seed=0).eval()
+    assert m.image_shape == m.latent_spec().shape == (3, size, size) and m.num_classes == 9
+    x = m.sample(2, generator=make_generator(0), labels=[0, 8], steps=2)
+    assert x.shape == (2, 3, size, size) and float(x.min()) >= 0 and float(x.max()) <= 1
+    assert m.q_sample(x, 500, generator=make_generator(1)).shape == x.shape
+    with pytest.raises(ValueError, match="multiple of 4"):
+        generators.build("diffusion", "emoji", channels=8, image_size=30)
+    c = generators.REGISTRY["diffusion"].config_for("emoji")
+    assert (c.image_channels, c.image_size, c.num_classes, c.objective) == (3, 32, 9, "flow")
+
+
 def test_ddpm_full_and_strided():
     m = tiny()
     assert len(m.timesteps_for("ddpm", None)) == 50
@@ -116,6 +130,19 @@ def test_shipped_diffusion_models_load_and_sample():
     assert x.shape == (4, 1, 28, 28)
     p = generators.load("diffusion-8gaussians", device="cpu").sample(10, generator=make_generator(0))
     assert p.shape == (10, 2)
+
+
+def test_shipped_diffusion_emoji_and_the_cli_trains_on_emoji(tmp_path):
+    """diffusion-emoji draws 3×32×32 emoji for a group; `train diffusion --dataset emoji` makes a colour model."""
+    from generators.__main__ import main
+
+    m = generators.load("diffusion-emoji", device="cpu")
+    x = m.sample(2, generator=make_generator(0), labels=[0, 8])
+    assert x.shape == (2, 3, 32, 32) and m.num_classes == 9
+    run = tmp_path / "d"
+    assert main(["train", "diffusion", "--dataset", "emoji", "--channels", "8", "--steps", "2", "--batch-size", "4",
+                 "--device", "cpu", "--checkpoint-every", "0", "--out", str(run)]) == 0
+    assert generators.load(run, device="cpu").image_shape == (3, 32, 32)
 
 
 # ----------------------------------------------------------------------------- handlers

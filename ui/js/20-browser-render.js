@@ -2,7 +2,7 @@
 // (single-threaded WASM, served by the app: ui/static/ort, checkpoints/<name>.onnx), so a drag sends no request.
 // Without WebAssembly, or until the model is loaded, the sliders ask the server (the hidden *_server_render
 // button: api_name gan_render / vae_render). The picture is the server's: same latent, same uint8 rounding,
-// same nearest-neighbour ×8 upscale as ui/common.py grid_image.
+// same nearest-neighbour ×8 upscale as ui/common.py grid_image; grey or RGB, as the decoder's output shape says.
 (() => {
   const LL = window.LatentLab;
   // in the page's language, as Gradio's I18n picks it (ui/i18n: Chinese for zh and zh-*, but not zh-TW/HK/MO/Hant)
@@ -34,6 +34,7 @@
     })();
     return ortPromise;
   }
+  LL.loadOrt = loadOrt;     // tests run a decoder with the page's own onnxruntime-web
 
   function setPath(tab, path, why) {
     LL.renderPath[tab] = path;
@@ -42,19 +43,31 @@
     if (el && why) el.title = why;
   }
 
+  // Load the indicator's model (again when the tab switches checkpoint: a new data-urls, e.g. gan-emoji);
+  // until it is ready, the server draws.
   async function start(tab, span) {
-    const t = tabs[tab] = tabs[tab] || { status: "loading", frames: 0 };
+    const t = tabs[tab] = tabs[tab] || { frames: 0 };
+    let urls;
+    try { urls = JSON.parse(span.dataset.urls); } catch (e) { urls = {}; }
+    if (t.model === urls.model) {                // loaded or loading already: a re-drawn indicator says which
+      setPath(tab, t.status === "ready" ? "browser" : "server");
+      return;
+    }
+    t.model = urls.model;
+    t.status = "loading";
     LL.browserFrames[tab] = 0;
     setPath(tab, "server");
     try {
-      const urls = JSON.parse(span.dataset.urls);
       const ort = await loadOrt(urls);
+      const session = await ort.InferenceSession.create(new URL(urls.model, location.href).href,
+                                                        { executionProviders: ["wasm"] });
+      if (t.model !== urls.model) return;        // another model was picked meanwhile
       t.ort = ort;
-      t.session = await ort.InferenceSession.create(new URL(urls.model, location.href).href,
-                                                    { executionProviders: ["wasm"] });
+      t.session = session;
       t.status = "ready";
       setPath(tab, "browser");
     } catch (e) {
+      if (t.model !== urls.model) return;
       t.status = "failed";
       setPath(tab, "server", String(e && e.message || e));
       console.warn(`Latent Lab: ${tab} renders on the server:`, e);
@@ -68,6 +81,10 @@
         if (span) start(tab, span); else setTimeout(tryStart, 50);
       };
       tryStart();
+      new MutationObserver(() => {               // the server re-rendered the indicator (another checkpoint)
+        const span = el.querySelector(".ll-render-path");
+        if (span) start(tab, span);
+      }).observe(el, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-urls"] });
     });
   }
 
@@ -109,8 +126,8 @@
       return classFeed(ort, state, { z: new ort.Tensor("float32", z, [1, D]) });
     } },
     vae: { model: "vae", feeds(ort, [state, ...s]) {
-      if (state && state.server) return null;
-      return { z: new ort.Tensor("float32", Float32Array.from(s), [1, s.length]) };
+      if (state && state.server) return null;    // the emoji VAE is conditional: its class goes in as y
+      return classFeed(ort, state || {}, { z: new ort.Tensor("float32", Float32Array.from(s), [1, s.length]) });
     } },
   };
 
@@ -121,23 +138,35 @@
     return r;
   }
 
-  function paint(target, out) {
-    const t = view(target);
-    const [, , h, w] = out.dims, x = out.data;
-    const c = t.canvas = t.canvas || document.createElement("canvas");
-    c.width = w * SCALE;
-    c.height = h * SCALE;
-    const ctx = c.getContext("2d");
-    const im = ctx.createImageData(c.width, c.height), px = im.data;
+  // The decoder's output x (1, C, H, W) in [0, 1], C = 1 (grey digits) or 3 (RGB emoji), channel-major as
+  // PyTorch's → RGBA bytes of the H·scale × W·scale picture, each pixel a scale × scale block.
+  function toRGBA(dims, x, scale) {
+    const [, ch, h, w] = dims, plane = h * w, W = w * scale;
+    if (ch !== 1 && ch !== 3) throw new Error(`cannot draw ${ch}-channel images`);
+    const px = new Uint8ClampedArray(h * scale * W * 4);
     for (let i = 0; i < h; i++) {
       for (let j = 0; j < w; j++) {
-        const v = toByte(x[i * w + j]);
-        for (let a = 0; a < SCALE; a++) {
-          let o = ((i * SCALE + a) * c.width + j * SCALE) * 4;
-          for (let b = 0; b < SCALE; b++, o += 4) { px[o] = px[o + 1] = px[o + 2] = v; px[o + 3] = 255; }
+        const k = i * w + j, r = toByte(x[k]);
+        const g = ch === 3 ? toByte(x[plane + k]) : r, bl = ch === 3 ? toByte(x[2 * plane + k]) : r;
+        for (let a = 0; a < scale; a++) {
+          let o = ((i * scale + a) * W + j * scale) * 4;
+          for (let b = 0; b < scale; b++, o += 4) { px[o] = r; px[o + 1] = g; px[o + 2] = bl; px[o + 3] = 255; }
         }
       }
     }
+    return { width: W, height: h * scale, data: px };
+  }
+  LL.toRGBA = toRGBA;       // tests draw a decoder's output with it
+
+  function paint(target, out) {
+    const t = view(target);
+    const pic = toRGBA(out.dims, out.data, SCALE);
+    const c = t.canvas = t.canvas || document.createElement("canvas");
+    c.width = pic.width;
+    c.height = pic.height;
+    const ctx = c.getContext("2d");
+    const im = ctx.createImageData(c.width, c.height);
+    im.data.set(pic.data);
     ctx.putImageData(im, 0, 0);
     show(target, c.toDataURL("image/png"));
     t.frames += 1;
@@ -165,7 +194,7 @@
     if (!t.overlay || !t.overlay.isConnected) {
       const img = t.overlay = document.createElement("img");
       img.className = "ll-browser-img";
-      img.alt = ZH ? "在你的浏览器中绘制的数字" : "digit drawn in your browser";
+      img.alt = ZH ? "在你的浏览器中绘制的图像" : "picture drawn in your browser";   // a digit or an emoji
       box.prepend(img);
       place(t, box);
       if (!t.wired) {
