@@ -40,10 +40,17 @@ def test_metrics_deterministic_and_keys_stable():
 from ui import compare as tab  # noqa: E402
 
 
+def layout() -> list[str]:
+    """The table's rows in order: each image group (digits, emoji) with its floor row under it, then the text
+    and points models."""
+    return [row for group, names in tab.ROWS.items()
+            for row in (*names, *([tab.REAL_ROWS[group]] if group in tab.IMAGE_GROUPS else []))]
+
+
 def test_metric_table_ranks_the_shipped_models():
     t = tab.metric_table(100)
     real = tab.REAL
-    assert list(t["model"]) == [*tab.IMAGE_MODELS, real, *tab.ALL_MODELS[len(tab.IMAGE_MODELS):]]
+    assert list(t["model"]) == layout() and layout()[len(tab.IMAGE_MODELS)] == real
     fid = {r["model"]: float(r["FID ↓"]) for _, r in t.iterrows() if r["FID ↓"]}
     assert fid["gan-mnist"] < fid["vae-mnist"] and fid["diffusion-mnist"] < fid["vae-mnist"]   # VAEs are blurry
     assert fid[real] > 0                  # the floor at this n (at 100 samples FID's bias dwarfs the models' gaps)
@@ -68,7 +75,7 @@ def test_the_table_opens_with_each_checkpoints_own_numbers():
     """Before anything is computed the table holds what each shipped JSON says (read here through
     `generators.load`, the other path), at the sample count it says; no numbers where a JSON has none."""
     t = tab.shipped_table()
-    assert list(t["model"]) == [*tab.IMAGE_MODELS, tab.REAL, *tab.ALL_MODELS[len(tab.IMAGE_MODELS):]]
+    assert list(t["model"]) == layout()
     assert list(t.columns) == tab.COLUMNS
     rows = t.set_index("model")
     shown = {"FID ↓": ("fid", "{:.1f}"), "precision": ("precision", "{:.3f}"), "recall": ("recall", "{:.3f}"),
@@ -91,6 +98,8 @@ def test_the_table_opens_with_each_checkpoints_own_numbers():
     assert rows.loc[tab.REAL]["samples"] == gan["n_samples"] == 1000
     assert rows.loc[tab.REAL]["FID ↓"] == f"{gan['fid_real']:.1f}"
     assert set(tab.IMAGE_MODELS) <= set(measured)
+    emoji = generators.load("gan-emoji").meta["metrics"]                     # the emoji group's own floor
+    assert rows.loc[tab.REAL_ROWS["emoji"]]["FID ↓"] == f"{emoji['fid_real']:.1f}" != rows.loc[tab.REAL]["FID ↓"]
     assert tab.shipped_table() is t                                              # built once, at the tab's build
 
 
@@ -144,7 +153,7 @@ def test_the_table_is_filled_when_the_tab_opens_and_its_headers_break_between_wo
     rows = page.locator("#cmp_table .virtual-body [role=row]")
     rows.first.wait_for()                                                     # nothing pressed
     expected = tab.shipped_table()
-    assert rows.count() == len(tab.ALL_MODELS) + 1 == len(expected)
+    assert rows.count() == len(tab.ALL_MODELS) + len(tab.IMAGE_GROUPS) == len(expected)
     cells = page.evaluate("() => [...document.querySelectorAll('#cmp_table .virtual-body [role=row]')]"
                           ".map((r) => [...r.querySelectorAll('[role=gridcell]')].map((c) => c.innerText.trim()))")
     assert [r[0] for r in cells] == list(expected["model"])
@@ -164,7 +173,9 @@ def test_the_table_is_filled_when_the_tab_opens_and_its_headers_break_between_wo
 
 def test_side_by_side_and_histogram():
     img, names = tab.side_by_side(0, "7")
-    assert img.shape[1] > 2 * img.shape[0] and names.count(",") == 7
+    rows, cols = len(tab.IMAGE_GROUPS), max(map(len, tab.IMAGE_GROUPS.values()))      # digits, then emoji
+    assert img.shape[1] * rows == pytest.approx(img.shape[0] * cols, rel=0.1) and img.ndim == 3
+    assert names.count(" · ") == len(tab.ROWS["text"]) - 1 and names.count(", ") == 7 * len(tab.ROWS["text"])
     assert tab.side_by_side(1, "any")[0].shape == img.shape
     with pytest.raises(gr.Error):
         tab.side_by_side(float("nan"), "7")

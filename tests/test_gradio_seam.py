@@ -276,3 +276,42 @@ def test_gradios_own_input_checks_answer_in_the_browsers_language(app_url):
 
     assert message(Blocks.process_api) == "值 10000 大于最大值 64。"
     assert message(Blocks.process_api.__wrapped__) == english
+
+
+def test_a_call_written_before_an_input_was_added_still_works(app_url):
+    """The image tabs' model picker came last to their named events: a raw HTTP call sending the older, shorter
+    list is served as before (the picker at its default, digits) — the seam (added_inputs); a shortfall that
+    reaches an input not marked `added_last` is refused as Gradio refuses it."""
+    import asyncio
+
+    from gradio.blocks import Blocks
+    from gradio.state_holder import SessionState
+
+    import app
+
+    fn = next(f for f in app.demo.fns.values() if f.api_name == "gan_grid")
+    assert fn.inputs[-1].elem_id == "gan_model"
+    full = [c.value for c in fn.inputs]
+    status, body = _post(app_url, "gan_grid", full[:-1], None)
+    assert status == 200 and body["data"], body
+    assert _post(app_url, "gan_grid", full, None)[1]["data"] == body["data"]          # = the digits, asked for
+    status, body = _post(app_url, "gan_grid", full[:-2], None)
+    assert status != 200 and "enough input values" in json.dumps(body), body
+
+    def preprocess(call):                           # the patch matters: Gradio's own refuses the older call
+        result = []
+
+        async def run():
+            try:
+                await call(app.demo, fn, full[:-1], SessionState(app.demo))
+                return "served"
+            except Exception as e:                  # noqa: BLE001
+                return str(e)
+
+        t = threading.Thread(target=lambda: result.append(asyncio.run(run())))
+        t.start()
+        t.join()
+        return result[0]
+
+    assert preprocess(Blocks.preprocess_data) == "served"
+    assert "enough input values" in preprocess(Blocks.preprocess_data.__wrapped__)

@@ -100,7 +100,9 @@ def test_choices_set_by_an_event_are_translated_too(i18n):
     shown, values = zip(*update["choices"])
     assert values == tuple(train.datasets_for("vae")) and values[-1] == train.UPLOAD
     assert shown[:-1] == values[:-1]                                  # dataset names are the same in Chinese
-    assert json.loads(shown[-1][8:])["key"] == train.UPLOAD and i18n.ZH[train.UPLOAD].startswith("上传")
+    k = json.loads(shown[-1][8:])["key"]
+    assert k == "choice." + train.UPLOAD and i18n.EN[k] == train.UPLOAD and i18n.ZH[k].startswith("上传")
+    assert not set(i18n.EN) & {"normal", "any", "gan", "cosine", "digits"}   # values that must not become keys
 
 
 def test_the_api_speaks_english(i18n, app_url):
@@ -195,6 +197,16 @@ def test_the_page_follows_the_browser_language(browser, app_url, locale):
         assert ("第 0 / 0 步" in status.inner_text()) == zh
         # a choice shows its name in the page's language; the value behind it stays the API's
         assert page.locator("#train_family input").input_value() == ("生成对抗网络 (gan)" if zh else "gan")
+        # ... and the page sends the value, not the shown name: an event whose inputs hold a translated choice
+        # (the Gaussian tab's data: "normal", shown as 正态) is served, with no error
+        page.get_by_role("tab", name="高斯分布" if zh else "Gaussian", exact=True).click()
+        assert page.locator("#gaussian_data input").input_value() == ("正态" if zh else "normal")
+        page.locator("#gaussian_summary table").wait_for()
+        before = page.locator("#gaussian_summary").inner_text()
+        page.locator("#gaussian_step_btn").click()
+        page.wait_for_function("(b) => document.querySelector('#gaussian_summary')?.innerText !== b", arg=before)
+        page.wait_for_timeout(1000)
+        assert not page.locator(".toast-body.error").count(), page.locator(".toast-body").all_inner_texts()
         assert not errors, errors
     finally:
         ctx.close()

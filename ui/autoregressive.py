@@ -16,6 +16,7 @@ from generators.base import make_generator
 from . import common as C
 from . import i18n as I
 from . import lessons, share
+from .gradio_seam import added_last
 
 MAIN_EVENT = "autoregressive_sample"          # the tab's main named event (the conformance suite calls it, hostile values too)
 
@@ -369,7 +370,7 @@ def corpus_changed(corpus):
 def build() -> list:
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            corpus = gr.Radio(list(CORPORA), value="names", label="Corpus", elem_id="ar_corpus")
+            corpus = added_last(gr.Radio(list(CORPORA), value="names", label="Corpus", elem_id="ar_corpus"))
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="ar_seed")
                 dice = gr.Button("🎲", elem_id="ar_dice", scale=0, min_width=50)
@@ -378,9 +379,10 @@ def build() -> list:
             top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p", elem_id="ar_top_p")
             prefix = gr.Textbox(value="", label="Prefix", max_length=20, elem_id="ar_prefix")
             with gr.Row(visible=False, elem_id="ar_poem_row") as poem_row:
-                form = gr.Radio(list(FORMS), value="free", label="Form: characters a line", elem_id="ar_form")
-                acrostic = gr.Textbox(value="", label="Acrostic: 4 characters that start the lines (with a form)",
-                                      max_length=4, elem_id="ar_acrostic")
+                form = added_last(gr.Radio(list(FORMS), value="free", label="Form: characters a line",
+                                           elem_id="ar_form"))
+                acrostic = added_last(gr.Textbox(value="", max_length=4, elem_id="ar_acrostic",
+                                                 label="Acrostic: 4 characters that start the lines (with a form)"))
             n = gr.Slider(1, MAX_N, value=24, step=1, label="N", elem_id="ar_n")
         with gr.Column(scale=2):
             names = gr.HTML(elem_id="ar_names")

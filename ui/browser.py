@@ -37,12 +37,19 @@ def serve(*checkpoints: str) -> None:
         gr.set_static_paths(new)
 
 
-def indicator(tab: str, checkpoint: str) -> gr.HTML:
-    """Which path draws the sliders' picture; the page's script reads the URLs from it and updates the text."""
-    serve(checkpoint)
+def indicator(tab: str, checkpoint: str, others: tuple[str, ...] = ()) -> gr.HTML:
+    """Which path draws the sliders' picture; the page's script reads the URLs from it and updates the text.
+    `others`: the checkpoints the tab's model picker can switch to (their decoders are served too)."""
+    serve(checkpoint, *others)
+    return gr.HTML(indicator_html(tab, checkpoint), elem_id=f"{tab}_render_path")
+
+
+def indicator_html(tab: str, checkpoint: str) -> str:
+    """The indicator's content for `checkpoint`: an event that returns it (the model picker) makes the page load
+    that decoder (ui/js/20-browser-render.js watches data-urls); the server draws until it is ready."""
     data = {"ort": url(ORT_JS), "wasm": url(ORT_WASM), "model": url(model_file(checkpoint))}
-    return gr.HTML(f'<span class="ll-render-path" data-tab="{tab}" data-urls="{html.escape(json.dumps(data))}">'
-                   f"{SERVER_TEXT}</span>", elem_id=f"{tab}_render_path")
+    return (f'<span class="ll-render-path" data-tab="{tab}" data-urls="{html.escape(json.dumps(data))}">'
+            f"{SERVER_TEXT}</span>")
 
 
 def drag_js(tab: str) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 
 import generators
 from generators.base import MAX_SEED, make_grid, to_uint8, upscale
+from generators.datasets.emoji import EMOJI_GROUPS
 from ui import i18n as I
 
 try:                                             # Hugging Face ZeroGPU: a GPU is attached per call to a decorated
@@ -225,6 +226,75 @@ def model_note(family: str) -> str:
     where = {"image": "the main view", "points": "the 2D view", "text": "this tab"}.get(m.data_kind, "this tab")
     return I.tr(f"🧪 **Your model from the Train tab** draws in {where} ({m.num_parameters():,} parameters"
                 + (f", {ds}" if ds else "") + f", step {steps}). Train tab → *Back to the shipped models* undoes it.")
+
+
+# ----------------------------------------------------------------------------- the image tabs' model picker
+WORLDS = {"digits": "mnist", "emoji": "emoji"}   # the picker's values (what events send, the API takes) → dataset
+CLASS_NAMES = {"emoji": EMOJI_GROUPS}             # a world's class names (digits: the numbers)
+
+
+def world(value) -> str:
+    """The model picker's value, checked: "digits" or "emoji"."""
+    return choice(value, "Model", tuple(WORLDS))
+
+
+def shipped_name(family: str, value) -> str:
+    """The shipped checkpoint of `family` for the picker's value: gan-mnist, vae-emoji, …"""
+    return f"{family}-{WORLDS[world(value)]}"
+
+
+def worlds(family: str) -> list[str]:
+    """The picker's choices on `family`'s tab: the worlds whose checkpoint is shipped (digits first)."""
+    shipped = generators.shipped_checkpoints()
+    return [w for w in WORLDS if shipped_name(family, w) in shipped]
+
+
+def image_model(family: str, value) -> generators.Family:
+    """What an image tab draws with for the picker's value: the shipped model, or this session's trained one
+    (Train tab) when it makes pictures of the same shape (a grey 28×28 model in the digits view)."""
+    shipped = pretrained(shipped_name(family, value))
+    mine = explored(family, "image")
+    return mine if mine is not None and mine.image_shape == shipped.image_shape else shipped
+
+
+def class_choices(value, num_classes: int, any_class: bool = True) -> list[tuple[str, str]]:
+    """A class picker's choices, (shown name, class index as text): emoji show their group's name."""
+    names = CLASS_NAMES.get(world(value), ())
+    if len(names) != num_classes:
+        names = [str(i) for i in range(num_classes)]
+    return [("any", "any")] * any_class + [(name, str(i)) for i, name in enumerate(names)]
+
+
+def kept(value, options: list[tuple[str, str]]) -> str:
+    """`value` where it is one of the options' values (a picker's new choices), else the first option's."""
+    return value if value in [v for _, v in options] else options[0][1]
+
+
+WORLD_NAMES = {"digits": "Digits (MNIST)", "emoji": "Emoji (Twemoji)"}   # what the picker shows
+
+
+def model_picker(family: str, elem_id: str) -> gr.Radio:
+    """The picker: values "digits" | "emoji" under WORLD_NAMES. A shown name must differ from its value: the page
+    translates a component's first value when it is a catalog text ("digits" would arrive as 手写数字)."""
+    from ui.gradio_seam import added_last         # the last input of the tab's named events: older calls still work
+
+    return added_last(gr.Radio([(WORLD_NAMES[w], w) for w in worlds(family)], value="digits", label="Model",
+                               elem_id=elem_id, min_width=160))
+
+
+def localized(text: str) -> str:
+    """A label that an event sets after the build, as the page shows it: an I18n key where the catalog has
+    Chinese (call it once while building, so the key is in the page's catalog), else the English."""
+    k = I.key(text)
+    return str(k) if k is not None else text
+
+
+def split_tail(values, n: int, defaults: tuple, what: str) -> tuple[list, tuple]:
+    """A handler's *values: the first n (its sliders), then inputs added after them (the model picker, …);
+    the ones an older caller leaves out take their defaults."""
+    if not n <= len(values) <= n + len(defaults):
+        raise I.error(f"expected {n} {what}, got {len(values)}")
+    return list(values[:n]), (*values[n:], *defaults[len(values) - n:])
 
 
 # ----------------------------------------------------------------------------- images

@@ -143,20 +143,38 @@ def recompute(n):
     return metric_table(n, recompute=True)
 
 
+def _same_seed(name: str, s: int, y):
+    """One sample of a shipped image model for seed s and class y (drawn from the seed for "any", and where the
+    model has fewer classes: the 9 emoji groups for class 9); the digits' VAE is unconditional."""
+    m = C.pretrained(name)
+    k = m.num_classes
+    lab = (y if y is not None and y < k else int(torch.randint(0, k, (1,), generator=make_generator(s)))) if k else None
+    return m.sample(1, generator=make_generator(s, m.device), labels=lab).cpu()
+
+
+def _stack(rows: list[list[torch.Tensor]]) -> tuple[torch.Tensor, int]:
+    """Rows of samples → one batch, row after row, and the row length: where the rows differ (grey 28×28 digits,
+    RGB 32×32 emoji) every tile becomes RGB of the largest size, centred on black; short rows end in black tiles."""
+    c, size = (max(x.shape[d] for r in rows for x in r) for d in (1, 3))
+    width = max(len(r) for r in rows)
+    tiles = []
+    for r in rows:
+        for x in r + [torch.zeros(1, c, size, size)] * (width - len(r)):
+            p, q = (size - x.shape[-1]) // 2, (size - x.shape[-1] + 1) // 2
+            tiles.append(torch.nn.functional.pad(x.expand(-1, c, -1, -1), (p, q, p, q)))
+    return torch.cat(tiles), width
+
+
 @C.engine_errors
 def side_by_side(seed, label):
-    """The same seed and class through the GAN, the VAE (a prior sample: it is unconditional) and diffusion."""
+    """The same seed and class through the GAN, the VAE and diffusion: a row of digits, then a row of emoji
+    (the same class index where it is an emoji group, 0–8; else one from the seed)."""
     s = C.seed(seed)
     y = C.label(label, 10)
-    imgs = []
-    for name in IMAGE_MODELS:
-        m = C.pretrained(name)
-        lab = (y if y is not None else int(torch.randint(0, 10, (1,), generator=make_generator(s)))) \
-            if m.num_classes else None
-        imgs.append(m.sample(1, generator=make_generator(s, m.device), labels=lab).cpu())
+    imgs, width = _stack([[_same_seed(name, s, y) for name in group] for group in IMAGE_GROUPS.values()])
     texts = [", ".join(C.pretrained(name).sample(8, generator=make_generator(s))) for name in ROWS["text"]]
-    return (C.grid_image(torch.cat(imgs), nrow=len(imgs), scale=6),
-            " · ".join(f"{str(C.pretrained(n).meta.get('dataset', 'samples')).capitalize()} from the same seed: {t}"
+    return (C.grid_image(imgs, nrow=width, scale=6),
+            " · ".join(I.tr(f"{str(C.pretrained(n).meta.get('dataset', 'samples')).capitalize()} from the same seed: {t}")
                        for n, t in zip(ROWS["text"], texts)))
 
 
@@ -186,7 +204,7 @@ def collapse_histogram(n=500):
     ax.set_xlabel("class (read by the feature network)")
     ax.set_ylabel("share of samples")
     ax.legend(fontsize=8, ncol=4)
-    fig.tight_layout()
+    I.localize_figure(fig).tight_layout()
     return fig
 
 

@@ -20,7 +20,7 @@ from . import lessons, share
 
 MAIN_EVENT = "diffusion_render"          # the tab's main named event (the conformance suite calls it, hostile values too)
 
-CHECKPOINT = "diffusion-mnist"
+CHECKPOINT = "diffusion-mnist"   # the digits' model; the picker's "emoji" draws with diffusion-emoji
 CHECKPOINT_2D = "diffusion-8gaussians"
 CHECKPOINT_2D_FLOW = "diffusion-8gaussians-flow"
 MAX_N = 16
@@ -59,8 +59,8 @@ wandering ones do not. At 1 step every flow particle lands on the mean of the da
 """
 
 
-def _model():
-    return C.model_for("diffusion", "image", CHECKPOINT)
+def _model(world="digits"):
+    return C.image_model("diffusion", world)
 
 
 def _models2d():
@@ -70,8 +70,7 @@ def _models2d():
                  for objective, shipped in (("eps", CHECKPOINT_2D), ("flow", CHECKPOINT_2D_FLOW)))
 
 
-def _opts(sampler, steps, eta, guidance):
-    model = _model()
+def _opts(model, sampler, steps, eta, guidance):
     s = C.choice(sampler, "Sampler", model.samplers)
     k = C.number(steps, "Steps", 1, model.max_steps, integer=True)
     e = C.number(eta, "η", 0, 1)                          # DDIM's; the flow samplers are deterministic
@@ -79,12 +78,24 @@ def _opts(sampler, steps, eta, guidance):
                 guidance=C.number(guidance, "Guidance", 0, 10))
 
 
-def sampler_controls(sampler):
+def sampler_controls(sampler, world="digits"):
     """The sampler choices of the model the tab draws with: ddim/ddpm (ε-prediction) or euler/heun (flow)."""
-    model = _model()
+    model = _model(world)
     keep = sampler if isinstance(sampler, str) and sampler in model.samplers else model.config.default_sampler
     return (gr.update(choices=list(model.samplers), value=keep), gr.update(maximum=model.max_steps),
             gr.update(visible=model.config.objective == "eps"))
+
+
+@C.engine_errors
+def picked(world, label, held_out, sampler):
+    """The model picker chose `world`: its classes in both class pickers (the picked ones kept where it has
+    them), then its sampler controls."""
+    from generators.data import load_dataset
+
+    own = C.class_choices(world, _model(world).num_classes)
+    held = C.class_choices(world, load_dataset(C.WORLDS[C.world(world)], "heldout").num_classes, any_class=False)
+    return (gr.update(choices=I.choices(own), value=C.kept(label, own)),
+            gr.update(choices=I.choices(held), value=C.kept(held_out, held)), *sampler_controls(sampler, world))
 
 
 def _labels(model, label, n):
@@ -96,22 +107,22 @@ def _labels(model, label, n):
 
 @C.gpu
 @C.engine_errors
-def render(seed, label, sampler, steps, eta, guidance, n):
-    """A grid of n samples (one digit by default) for the chosen sampler settings."""
-    model = _model()
+def render(seed, label, sampler, steps, eta, guidance, n, world="digits"):
+    """A grid of n samples (one picture by default) for the chosen sampler settings."""
+    model = _model(world)
     s, n = C.seed(seed), C.number(n, "Samples", 1, MAX_N, integer=True)
     x = model.sample(n, generator=make_generator(s, model.device), labels=_labels(model, label, n),
-                     **_opts(sampler, steps, eta, guidance))
+                     **_opts(model, sampler, steps, eta, guidance))
     return C.grid_image(x, scale=8 if n == 1 else 4)
 
 
 @C.gpu
 @C.engine_errors
-def watch(seed, label, sampler, steps, eta, guidance, n, progress=gr.Progress()):
+def watch(seed, label, sampler, steps, eta, guidance, n, world="digits", progress=gr.Progress()):
     """Stream x_t (left) and the predicted x̂_0 (right) every few steps; keep the frames for scrubbing."""
-    model = _model()
+    model = _model(world)
     s, n = C.seed(seed), C.number(n, "Samples", 1, MAX_N, integer=True)
-    opts = _opts(sampler, steps, eta, guidance)
+    opts = _opts(model, sampler, steps, eta, guidance)
     frames = []
     for i, total, t, xt, x0 in model.trajectory(n, generator=make_generator(s, model.device), frames=40,
                                                 labels=_labels(model, label, n), **opts):
@@ -131,23 +142,24 @@ def scrub(frames, k):
     return frames[min(k, len(frames)) - 1]
 
 
-def grid_png(seed, label, sampler, steps, eta, guidance, n):
+def grid_png(seed, label, sampler, steps, eta, guidance, n, world="digits"):
     from generators.base import png_bytes
 
-    img = render(seed, label, sampler, steps, eta, guidance, n)      # validates every input
-    return C.temp_file(png_bytes(img), f"diffusion-mnist_seed{int(seed)}_class-{label}_{sampler}{int(steps)}"
-                                       f"_eta{float(eta):g}_w{float(guidance):g}_n{int(n)}.png")
+    img = render(seed, label, sampler, steps, eta, guidance, n, world)      # validates every input
+    return C.temp_file(png_bytes(img), f"{C.shipped_name('diffusion', world)}_seed{int(seed)}_class-{label}_"
+                                       f"{sampler}{int(steps)}_eta{float(eta):g}_w{float(guidance):g}_n{int(n)}.png")
 
 
-def trajectory_gif(frames):
+def trajectory_gif(frames, world="digits"):
     if not frames:
         raise I.error("Run 'Watch it denoise' first.")
-    return C.temp_file(gif_bytes(frames + [frames[-1]] * 8, duration_ms=80), "diffusion-mnist_denoising.gif")
+    return C.temp_file(gif_bytes(frames + [frames[-1]] * 8, duration_ms=80),
+                       f"{C.shipped_name('diffusion', world)}_denoising.gif")
 
 
 # ----------------------------------------------------------------------------- forward process
-@functools.lru_cache(maxsize=1)
-def _alpha_curve() -> np.ndarray:
+@functools.lru_cache(maxsize=2)
+def _alpha_curve(chinese: bool = False) -> np.ndarray:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -159,28 +171,28 @@ def _alpha_curve() -> np.ndarray:
     ax.plot(1 - ab, label="1 − ᾱ_t (noise²)")
     ax.set_xlabel("t")
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    I.localize_figure(fig, chinese).tight_layout()
     fig.canvas.draw()
     return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
 
 
 @C.engine_errors
-def forward(label, t, seed):
-    """A held-out digit noised to step t: how much of it is left."""
-    from generators.data import load_mnist
+def forward(label, t, seed, world="digits"):
+    """A held-out picture (a digit, an emoji) noised to step t: how much of it is left."""
+    from generators.data import load_dataset
 
-    model = _model()
-    k = C.number(label, "Class", 0, 9, integer=True)
+    model = _model(world)
+    d = load_dataset(C.WORLDS[C.world(world)], "heldout")
+    k = C.number(label, "Class", 0, d.num_classes - 1, integer=True)
     t = C.number(t, "t", 0, model.config.timesteps - 1, integer=True)
-    d = load_mnist("heldout")
     x0 = d.x[d.y == k][:1].to(model.device)
     xt = model.q_sample(x0, t, generator=make_generator(C.seed(seed), model.device)).clamp(0, 1)
     a, b = model.signal_noise(t)                          # x_t = a x_0 + b ε
-    curve = _alpha_curve().copy()
+    curve = _alpha_curve(I.figure_chinese()).copy()
     col = int(round(curve.shape[1] * (0.12 + 0.8 * t / model.config.timesteps)))    # rough marker at t
     curve[:, max(0, col - 1):col + 1] = (220, 38, 38)
     return (C.grid_image(torch.cat([x0, xt]), nrow=2, scale=6), curve,
-            f"t = {t}: {a:.3f} × the digit + {b:.3f} × noise")
+            I.tr(f"t = {t}: {a:.3f} × the digit + {b:.3f} × noise"))
 
 
 # ----------------------------------------------------------------------------- 2D particles
@@ -217,16 +229,16 @@ def particle_plot(frames, k):
         st = mode_stats(torch.from_numpy(p[-1]), toy_modes("8gaussians"), TOY_STD["8gaussians"])
         panels.append((f"{name}, {model.config.default_sampler} step {k} / {len(frames) - 1}\n"
                        f"{st['modes_covered']}/8 modes, {st['high_quality']:.0%} within 3σ", p))
-    return paths_figure(panels, real, lim=4.0)
+    return I.localize_figure(paths_figure(panels, real, lim=4.0))
 
 
 # ----------------------------------------------------------------------------- speed vs quality
 @C.gpu
 @C.engine_errors
-def compare(seed, label, guidance):
+def compare(seed, label, guidance, world="digits"):
     """One seed through the model's samplers (COMPARE: DDPM-1000 and DDIM-50/25/10, or Heun-100 and
     Euler-25/10/3): the pictures and each one's time."""
-    model = _model()
+    model = _model(world)
     s = C.seed(seed)
     y = _labels(model, label, 1)
     g = C.number(guidance, "Guidance", 0, 10)
@@ -254,9 +266,10 @@ def train_overlay(ax, model, fake, lim) -> None:
 
 def build() -> list:
     model = _model()
-    classes = ["any"] + [str(i) for i in range(model.num_classes)]
+    classes = C.class_choices("digits", model.num_classes)
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
+            world = C.model_picker("diffusion", "diff_model")
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="diff_seed")
                 dice = gr.Button("🎲", elem_id="diff_dice", scale=0, min_width=50)
@@ -276,7 +289,7 @@ def build() -> list:
             with gr.Row():
                 png_btn = gr.Button("Download PNG", size="sm", elem_id="diff_png_btn", scale=0, min_width=140)
                 png_file = C.download_box("PNG", "diff_png")
-    inputs = [seed, label, sampler, steps, eta, guidance, n]
+    inputs = [seed, label, sampler, steps, eta, guidance, n, world]
     gr.on([steps.release, guidance.release, eta.release, n.release, sampler.input, label.input, seed.submit],
           render, inputs, img, api_name="diffusion_render", show_progress="minimal", **C.GPU)
     dice.click(lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
@@ -298,17 +311,18 @@ def build() -> list:
     ev = go.click(watch, inputs, [live, status, frames, scrubber], api_name="diffusion_watch", **C.GPU)
     stop.click(None, None, None, cancels=[ev])
     scrubber.input(scrub, [frames, scrubber], live, api_name=False, **C.CHEAP)
-    C.reveal(gif_btn.click(trajectory_gif, frames, gif, api_name=False, queue=False), gif)
+    C.reveal(gif_btn.click(trajectory_gif, [frames, world], gif, api_name=False, queue=False), gif)
 
     with gr.Accordion("The forward process: how much of the digit is left at step t?", open=False):
         with gr.Row():
-            f_label = gr.Dropdown([str(i) for i in range(10)], value="5", label="Held-out digit", elem_id="diff_fwd_label")
+            f_label = gr.Dropdown(C.class_choices("digits", 10, any_class=False), value="5", label="Held-out digit",
+                                  elem_id="diff_fwd_label")
             f_t = gr.Slider(0, model.config.timesteps - 1, value=250, step=1, label="t", elem_id="diff_fwd_t")
         with gr.Row():
             f_img = gr.Image(label="x₀ and x_t", elem_id="diff_fwd_img", format="png", interactive=False)
             f_curve = gr.Image(label="The noise schedule", elem_id="diff_fwd_curve", format="png", interactive=False)
         f_txt = gr.Markdown(elem_id="diff_fwd_text")
-    gr.on([f_t.input, f_label.change], forward, [f_label, f_t, seed], [f_img, f_curve, f_txt],
+    gr.on([f_t.input, f_label.change], forward, [f_label, f_t, seed, world], [f_img, f_curve, f_txt],
           api_name="diffusion_forward", **C.CHEAP)
 
     with gr.Accordion("2D particles: the same 2,000 noise points through DDPM and flow matching", open=False):
@@ -328,18 +342,23 @@ def build() -> list:
         c_btn = gr.Button(f"Compare {runs[0]} with {', '.join(runs[1:])}", elem_id="diff_compare_btn")
         c_img = gr.Image(label=" · ".join(runs), elem_id="diff_compare", format="png", interactive=False)
         c_txt = gr.Markdown(elem_id="diff_compare_text")
-    c_btn.click(compare, [seed, label, guidance], [c_img, c_txt], api_name="diffusion_compare", **C.GPU)
+    c_btn.click(compare, [seed, label, guidance, world], [c_img, c_txt], api_name="diffusion_compare", **C.GPU)
+    picked_io = (picked, [world, label, f_label, sampler], [label, f_label, sampler, steps, eta])
+    switch = world.input(*picked_io, api_name=False, **C.CHEAP)
+    switch.then(render, inputs, img, api_name=False, **C.GPU)
+    switch.then(forward, [f_label, f_t, seed, world], [f_img, f_curve, f_txt], api_name=False, **C.CHEAP)
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
         gr.HTML(lessons.diffusion(), elem_id="diff_diagram")
 
-    share.register("diffusion", [("seed", seed, C.seed), ("label", label, share.choice("Class", classes)),
+    share.register("diffusion", [("seed", seed, C.seed),
+                                 ("label", label, share.choice("Class", [v for _, v in classes])),
                                  ("sampler", sampler, share.choice("Sampler", [x for v in SAMPLERS.values() for x in v])),
                                  ("steps", steps, share.number("Steps", 1, MAX_STEPS, True)),
                                  ("eta", eta, share.number("η", 0, 1)), ("guidance", guidance, share.number("Guidance", 0, 10)),
-                                 ("n", n, share.number("Samples", 1, MAX_N, True))])
-    return [(sampler_controls, [sampler], [sampler, steps, eta]), (render, inputs, img)]
+                                 ("n", n, share.number("Samples", 1, MAX_N, True)), ("model", world, C.world)])
+    return [(sampler_controls, [sampler, world], [sampler, steps, eta]), picked_io, (render, inputs, img)]
 
 
 ON_SELECT = (sampler_controls,)   # app.py reruns it when the tab opens: the Train tab may have sent a flow model

@@ -16,7 +16,7 @@ from . import classroom, lessons, share
 
 MAIN_EVENT = "gan_grid"          # the tab's main named event (the conformance suite calls it, hostile values too)
 
-CHECKPOINT = "gan-mnist"
+CHECKPOINT = "gan-mnist"         # the digits' model; the picker's "emoji" draws with gan-emoji (C.shipped_name)
 CHECKPOINT_2D = "gan-8gaussians"
 N_PCA = 8          # principal-direction sliders
 N_RAW = 16         # raw latent dimensions behind the accordion
@@ -39,22 +39,27 @@ al. 2020): directions that change the picture most. The raw dimensions of $z$ ra
 """
 
 
-def _model():
-    return C.model_for("gan", "image", CHECKPOINT)
+def _model(world="digits"):
+    return C.image_model("gan", world)
 
 
-def _labels(model) -> list[str]:
-    return ["any"] + [str(i) for i in range(model.num_classes)]
+def _labels(model, world="digits") -> list[tuple[str, str]]:
+    return C.class_choices(world, model.num_classes)
+
+
+def _direction_labels(model) -> list[str]:
+    var = model.principal_directions(N_PCA)[1].tolist() + [0.0] * N_PCA     # a small trained model: fewer
+    return [f"Direction {i + 1} ({100 * var[i]:.1f}% of variance)" for i in range(N_PCA)]
 
 
 @C.engine_errors
-def render(seed, label, truncation, *sliders):
-    """One digit from a seed, moved along the principal directions (and raw dimensions)."""
-    model = _model()
+def render(seed, label, truncation, *sliders_and_model):
+    """One picture from a seed, moved along the principal directions (and raw dimensions); after the sliders,
+    the model picker's value (digits when left out)."""
+    sliders, (world,) = C.split_tail(sliders_and_model, N_PCA + N_RAW, ("digits",), "slider values")
+    model = _model(world)
     s, y = C.seed(seed), C.label(label, model.num_classes)
     psi = C.number(truncation, "Truncation", 0, 2)
-    if len(sliders) != N_PCA + N_RAW:
-        raise I.error(f"expected {N_PCA + N_RAW} slider values, got {len(sliders)}")
     vals = [C.number(v, f"Slider {i}", -SLIDER, SLIDER) for i, v in enumerate(sliders)]
     g = make_generator(s, model.device)
     # a model from the Train tab may have fewer latent dimensions than the 16 raw sliders: the rest move nothing
@@ -65,8 +70,8 @@ def render(seed, label, truncation, *sliders):
 
 
 @C.engine_errors
-def grid(seed, label, truncation, n):
-    model = _model()
+def grid(seed, label, truncation, n, world="digits"):
+    model = _model(world)
     s, y, psi = C.seed(seed), C.label(label, model.num_classes), C.number(truncation, "Truncation", 0, 2)
     n = C.number(n, "Samples", 1, MAX_GRID, integer=True)
     labels = y if y is not None else (torch.arange(n) % model.num_classes if model.num_classes else None)
@@ -74,10 +79,11 @@ def grid(seed, label, truncation, n):
     return C.grid_image(imgs, scale=3)
 
 
-def grid_png(seed, label, truncation, n):
-    img = grid(seed, label, truncation, n)          # validates; the name below uses the validated values
-    y, psi = C.label(label, _model().num_classes), C.number(truncation, "Truncation", 0, 2)
-    return C.temp_file(png_bytes(img), f"gan-mnist_seed{C.seed(seed)}_class-{'any' if y is None else y}_trunc{psi:g}.png")
+def grid_png(seed, label, truncation, n, world="digits"):
+    img = grid(seed, label, truncation, n, world)   # validates; the name below uses the validated values
+    y, psi = C.label(label, _model(world).num_classes), C.number(truncation, "Truncation", 0, 2)
+    return C.temp_file(png_bytes(img), f"{C.shipped_name('gan', world)}_seed{C.seed(seed)}_class-"
+                                       f"{'any' if y is None else y}_trunc{psi:g}.png")
 
 
 def _interp_ends(model, a: int, b: int, y):
@@ -90,9 +96,9 @@ def _interp_ends(model, a: int, b: int, y):
 
 
 @C.engine_errors
-def interpolate(seed_a, seed_b, label, frames, truncation):
+def interpolate(seed_a, seed_b, label, frames, truncation, world="digits"):
     """Spherical interpolation between the latents of two seeds: a strip and a GIF."""
-    model = _model()
+    model = _model(world)
     a, b, y = C.seed(seed_a), C.seed(seed_b), C.label(label, model.num_classes)
     k = C.number(frames, "Frames", 2, MAX_FRAMES, integer=True)
     psi = C.number(truncation, "Truncation", 0, 2)
@@ -102,14 +108,15 @@ def interpolate(seed_a, seed_b, label, frames, truncation):
     strip = C.grid_image(imgs, nrow=k, scale=3)
     frames_ = [C.grid_image(imgs[i:i + 1], scale=6) for i in range(k)]
     frames_ += frames_[::-1][1:-1]                      # there and back, looping
-    gif = C.temp_file(gif_bytes(frames_, duration_ms=90), f"gan-mnist_interp_seed{a}-to-seed{b}_class-{label}.gif")
+    gif = C.temp_file(gif_bytes(frames_, duration_ms=90),
+                      f"{C.shipped_name('gan', world)}_interp_seed{a}-to-seed{b}_class-{label}.gif")
     return strip, gif
 
 
 @C.engine_errors
-def interp_point(seed_a, seed_b, label, truncation, t):
-    """The digit at position t ∈ [0, 1] on the spherical path between two seeds' latents."""
-    model = _model()
+def interp_point(seed_a, seed_b, label, truncation, t, world="digits"):
+    """The picture at position t ∈ [0, 1] on the spherical path between two seeds' latents."""
+    model = _model(world)
     a, b, y = C.seed(seed_a), C.seed(seed_b), C.label(label, model.num_classes)
     psi, t = C.number(truncation, "Truncation", 0, 2), C.number(t, "Position", 0, 1)
     za, zb, y = _interp_ends(model, a, b, y)
@@ -119,10 +126,10 @@ def interp_point(seed_a, seed_b, label, truncation, t):
 
 
 @C.engine_errors
-def interp_state(seed_a, seed_b, label):
+def interp_state(seed_a, seed_b, label, world="digits"):
     """What the page needs to draw interp_point itself: both ends and the class."""
-    model = _model()
-    if C.explored("gan", "image") is not None:
+    model = _model(world)
+    if model is C.explored("gan", "image"):      # the session's trained model has no ONNX file: server draws
         return {"server": True}
     za, zb, y = _interp_ends(model, C.seed(seed_a), C.seed(seed_b), C.label(label, model.num_classes))
     return {"za": za.tolist(), "zb": zb.tolist(), "label": y, "classes": model.num_classes}
@@ -141,11 +148,11 @@ def scatter_2d(seed, n):
 
 
 @C.engine_errors
-def browser_state(seed, label):
+def browser_state(seed, label, world="digits"):
     """What the page needs to draw `render`'s picture itself: the seed's prior draw z, its class, the directions."""
-    model = _model()
+    model = _model(world)
     s, y = C.seed(seed), C.label(label, model.num_classes)
-    if C.explored("gan", "image") is not None:   # the session's trained model has no ONNX file: server draws
+    if model is C.explored("gan", "image"):      # the session's trained model has no ONNX file: server draws
         return {"server": True}
     g = make_generator(s, model.device)
     z = model.draw_latents(1, g)                 # the draw steered_latent makes, then sample's class draw
@@ -153,6 +160,17 @@ def browser_state(seed, label):
         y = int(torch.randint(0, model.num_classes, (1,), generator=g, device=model.device).item())
     u, _ = model.principal_directions(N_PCA)
     return {"z": z[0].tolist(), "label": y, "classes": model.num_classes, "directions": u[:N_PCA].tolist()}
+
+
+@C.engine_errors
+def picked(world, label):
+    """The model picker chose `world`: its classes (the picked one kept where it has it), the share of variance
+    of its directions, and the decoder the page runs (the indicator)."""
+    model = _model(world)
+    choices = _labels(model, world)
+    return (gr.update(choices=I.choices(choices), value=C.kept(label, choices)),
+            B.indicator_html("gan", C.shipped_name("gan", world)),
+            *[gr.update(label=C.localized(text)) for text in _direction_labels(model)])
 
 
 def random_seed():
@@ -187,14 +205,17 @@ def train_overlay(ax, model, fake, lim) -> None:
 
 def build() -> list:
     model = _model()
-    u_var = model.principal_directions(N_PCA)[1].tolist()
+    for w in C.worlds("gan")[1:]:                   # the other worlds' labels: in the page's catalog from the start
+        for text in _direction_labels(_model(w)):
+            C.localized(text)
     with gr.Row():                                  # the picture first and large (first on a phone too)
         with gr.Column(scale=1, min_width=300):
             img = gr.Image(label="Your digit", elem_id="gan_img", format="png", height=360, width=360,
                            interactive=False, show_label=True)
             share.link_row("gan")
-            B.indicator("gan", CHECKPOINT)
+            indicator = B.indicator("gan", CHECKPOINT, tuple(C.shipped_name("gan", w) for w in C.worlds("gan")))
         with gr.Column(scale=2):
+            world = C.model_picker("gan", "gan_model")
             with gr.Row(equal_height=True):        # the few controls that pick the digit, in one compact row
                 seed_box = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="gan_seed",
                                      min_width=110)
@@ -204,16 +225,16 @@ def build() -> list:
                                   label="Truncation ψ (lower = more typical)", elem_id="gan_truncation",
                                   min_width=220)
             with gr.Group():
-                pca = [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, elem_id=f"z{i}",
-                                 label=f"Direction {i + 1} ({100 * u_var[i]:.1f}% of variance)")
-                       for i in range(N_PCA)]
+                pca = [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, elem_id=f"z{i}", label=text)
+                       for i, text in enumerate(_direction_labels(model))]
             with gr.Accordion(f"Raw latent dimensions (first {N_RAW} of {model.config.latent_dim}: offsets Δz)",
                               open=False):
                 raw = [gr.Slider(-SLIDER, SLIDER, value=0.0, step=0.05, label=f"Δz[{i}]", elem_id=f"raw{i}")
                        for i in range(N_RAW)]
             reset_btn = gr.Button("Reset sliders", size="sm", elem_id="gan_reset")
     sliders = pca + raw
-    inputs = [seed_box, label, trunc, *sliders]
+    inputs = [seed_box, label, trunc, *sliders, world]
+    binputs = [seed_box, label, world]
     # A drag is drawn by the page (onnxruntime-web) from `state`; the page presses the hidden button for the
     # server path (no WebAssembly, model not loaded yet). API users call gan_render as before.
     state = gr.JSON(visible="hidden", elem_id="gan_browser_state")
@@ -222,10 +243,14 @@ def build() -> list:
           js=B.drag_js("gan"), api_name=False, queue=False, trigger_mode="always_last")
     server_btn.click(C.fast(render, img), inputs, img, api_name="gan_render", **C.FAST)
     B.server_drew(gr.on([seed_box.submit, label.input], render, inputs, img, api_name="gan_render_seed",
-                        **C.CHEAP).then(browser_state, [seed_box, label], state, api_name=False, **C.CHEAP), "gan")
+                        **C.CHEAP).then(browser_state, binputs, state, api_name=False, **C.CHEAP), "gan")
     B.server_drew(dice.click(random_seed, None, seed_box, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.CHEAP).then(
-        browser_state, [seed_box, label], state, api_name=False, **C.CHEAP), "gan")
+        browser_state, binputs, state, api_name=False, **C.CHEAP), "gan")
+    picked_io = (picked, [world, label], [label, indicator, *pca])
+    switch = world.input(*picked_io, api_name=False, **C.CHEAP)      # then every picture of the tab, below
+    B.server_drew(switch.then(render, inputs, img, api_name=False, **C.CHEAP).then(
+        browser_state, binputs, state, api_name=False, **C.CHEAP), "gan")
     B.server_drew(reset_btn.click(reset, None, sliders, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.CHEAP), "gan")
 
@@ -236,9 +261,10 @@ def build() -> list:
             png_btn = gr.Button("Download PNG", elem_id="gan_png_btn")
         grid_img = gr.Image(label="Samples", elem_id="gan_grid", format="png", interactive=False)
         grid_file = C.download_box("PNG", "gan_png")
-    ginputs = [seed_box, label, trunc, n]
+    ginputs = [seed_box, label, trunc, n, world]
     gr.on([grid_btn.click, n.release, trunc.release, seed_box.submit, label.input], grid, ginputs, grid_img,
           api_name="gan_grid", **C.CHEAP)
+    switch.then(grid, ginputs, grid_img, api_name=False, **C.CHEAP)
     C.reveal(png_btn.click(grid_png, ginputs, grid_file, api_name="gan_png", queue=False), grid_file)
 
     with gr.Accordion("Interpolate between two seeds", open=False):
@@ -254,18 +280,21 @@ def build() -> list:
                             elem_id="gan_interp_t")
             pos_img = gr.Image(label="The digit at t", elem_id="gan_interp_img", format="png", height=240,
                                width=240, interactive=False)
-    C.reveal(interp_btn.click(interpolate, [sa, sb, label, frames, trunc], [strip, gif], api_name="gan_interpolate",
-                              queue=False), gif)
+    C.reveal(interp_btn.click(interpolate, [sa, sb, label, frames, trunc, world], [strip, gif],
+                              api_name="gan_interpolate", queue=False), gif)
     # the position slider: drawn by the page like the latent sliders, the server when it cannot
     istate = gr.JSON(visible="hidden", elem_id="gan_interp_state")
     ibtn = gr.Button("render on the server", visible="hidden", elem_id="gan_interp_server_render")
-    pinputs = [sa, sb, label, trunc, pos]
+    pinputs = [sa, sb, label, trunc, pos, world]
+    iinputs = [sa, sb, label, world]
     pos.input(None, [istate, trunc, pos], None, js=B.drag_js("gan_interp"), api_name=False, queue=False,
               trigger_mode="always_last")
     ibtn.click(C.fast(interp_point, pos_img), pinputs, pos_img, api_name="gan_interp_point", **C.FAST)
     ends = [sa.submit, sb.submit, label.change, interp_btn.click]
     B.server_drew(gr.on(ends, interp_point, pinputs, pos_img, api_name=False, **C.CHEAP).then(
-        interp_state, [sa, sb, label], istate, api_name=False, **C.CHEAP), "gan_interp")
+        interp_state, iinputs, istate, api_name=False, **C.CHEAP), "gan_interp")
+    B.server_drew(switch.then(interp_point, pinputs, pos_img, api_name=False, **C.CHEAP).then(
+        interp_state, iinputs, istate, api_name=False, **C.CHEAP), "gan_interp")
 
     with gr.Accordion("2D view: a GAN on 8 Gaussians", open=False):
         with gr.Row():
@@ -283,10 +312,11 @@ def build() -> list:
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
         gr.HTML(lessons.gan(), elem_id="gan_diagram")
 
-    share.register("gan", [("seed", seed_box, C.seed), ("label", label, share.choice("Class", _labels(model))),
+    share.register("gan", [("seed", seed_box, C.seed),
+                           ("label", label, share.choice("Class", [v for _, v in _labels(model)])),   # 0–9 ⊇ 0–8
                            ("trunc", trunc, share.number("Truncation", 0, 2)),
                            *[(f"z{i}", s, share.number(f"z{i}", -SLIDER, SLIDER)) for i, s in enumerate(pca)],
                            *[(f"raw{i}", s, share.number(f"raw{i}", -SLIDER, SLIDER)) for i, s in enumerate(raw)],
-                           ("n", n, share.number("Samples", 1, MAX_GRID, True))])
-    return [(render, inputs, img), (browser_state, [seed_box, label], state), (grid, ginputs, grid_img),
-            (interp_state, [sa, sb, label], istate), (interp_point, pinputs, pos_img)]   # run once when the page opens
+                           ("n", n, share.number("Samples", 1, MAX_GRID, True)), ("model", world, C.world)])
+    return [picked_io, (render, inputs, img), (browser_state, binputs, state), (grid, ginputs, grid_img),
+            (interp_state, iinputs, istate), (interp_point, pinputs, pos_img)]   # run once when the page opens

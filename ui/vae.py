@@ -14,10 +14,11 @@ from . import browser as B
 from . import common as C
 from . import i18n as I
 from . import lessons, share
+from .gradio_seam import added_last
 
 MAIN_EVENT = "vae_grid"          # the tab's main named event (the conformance suite calls it, hostile values too)
 
-CHECKPOINT = "vae-mnist"
+CHECKPOINT = "vae-mnist"         # the digits' model; the picker's "emoji" draws with vae-emoji (C.shipped_name)
 CHECKPOINT_2D = "vae-mnist-2d"
 SLIDER = 3.0
 MAP_LIM = 3.0          # the latent map shows [-3, 3]²
@@ -45,8 +46,17 @@ that wobble is the posterior's spread σ. ③ Move one slider at a time: most di
 """
 
 
-def _model():
-    return C.model_for("vae", "image", CHECKPOINT)
+def _model(world="digits"):
+    return C.image_model("vae", world)
+
+
+def _class(model, label):
+    """The class a conditional model (the emoji VAE: an emoji group) decodes with; None for an unconditional one."""
+    return C.number(label, "Class", 0, model.num_classes - 1, integer=True) if model.num_classes else None
+
+
+def _classes(world, num_classes: int) -> list[tuple[str, str]]:
+    return C.class_choices(world, num_classes, any_class=False)
 
 
 def _model2d():
@@ -54,19 +64,24 @@ def _model2d():
 
 
 @C.engine_errors
-def render(*z):
-    """The slider vector z → the decoded digit (the decoder's mean image)."""
-    model, n = _model(), _n_sliders()
-    if len(z) != n:
-        raise I.error(f"expected {n} latent values, got {len(z)}")
+def render(*z_model_class):
+    """The slider vector z → the decoded picture (the decoder's mean image); after the sliders, the model
+    picker's value and the class (the emoji VAE is conditional on the emoji group), digits when left out."""
+    z, (world, label) = C.split_tail(z_model_class, _n_sliders(), ("digits", "0"), "latent values")
+    model = _model(world)
     vals = [C.number(v, f"z[{i}]", -SLIDER, SLIDER) for i, v in enumerate(z)]
-    return C.grid_image(model.decode(torch.tensor([_fit(vals, model.config.latent_dim)])), scale=8)
+    y = _class(model, label)
+    return C.grid_image(model.decode(torch.tensor([_fit(vals, model.config.latent_dim)]),
+                                     labels=None if y is None else [y]), scale=8)
 
 
-def browser_state():
+@C.engine_errors
+def browser_state(world="digits", label="0"):
     """Tells the page whether it may decode the sliders itself (the shipped decoder's ONNX file) or must ask the
-    server (this session explores its own trained VAE, which has no ONNX file)."""
-    return {"server": C.explored("vae", "image") is not None}
+    server (this session explores its own trained VAE, which has no ONNX file), and the class it decodes with."""
+    model = _model(world)
+    return {"server": model is C.explored("vae", "image"), "classes": model.num_classes,
+            "label": _class(model, label)}
 
 
 def _n_sliders() -> int:
@@ -80,24 +95,36 @@ def _fit(vals: list, d: int) -> list:
 
 
 @C.engine_errors
-def random_latent(seed):
+def random_latent(seed, world="digits"):
     """A seed → a draw from the prior, written into the sliders (clipped to their range)."""
-    model = _model()
+    model = _model(world)
     z = model.draw_latents(1, make_generator(C.seed(seed), model.device))[0].clamp(-SLIDER, SLIDER)
     return _fit([round(float(v), 2) for v in z], _n_sliders())
 
 
 PRIOR_CHOICES = [("fitted to the encoded digits", "fitted"), ("N(0, I)", "normal")]
+SOURCES = ["held-out example", "my drawing"]
 
 
 @C.engine_errors
-def grid(seed, n, temperature, prior="fitted"):
-    model = _model()
+def grid(seed, n, temperature, prior="fitted", world="digits", label=None):
+    """n samples from the prior; a conditional model's of the class `label` (None: each its own random class)."""
+    model = _model(world)
     s, n = C.seed(seed), C.number(n, "Samples", 1, MAX_GRID, integer=True)
     t = C.number(temperature, "Temperature", 0, 2)
     prior = C.choice(prior, "Prior", [v for _, v in PRIOR_CHOICES])
-    return C.grid_image(model.sample(n, generator=make_generator(s, model.device), temperature=t, prior=prior),
-                        scale=3)
+    y = None if label is None else _class(model, label)
+    return C.grid_image(model.sample(n, generator=make_generator(s, model.device), temperature=t, prior=prior,
+                                     labels=y), scale=3)
+
+
+def api_grid(seed, n, temperature, world="digits"):
+    """vae_grid: the fitted prior (the tab's Prior switch stays off the API), every class of a conditional model."""
+    return grid(seed, n, temperature, "fitted", world)
+
+
+def api_png(seed, n, temperature, world="digits"):
+    return grid_png(seed, n, temperature, "fitted", world)
 
 
 # ----------------------------------------------------------------------------- the 2D latent map
@@ -255,34 +282,76 @@ def resample(sketch):
 
 
 # ----------------------------------------------------------------------------- interpolation
-def _example(label) -> torch.Tensor:
-    _, _, d = _heldout_codes()
-    k = C.number(label, "Class", 0, 9, integer=True)
-    return d.x[d.y == k][:1]
+@functools.lru_cache(maxsize=2)
+def _heldout(dataset: str):
+    from generators.data import load_dataset
+
+    return load_dataset(dataset, "heldout")
+
+
+def _example(label, world="digits") -> tuple[torch.Tensor, int]:
+    """The first held-out image of class `label` (a digit, or an emoji group) and its class."""
+    d = _heldout(C.WORLDS[C.world(world)])
+    k = C.number(label, "Class", 0, d.num_classes - 1, integer=True)
+    return d.x[d.y == k][:1], k
+
+
+def _end(world, source, label, sketch):
+    """One end of an interpolation: (image, class) of a held-out example, or (a drawing, None) for digits."""
+    C.choice(source, "Source", SOURCES)
+    if source == "held-out example":
+        return _example(label, world)
+    if world != "digits":
+        raise I.error("Drawings are digits: for emoji, interpolate between held-out examples.")
+    return sketch_to_digit(sketch), None
 
 
 @C.engine_errors
-def interpolate(source_a, class_a, sketch_a, source_b, class_b, sketch_b, frames):
-    """Linear path between the posterior means of two digits (held-out examples or drawings)."""
-    model = _model()
+def interpolate(source_a, class_a, sketch_a, source_b, class_b, sketch_b, frames, world="digits"):
+    """Linear path between the posterior means of two pictures (held-out examples or drawings); a conditional
+    model's class moves along too (its one-hot code blended from one end's to the other's)."""
+    model = _model(world)
     k = C.number(frames, "Frames", 2, MAX_FRAMES, integer=True)
-    ends = []
-    for src, cls, sk in ((source_a, class_a, sketch_a), (source_b, class_b, sketch_b)):
-        C.choice(src, "Source", ["held-out example", "my drawing"])
-        ends.append(_example(cls) if src == "held-out example" else sketch_to_digit(sk))
-    za, zb = model.encode(ends[0])[0], model.encode(ends[1])[0]
+    (xa, ya), (xb, yb) = _end(world, source_a, class_a, sketch_a), _end(world, source_b, class_b, sketch_b)
+    if not model.num_classes:
+        ya = yb = None
+    za = model.encode(xa, None if ya is None else [ya])[0]
+    zb = model.encode(xb, None if yb is None else [yb])[0]
     t = torch.linspace(0, 1, k, device=za.device)[:, None]
-    imgs = model.decode((1 - t) * za + t * zb)
+    z = (1 - t) * za + t * zb                                             # (k, D)
+    if ya is None:
+        imgs = model.decode(z)
+    else:                                                                 # the class moves along: (k, classes)
+        ends = torch.nn.functional.one_hot(torch.tensor([ya, yb], device=z.device), model.num_classes).float()
+        with torch.no_grad():
+            imgs = model.decoder_output(z, (1 - t) * ends[0] + t * ends[1])
     strip = C.grid_image(imgs, nrow=k, scale=3)
     frames_ = [C.grid_image(imgs[i:i + 1], scale=6) for i in range(k)]
-    gif = C.temp_file(gif_bytes(frames_ + frames_[::-1][1:-1], duration_ms=90), f"vae-mnist_interp_{k}frames.gif")
+    gif = C.temp_file(gif_bytes(frames_ + frames_[::-1][1:-1], duration_ms=90),
+                      f"{C.shipped_name('vae', world)}_interp_{k}frames.gif")
     return strip, gif
 
 
-def grid_png(seed, n, temperature, prior="fitted"):
-    img = grid(seed, n, temperature, prior)          # validates; the name below uses the validated values
-    name = f"vae-mnist_seed{C.seed(seed)}_t{C.number(temperature, 'Temperature', 0, 2):g}"
-    return C.temp_file(png_bytes(img), f"{name}{'_normal' if prior == 'normal' else ''}.png")
+def grid_png(seed, n, temperature, prior="fitted", world="digits", label=None):
+    img = grid(seed, n, temperature, prior, world, label)   # validates; the name below uses the validated values
+    name = f"{C.shipped_name('vae', world)}_seed{C.seed(seed)}_t{C.number(temperature, 'Temperature', 0, 2):g}"
+    y = None if label is None else _class(_model(world), label)
+    return C.temp_file(png_bytes(img), f"{name}{'' if y is None else f'_class-{y}'}"
+                                       f"{'_normal' if prior == 'normal' else ''}.png")
+
+
+@C.engine_errors
+def picked(world, label, class_a, class_b):
+    """The model picker chose `world`: its class picker (the emoji groups; none for the digits' unconditional
+    VAE), the interpolation's classes, drawing (digits only) shown or not, and the decoder the page runs."""
+    model, held = _model(world), _heldout(C.WORLDS[C.world(world)]).num_classes
+    own, ends = _classes(world, model.num_classes), _classes(world, held)
+    label_box = gr.update(choices=I.choices(own), value=C.kept(label, own), visible=True) if own else \
+        gr.update(visible=False)
+    digits = world == "digits"
+    return (label_box, B.indicator_html("vae", C.shipped_name("vae", world)),
+            *[gr.update(choices=I.choices(ends), value=C.kept(v, ends)) for v in (class_a, class_b)],
+            gr.update(visible=digits), gr.update(visible=not digits), gr.update(visible=digits))
 
 
 # Redrawn when the tab is opened: the Train tab may have sent this session's model here (or taken it back).
@@ -344,12 +413,16 @@ def build() -> list:
         with gr.Column(scale=1, min_width=300):
             img = gr.Image(label="Decoded digit", elem_id="vae_img", format="png", height=360, width=360,
                            interactive=False)
-            B.indicator("vae", CHECKPOINT)
+            indicator = B.indicator("vae", CHECKPOINT, tuple(C.shipped_name("vae", w) for w in C.worlds("vae")))
             share.link_row("vae")
         with gr.Column(scale=2):
+            world = C.model_picker("vae", "vae_model")
             with gr.Row(equal_height=True):
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="vae_seed", min_width=110)
                 dice = gr.Button("🎲", elem_id="vae_dice", scale=0, min_width=50)
+                # the emoji VAE is conditional: the group it decodes (the digits' VAE has no classes: hidden)
+                label = added_last(gr.Dropdown(_classes("emoji", len(C.CLASS_NAMES["emoji"])), value="0",
+                                               label="Emoji group", elem_id="vae_label", visible=False, min_width=160))
                 zero = gr.Button("Back to the prior mean (z = 0)", size="sm", elem_id="vae_zero", min_width=160)
             sliders = []
             with gr.Row():
@@ -362,14 +435,17 @@ def build() -> list:
     state = gr.JSON(None, visible="hidden", elem_id="vae_browser_state")
     gr.on([s.input for s in sliders], None, [state, *sliders], None, js=B.drag_js("vae"), api_name=False, queue=False,
           trigger_mode="always_last")
-    server_btn.click(C.fast(render, img), sliders, img, api_name="vae_render", **C.FAST)
+    inputs, binputs = [*sliders, world, label], [world, label]
+    server_btn.click(C.fast(render, img), inputs, img, api_name="vae_render", **C.FAST)
     B.server_drew(gr.on([dice.click], lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False,
-                        queue=False).then(random_latent, seed, sliders, api_name=False, queue=False).then(
-        render, sliders, img, api_name=False, **C.CHEAP), "vae")
-    B.server_drew(seed.submit(random_latent, seed, sliders, api_name="vae_random_latent", queue=False).then(
-        render, sliders, img, api_name=False, **C.CHEAP), "vae")
+                        queue=False).then(random_latent, [seed, world], sliders, api_name=False, queue=False).then(
+        render, inputs, img, api_name=False, **C.CHEAP), "vae")
+    B.server_drew(seed.submit(random_latent, [seed, world], sliders, api_name="vae_random_latent", queue=False).then(
+        render, inputs, img, api_name=False, **C.CHEAP), "vae")
     B.server_drew(zero.click(lambda: [0.0] * d, None, sliders, api_name=False, queue=False).then(
-        render, sliders, img, api_name=False, **C.CHEAP), "vae")
+        render, inputs, img, api_name=False, **C.CHEAP), "vae")
+    B.server_drew(label.input(render, inputs, img, api_name=False, **C.CHEAP).then(
+        browser_state, binputs, state, api_name=False, **C.CHEAP), "vae")
 
     with gr.Accordion("The latent map (a 2-dimensional VAE): click anywhere to decode", open=True):
         with gr.Row():
@@ -381,9 +457,13 @@ def build() -> list:
                 point_txt = gr.Markdown("Click the map.", elem_id="vae_point_text")
                 manifold_img = gr.Image(label="Manifold: decoded digits over the same plane",
                                         elem_id="vae_manifold", format="png", interactive=False)
+        gr.Markdown("This map is a 2-dimensional VAE of the digits (vae-mnist-2d): digits only, whichever model "
+                    "is picked above.", elem_id="vae_map_note")
     map_img.select(map_click, None, [point_img, map_img, point_txt], api_name="vae_map_click", queue=False)
 
-    with gr.Accordion("Draw a digit", open=False):
+    draw_note = gr.Markdown("*Draw a digit* is for the digits' model: pick **digits** above to draw one.",
+                            elem_id="vae_draw_note", visible=False)
+    with gr.Accordion("Draw a digit", open=False) as draw_acc:
         with gr.Row():
             sketch = gr.Sketchpad(label="Draw a digit (big, centred)", elem_id="vae_sketch", height=300, width=300,
                                   type="numpy")
@@ -406,22 +486,22 @@ def build() -> list:
             png_btn = gr.Button("Download PNG", elem_id="vae_png_btn")
         grid_img = gr.Image(label="Samples from the prior", elem_id="vae_grid", format="png", interactive=False)
         grid_file = C.download_box("PNG", "vae_png")
-    ginputs = [seed, n, temp, prior]
-    gr.on([grid_btn.click, n.release, temp.release, prior.change], grid, ginputs, grid_img, api_name=False,
-          **C.CHEAP)
+    ginputs = [seed, n, temp, prior, world, label]
+    gr.on([grid_btn.click, n.release, temp.release, prior.change, label.input], grid, ginputs, grid_img,
+          api_name=False, **C.CHEAP)
     C.reveal(png_btn.click(grid_png, ginputs, grid_file, api_name=False, queue=False), grid_file)
-    # the named events keep their three parameters (seed, n, temperature; the fitted prior): hidden triggers
-    api_grid, api_png = gr.Button(visible=False), gr.Button(visible=False)
-    api_grid.click(grid, ginputs[:3], grid_img, api_name="vae_grid", **C.CHEAP)
-    api_png.click(grid_png, ginputs[:3], grid_file, api_name="vae_png", queue=False)
+    # the named events keep their first three parameters (seed, n, temperature; the fitted prior), then the
+    # model picker's: hidden triggers
+    hidden_grid, hidden_png = gr.Button(visible=False), gr.Button(visible=False)
+    hidden_grid.click(api_grid, [seed, n, temp, world], grid_img, api_name="vae_grid", **C.CHEAP)
+    hidden_png.click(api_png, [seed, n, temp, world], grid_file, api_name="vae_png", queue=False)
 
     with gr.Accordion("Interpolate between two digits", open=False):
-        classes = [str(i) for i in range(10)]
-        sources = ["held-out example", "my drawing"]
+        classes = _classes("digits", 10)
         with gr.Row():
-            src_a = gr.Radio(sources, value="held-out example", label="From", elem_id="vae_src_a")
+            src_a = gr.Radio(SOURCES, value="held-out example", label="From", elem_id="vae_src_a")
             cls_a = gr.Dropdown(classes, value="1", label="class", elem_id="vae_cls_a")
-            src_b = gr.Radio(sources, value="held-out example", label="To", elem_id="vae_src_b")
+            src_b = gr.Radio(SOURCES, value="held-out example", label="To", elem_id="vae_src_b")
             cls_b = gr.Dropdown(classes, value="7", label="class", elem_id="vae_cls_b")
             frames = gr.Slider(2, MAX_FRAMES, value=10, step=1, label="Frames", elem_id="vae_frames")
         with gr.Row():
@@ -430,8 +510,14 @@ def build() -> list:
             interp_btn = gr.Button("Interpolate", elem_id="vae_interp_btn")
         strip = gr.Image(label="Interpolation", elem_id="vae_strip", format="png", interactive=False)
         gif = C.download_box("GIF", "vae_gif")
-    C.reveal(interp_btn.click(interpolate, [src_a, cls_a, sketch, src_b, cls_b, sketch_b, frames], [strip, gif],
-                              api_name="vae_interpolate", queue=False), gif)
+    C.reveal(interp_btn.click(interpolate, [src_a, cls_a, sketch, src_b, cls_b, sketch_b, frames, world],
+                              [strip, gif], api_name="vae_interpolate", queue=False), gif)
+
+    picked_io = (picked, [world, label, cls_a, cls_b], [label, indicator, cls_a, cls_b, draw_acc, draw_note, sketch_b])
+    switch = world.input(*picked_io, api_name=False, **C.CHEAP)       # then the pictures that depend on the model
+    B.server_drew(switch.then(render, inputs, img, api_name=False, **C.CHEAP).then(
+        browser_state, binputs, state, api_name=False, **C.CHEAP), "vae")
+    switch.then(grid, ginputs, grid_img, api_name=False, **C.CHEAP)
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
@@ -439,6 +525,8 @@ def build() -> list:
 
     share.register("vae", [*[(f"vz{i}", s, share.number(f"vz{i}", -SLIDER, SLIDER)) for i, s in enumerate(sliders)],
                            ("seed", seed, C.seed), ("n", n, share.number("Samples", 1, MAX_GRID, True)),
-                           ("temp", temp, share.number("Temperature", 0, 2))])
-    return [(render, sliders, img), (browser_state, None, state), (latent_map, None, map_img),
+                           ("temp", temp, share.number("Temperature", 0, 2)),
+                           ("label", label, share.choice("Class", [v for _, v in label.choices])),
+                           ("model", world, C.world)])
+    return [picked_io, (render, inputs, img), (browser_state, binputs, state), (latent_map, None, map_img),
             (manifold, None, manifold_img)]

@@ -93,12 +93,13 @@ def translate(text: str) -> str | None:
     return None
 
 
-def key(english: str, name: str | None = None) -> I18nData | None:
-    """The I18n key for an English text (registered in both languages), or None when there is no Chinese."""
+def key(english: str, name: str | None = None, *, prefix: str = "") -> I18nData | None:
+    """The I18n key for an English text (registered in both languages), or None when there is no Chinese;
+    `prefix` sets the key apart from the text (a choice's: see choices())."""
     zh = zh_CN.LONG.get(name) if name else translate(english)
     if zh is None:
         return None
-    k = name or english
+    k = name or prefix + english
     if "}" in k or "\n" in k or len(k) > 200:
         k = "text." + hashlib.sha1(k.encode()).hexdigest()[:12]
     EN[k], ZH[k] = english, zh
@@ -143,7 +144,9 @@ def choices(options) -> list[tuple[str, object]]:
     out = []
     for option in options:
         shown, value = option if isinstance(option, (tuple, list)) else (option, option)
-        k = key(shown) if isinstance(shown, str) else None
+        # the key is not the English itself: the page translates a component's VALUE that is a key too, and a
+        # choice's value is often its English name ("normal" would be sent as 正态)
+        k = key(shown, prefix="choice.") if isinstance(shown, str) else None
         out.append((str(k) if k is not None else shown, value))
     return out
 

@@ -470,9 +470,7 @@ TEXTS: dict[str, str] = {
     "form and acrostic are for poem models: this model's vocabulary has no ， and 。 (autoregressive-poems has them)":
         "格式与藏头只适用于写诗的模型：这个模型的词表里没有 ， 和 。（autoregressive-poems 有）",
     # ------------------------------------------------------------------ the image tabs' model picker (issue 20: emoji)
-    "Model": "模型", "digits": "手写数字", "emoji": "表情符号",
-    "digits: 28×28 grey MNIST · emoji: 32×32 colour Twemoji, 9 groups":
-        "手写数字：28×28 灰度 MNIST · 表情符号：32×32 彩色 Twemoji，9 个类别",
+    "Model": "模型", "Digits (MNIST)": "手写数字（MNIST）", "Emoji (Twemoji)": "表情符号（Twemoji）",
     "Smileys & Emotion": "笑脸与情感", "People & Body": "人物与身体", "Animals & Nature": "动物与自然",
     "Food & Drink": "食物与饮料", "Travel & Places": "旅行与地点", "Activities": "活动", "Objects": "物品",
     "Symbols": "符号", "Flags": "旗帜",

@@ -50,7 +50,7 @@
     let urls;
     try { urls = JSON.parse(span.dataset.urls); } catch (e) { urls = {}; }
     if (t.model === urls.model) {                // loaded or loading already: a re-drawn indicator says which
-      setPath(tab, t.status === "ready" ? "browser" : "server");
+      setPath(tab, LL.renderPath[tab] || "server");
       return;
     }
     t.model = urls.model;
