@@ -3,6 +3,7 @@ shows goes through the I18n, the API stays English, server errors follow the bro
 real Chromium with a zh-CN (or en-US) locale sees the page in its language."""
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
@@ -167,9 +168,9 @@ ZH_TABS = ["生成对抗网络", "变分自编码器", "扩散模型", "自回�
 EN_TABS = ["GAN", "VAE", "Diffusion", "Autoregressive", "Gaussian", "Train", "Compare"]
 
 
-@pytest.mark.parametrize("locale", ["zh-CN", "en-US", "zh-TW"])
-def test_the_page_follows_the_browser_language(browser, app_url, locale):
-    zh = locale == "zh-CN"                 # zh-TW: English until there is a Traditional translation
+@contextlib.contextmanager
+def page_in(browser, app_url, locale):
+    """The app opened in a browser whose language is `locale` (1366 px) → (page, the page's script errors)."""
     ctx = browser.new_context(locale=locale, viewport={"width": 1366, "height": 900})
     page = ctx.new_page()
     page.set_default_timeout(60_000)
@@ -177,6 +178,15 @@ def test_the_page_follows_the_browser_language(browser, app_url, locale):
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         page.goto(app_url, wait_until="domcontentloaded")
+        yield page, errors
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US", "zh-TW"])
+def test_the_page_follows_the_browser_language(browser, app_url, locale):
+    zh = locale == "zh-CN"                 # zh-TW: English until there is a Traditional translation
+    with page_in(browser, app_url, locale) as (page, errors):
         page.get_by_role("tab", name=(ZH_TABS if zh else EN_TABS)[0], exact=True).wait_for()
         tabs = [t.strip() for t in page.get_by_role("tab").all_inner_texts()]
         assert tabs[:len(EN_TABS)] == (ZH_TABS if zh else EN_TABS)
@@ -208,8 +218,6 @@ def test_the_page_follows_the_browser_language(browser, app_url, locale):
         page.wait_for_timeout(1000)
         assert not page.locator(".toast-body.error").count(), page.locator(".toast-body").all_inner_texts()
         assert not errors, errors
-    finally:
-        ctx.close()
 
 
 # ----------------------------------------------------------------------------- what was still English (issue 19)
@@ -459,13 +467,7 @@ def test_tables_and_diagrams_follow_the_page_language(browser, app_url, locale):
 
     zh = locale == "zh-CN"
     want = (lambda en: zh_CN.PAGE[en]) if zh else (lambda en: en)      # noqa: E731
-    ctx = browser.new_context(locale=locale, viewport={"width": 1366, "height": 900})
-    page = ctx.new_page()
-    page.set_default_timeout(60_000)
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        page.goto(app_url, wait_until="domcontentloaded")
+    with page_in(browser, app_url, locale) as (page, errors):
         page.get_by_role("tab", name="比较" if zh else "Compare", exact=True).click()
         headers = [want(c) for c in compare.COLUMNS]
         page.wait_for_function("(h) => [...document.querySelectorAll('#cmp_table th')].map((e) => "
@@ -482,8 +484,6 @@ def test_tables_and_diagrams_follow_the_page_language(browser, app_url, locale):
         assert ("梯度下降，第 0 步" in page.locator("#gaussian_summary").inner_text()) == zh
         assert "common.complete" not in page.locator("body").inner_text()     # Gradio's key, missing in its lists
         assert not errors, errors
-    finally:
-        ctx.close()
     # what the page was sent (and what the API returns) is the English table, whatever the browser's language
     request = urllib.request.Request(f"{app_url}/config", headers={"Accept-Language": locale})
     config = json.loads(urllib.request.urlopen(request, timeout=60).read())
