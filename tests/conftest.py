@@ -21,6 +21,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
+def pytest_configure(config):
+    """Name the slowest tests at the end of every run (CI's budget is 15 minutes: this shows where it goes)."""
+    if config.option.durations is None:
+        config.option.durations = 30
+        config.option.durations_min = 5.0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -17,11 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = {
     "gan": {"seed": "7", "label": "3", "trunc": "0.7", "n": "9",
             **{f"z{i}": v for i, v in enumerate(["1.5", "-1", "0.25", "0.5", "-0.75", "2", "-2.5", "0.05"])},
-            **{f"raw{i}": str(round(0.1 * i - 0.75, 2)) for i in range(16)}},
-    "vae": {"seed": "5", "n": "4", "temp": "0.5",
+            **{f"raw{i}": str(round(0.1 * i - 0.75, 2)) for i in range(16)}, "model": "emoji"},
+    "vae": {"seed": "5", "n": "4", "temp": "0.5", "label": "2", "model": "emoji",
             **{f"vz{i}": str(round(0.2 * i - 1.5, 2)) for i in range(16)}},
     "diffusion": {"seed": "3", "label": "5", "sampler": "euler", "steps": "8", "eta": "0.5", "guidance": "2.5",
-                  "n": "2"},
+                  "n": "2", "model": "emoji"},
     "autoregressive": {"seed": "4", "temperature": "0.6", "top_k": "10", "top_p": "0.9", "prefix": "ma", "n": "5"},
     "gaussian": {"data": "bimodal", "numbers": "1 2 3 5 8", "seed": "3", "n": "200", "lr": "0.2", "steps": "40"},
 }
