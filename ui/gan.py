@@ -210,7 +210,7 @@ def build() -> list:
             C.localized(text)
     with gr.Row():                                  # the picture first and large (first on a phone too)
         with gr.Column(scale=1, min_width=300):
-            img = gr.Image(label="Your digit", elem_id="gan_img", format="png", height=360, width=360,
+            img = gr.Image(label="Generated picture", elem_id="gan_img", format="png", height=360, width=360,
                            interactive=False, show_label=True)
             share.link_row("gan")
             indicator = B.indicator("gan", CHECKPOINT, tuple(C.shipped_name("gan", w) for w in C.worlds("gan")))
@@ -278,7 +278,7 @@ def build() -> list:
         with gr.Row():
             pos = gr.Slider(0, 1, value=0.5, step=0.01, label="Position t on the path (drag me)",
                             elem_id="gan_interp_t")
-            pos_img = gr.Image(label="The digit at t", elem_id="gan_interp_img", format="png", height=240,
+            pos_img = gr.Image(label="The picture at t", elem_id="gan_interp_img", format="png", height=240,
                                width=240, interactive=False)
     C.reveal(interp_btn.click(interpolate, [sa, sb, label, frames, trunc, world], [strip, gif],
                               api_name="gan_interpolate", queue=False), gif)

@@ -15,14 +15,13 @@ from . import common as C
 from . import i18n as I
 from . import lessons, share
 from .gradio_seam import added_last
+from .vae_map import (CHECKPOINT_2D, MAP_LIM, MAP_PX, _map_with, _model2d, decode_point, latent_map,  # noqa: F401
+                      manifold, map_click)
 
 MAIN_EVENT = "vae_grid"          # the tab's main named event (the conformance suite calls it, hostile values too)
 
 CHECKPOINT = "vae-mnist"         # the digits' model; the picker's "emoji" draws with vae-emoji (C.shipped_name)
-CHECKPOINT_2D = "vae-mnist-2d"
 SLIDER = 3.0
-MAP_LIM = 3.0          # the latent map shows [-3, 3]²
-MAP_PX = 480
 MAX_GRID = 64
 MAX_FRAMES = 32
 
@@ -57,10 +56,6 @@ def _class(model, label):
 
 def _classes(world, num_classes: int) -> list[tuple[str, str]]:
     return C.class_choices(world, num_classes, any_class=False)
-
-
-def _model2d():
-    return C.pretrained(CHECKPOINT_2D)
 
 
 @C.engine_errors
@@ -125,89 +120,6 @@ def api_grid(seed, n, temperature, world="digits"):
 
 def api_png(seed, n, temperature, world="digits"):
     return grid_png(seed, n, temperature, "fitted", world)
-
-
-# ----------------------------------------------------------------------------- the 2D latent map
-@functools.lru_cache(maxsize=1)
-def _heldout_codes():
-    from generators.data import load_mnist
-
-    d = load_mnist("heldout")
-    return _model2d().encode(d.x).cpu().numpy(), d.y.numpy(), d
-
-
-def _to_px(z: np.ndarray) -> np.ndarray:
-    """Latent (…, 2) → pixel (…, 2) on the MAP_PX × MAP_PX map (y up)."""
-    return np.stack([(z[..., 0] + MAP_LIM) / (2 * MAP_LIM) * MAP_PX,
-                     (MAP_LIM - z[..., 1]) / (2 * MAP_LIM) * MAP_PX], -1)
-
-
-@functools.lru_cache(maxsize=1)
-def _base_map() -> np.ndarray:
-    """The held-out digits encoded by vae-mnist-2d, coloured by class, as an RGB image (axes fill it)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    codes, labels, _ = _heldout_codes()
-    fig = Figure(figsize=(MAP_PX / 100, MAP_PX / 100), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes([0, 0, 1, 1])
-    ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=14, linewidths=0)
-    for k in range(10):                      # each class's label at its centre
-        cx, cy = np.median(codes[labels == k], 0)
-        ax.text(cx, cy, str(k), fontsize=16, weight="bold", ha="center", va="center",
-                bbox=dict(boxstyle="circle,pad=0.15", fc="white", alpha=0.8, lw=0))
-    ax.set_xlim(-MAP_LIM, MAP_LIM)
-    ax.set_ylim(-MAP_LIM, MAP_LIM)
-    ax.axhline(0, color="#ccc", lw=0.5)
-    ax.axvline(0, color="#ccc", lw=0.5)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    fig.canvas.draw()
-    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-
-
-def _map_with(points: list[tuple[float, float, tuple]]) -> np.ndarray:
-    """The base map with markers (latent x, latent y, RGB) drawn on top."""
-    img = _base_map().copy()
-    for zx, zy, color in points:
-        px, py = _to_px(np.array([zx, zy]))
-        x0, y0 = int(round(px)), int(round(py))
-        for r in range(-7, 8):
-            for t in (-1, 0, 1):
-                for yy, xx in ((y0 + t, x0 + r), (y0 + r, x0 + t)):
-                    if 0 <= yy < MAP_PX and 0 <= xx < MAP_PX:
-                        img[yy, xx] = color
-    return img
-
-
-def latent_map():
-    return _map_with([])
-
-
-def map_click(evt: gr.SelectData):
-    """A click on the map (pixel x, y) → that latent → its decoded digit, and a marker."""
-    if evt is None or not isinstance(evt.index, (list, tuple)) or len(evt.index) != 2:
-        raise I.error("click a point on the map")
-    px, py = (C.number(v, "Map position", 0, MAP_PX) for v in evt.index)
-    zx = px / MAP_PX * 2 * MAP_LIM - MAP_LIM
-    zy = MAP_LIM - py / MAP_PX * 2 * MAP_LIM
-    return decode_point(zx, zy)
-
-
-@C.engine_errors
-def decode_point(zx, zy):
-    zx, zy = C.number(zx, "z₁", -MAP_LIM, MAP_LIM), C.number(zy, "z₂", -MAP_LIM, MAP_LIM)
-    img = _model2d().decode(torch.tensor([[zx, zy]]))
-    return C.grid_image(img, scale=6), _map_with([(zx, zy, (0, 0, 0))]), f"z = ({zx:.2f}, {zy:.2f})"
-
-
-@functools.lru_cache(maxsize=1)
-def manifold(k: int = 15) -> np.ndarray:
-    """Decoded digits on a k×k grid over the same plane as the map (top row = high z₂)."""
-    t = torch.linspace(-MAP_LIM * 0.9, MAP_LIM * 0.9, k)
-    zz = torch.stack([t.repeat(k), t.flip(0).repeat_interleave(k)], 1)
-    return C.grid_image(_model2d().decode(zz), nrow=k, scale=1)
 
 
 # ----------------------------------------------------------------------------- drawings
@@ -411,7 +323,7 @@ def build() -> list:
     d = model.config.latent_dim
     with gr.Row():                                  # the picture first and large (first on a phone too)
         with gr.Column(scale=1, min_width=300):
-            img = gr.Image(label="Decoded digit", elem_id="vae_img", format="png", height=360, width=360,
+            img = gr.Image(label="Decoded picture", elem_id="vae_img", format="png", height=360, width=360,
                            interactive=False)
             indicator = B.indicator("vae", CHECKPOINT, tuple(C.shipped_name("vae", w) for w in C.worlds("vae")))
             share.link_row("vae")

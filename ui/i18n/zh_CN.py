@@ -56,7 +56,7 @@ TEXTS: dict[str, str] = {
     "🔗 Copy link to this picture": "🔗 复制这张图的链接",
     "Link (opens this tab with the same picture)": "链接（打开本标签页并显示同一张图）",
     # ------------------------------------------------------------------ GAN
-    "Your digit": "你的数字图像",
+    "Generated picture": "生成的图像",
     "Truncation ψ (lower = more typical)": "截断 ψ（越低越典型）",
     "Truncation": "截断系数",
     "Direction {n} ({pct}% of variance)": "方向 {n}（占方差的 {pct}%）",
@@ -69,7 +69,7 @@ TEXTS: dict[str, str] = {
     "To seed": "终点种子",
     "Spherical interpolation": "球面插值",
     "Position t on the path (drag me)": "路径上的位置 t（拖动我）",
-    "The digit at t": "位置 t 处的数字",
+    "The picture at t": "位置 t 处的图像",
     "2D view: a GAN on 8 Gaussians": "二维视图：在 8 个高斯分布上训练的 GAN",
     "Real vs generated": "真实与生成对比",
     "Classroom mode: train a 2D GAN one D step / one G step per click":
@@ -79,7 +79,7 @@ TEXTS: dict[str, str] = {
     "G step": "生成器 G 走一步",
     "Real (blue) vs generated (orange) over D's decision map": "真实点（蓝）与生成点（橙），背景为判别器 D 的判决图",
     # ------------------------------------------------------------------ VAE
-    "Decoded digit": "解码出的数字",
+    "Decoded picture": "解码出的图像",
     "Back to the prior mean (z = 0)": "回到先验均值（z = 0）",
     "The latent map (a 2-dimensional VAE): click anywhere to decode": "潜在空间地图（二维 VAE）：点击任意位置进行解码",
     "Held-out digits encoded, coloured by class (click me)": "留出集数字的编码，按类别着色（点击我）",
