@@ -22,7 +22,8 @@ STATE = {
             **{f"vz{i}": str(round(0.2 * i - 1.5, 2)) for i in range(16)}},
     "diffusion": {"seed": "3", "label": "5", "sampler": "euler", "steps": "8", "eta": "0.5", "guidance": "2.5",
                   "n": "2", "model": "emoji"},
-    "autoregressive": {"seed": "4", "temperature": "0.6", "top_k": "10", "top_p": "0.9", "prefix": "ma", "n": "5"},
+    "autoregressive": {"seed": "4", "temperature": "0.6", "top_k": "50", "top_p": "0.9", "prefix": "春风", "n": "5",
+                       "corpus": "poems", "form": "7", "acrostic": "春夏秋冬"},   # top_k above the names' 27
     "gaussian": {"data": "bimodal", "numbers": "1 2 3 5 8", "seed": "3", "n": "200", "lr": "0.2", "steps": "40"},
 }
 OUTPUT = {"gan": "gan_img", "vae": "vae_img", "diffusion": "diff_img", "autoregressive": "ar_names",
@@ -85,6 +86,9 @@ def test_link_round_trip_every_parameter(browser, app_url, tab):
         page.wait_for_function("(t) => document.querySelector('#tabs [role=tab][aria-selected=true]')"
                                "?.textContent.trim() === t", arg=TAB_NAME[tab])
         before = settle(page, tab)
+        if tab == "autoregressive":       # the link's corpus, prefix, form and acrostic all took: 7-character acrostics
+            assert before.count("春风") == 5 and all(c in before for c in "夏秋冬"), before
+            assert page.locator("#ar_poem_row").is_visible()
         link = copy_link(page, tab)
         assert urlsplit(link).netloc == urlsplit(app_url).netloc
         q = dict(parse_qsl(urlsplit(link).query))

@@ -367,6 +367,30 @@ def corpus_changed(corpus):
             "probabilities: the model's beside the ones actually sampled.</p>", gr.update(choices=[], value=None), "")
 
 
+def corpus_shown(corpus):
+    """After a link set the corpus: the poem controls shown for poems and the top-k range that corpus has, the
+    link's values kept (corpus_changed, on a click, resets them)."""
+    corpus = _corpus(corpus)
+    return gr.update(visible=corpus == "poems"), gr.update(maximum=MAX_TOP_K[corpus])
+
+
+def _link_prefix(prefix) -> str:
+    """A link's prefix: letters for the names or characters the poem model knows (generate checks it against
+    the link's corpus)."""
+    try:
+        return _prefix(prefix)
+    except gr.Error:
+        return _prefix(prefix, "poems")
+
+
+def _link_acrostic(acrostic) -> str:
+    a = _form("5", acrostic)[1]
+    bad = sorted({ch for ch in a if ch not in _model("poems").stoi})
+    if bad:
+        raise I.error(f"The acrostic may only use characters the poem model knows (not {''.join(bad)!r}).")
+    return a
+
+
 def build() -> list:
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -422,7 +446,7 @@ def build() -> list:
     gr.on([score_btn.click, name_box.submit], score, [name_box, corpus], scored, api_name="autoregressive_score",
           queue=False)
 
-    corpus.change(corpus_changed, corpus, [poem_row, form, acrostic, prefix, top_k, name_box, scored, bars, choice,
+    corpus.input(corpus_changed, corpus, [poem_row, form, acrostic, prefix, top_k, name_box, scored, bars, choice,
                                            word], api_name=False, queue=False).then(
         generate, inputs, names, api_name=False, **C.CHEAP).then(lambda: "", None, text_state, api_name=False,
                                                                   queue=False)
@@ -433,7 +457,10 @@ def build() -> list:
         gr.HTML(lessons.autoregressive(), elem_id="ar_diagram")
 
     share.register("autoregressive", [("seed", seed, C.seed), ("temperature", temp, share.number("Temperature", 0, MAX_TEMP)),
-                                      ("top_k", top_k, share.number("Top-k", 0, 27, True)),
-                                      ("top_p", top_p, share.number("Top-p", 0.05, 1.0)), ("prefix", prefix, _prefix),
-                                      ("n", n, share.number("N", 1, MAX_N, True))])
-    return [(generate, inputs, names), (step_start, [prefix, *opts, *poem_opts], outs), (score, [name_box, corpus], scored)]
+                                      ("top_k", top_k, share.number("Top-k", 0, max(MAX_TOP_K.values()), True)),
+                                      ("top_p", top_p, share.number("Top-p", 0.05, 1.0)),
+                                      ("prefix", prefix, _link_prefix), ("n", n, share.number("N", 1, MAX_N, True)),
+                                      ("corpus", corpus, _corpus), ("form", form, share.choice("Form", FORMS)),
+                                      ("acrostic", acrostic, _link_acrostic)])
+    return [(corpus_shown, [corpus], [poem_row, top_k]), (generate, inputs, names),
+            (step_start, [prefix, *opts, *poem_opts], outs), (score, [name_box, corpus], scored)]
