@@ -139,8 +139,8 @@ def test_fitted_prior_is_used_checked_and_tied_to_its_weights(tmp_path):
     generators.save_checkpoint(m, tmp_path / "v", dataset="mnist")
     assert store_derived(tmp_path / "v.safetensors") is not None
     m2 = generators.load(tmp_path / "v", device="cpu")
-    w, means, tril = m2.fitted_prior()
-    assert w.shape == (20,) and means.shape == (20, 4) and torch.equal(tril, tril.tril())
+    w, means, tril, owner = m2.fitted_prior()
+    assert w.shape == (20,) and means.shape == (20, 4) and torch.equal(tril, tril.tril()) and owner is None
     assert abs(float(w.sum()) - 1) < 1e-5
     g = lambda: make_generator(3)                                   # noqa: E731
     fitted, again = m2.sample(64, generator=g()), m2.sample(64, generator=g())
@@ -163,6 +163,33 @@ def test_fitted_prior_is_used_checked_and_tied_to_its_weights(tmp_path):
     json.dumps(good)                                                  # JSON numbers only
 
 
+def test_a_conditional_vae_draws_each_class_from_that_class_mixture(tmp_path):
+    """A conditional VAE's prior is a mixture per class: a sample of class c takes z from c's components only
+    (at temperature 0, z is one of their means exactly); a "classes" field that does not cover every class
+    once or more, or names one the model lacks, makes the whole mixture ignored."""
+    import copy
+
+    from generators.export import store_derived
+
+    m = tiny(num_classes=3)
+    generators.save_checkpoint(m, tmp_path / "c", dataset="mnist")
+    assert store_derived(tmp_path / "c.safetensors") is not None
+    m2 = generators.load(tmp_path / "c", device="cpu")
+    w, means, tril, owner = m2.fitted_prior()
+    assert owner.tolist() == [0] * 4 + [1] * 4 + [2] * 4 and means.shape == (12, 4)
+    for c in range(3):
+        x = m2.sample(6, generator=make_generator(c), labels=[c] * 6, temperature=0.0)
+        own = m2.decode(means[owner == c], labels=[c] * 4)
+        dist = (x[:, None] - own[None]).flatten(2).abs().amax(2)           # each sample against each component
+        assert bool((dist.amin(1) < 1e-6).all()), c
+    mixed = m2.sample(30, generator=make_generator(9))                    # no labels: random classes, seeded
+    assert torch.equal(mixed, m2.sample(30, generator=make_generator(9)))
+    good = m2.meta["prior"]
+    for classes in ([0] * 12, [0, 1, 2, 3] * 3, good["classes"][:-1], ["a"] * 12, [[0]] * 12):
+        m2.meta = {**m2.meta, "prior": dict(copy.deepcopy(good), classes=classes)}
+        assert m2.fitted_prior() is None, classes
+
+
 def test_shipped_vae_emoji_reconstructs_held_out_emoji():
     """vae-emoji (float16 weights, prior fitted to its encoded training emoji): held-out reconstructions read as
     their group ≥ 80% as often as the held-out emoji themselves (71.8%); its prior samples are colour emoji."""
@@ -172,6 +199,20 @@ def test_shipped_vae_emoji_reconstructs_held_out_emoji():
     assert r["reconstruction_accuracy"] >= 0.8 * 0.718 and r["n_heldout"] == 188
     x = m.sample(4, generator=make_generator(0), labels=[0, 2, 4, 8])
     assert x.shape == (4, 3, 32, 32) and (x[:, 0] - x[:, 2]).abs().max() > 0.2      # not grey
+
+
+def test_shipped_vae_emoji_samples_read_as_their_group_from_the_class_mixtures():
+    """vae-emoji's prior has components per group: its samples of group c are read as c far more often than
+    N(0, I) draws decoded with c (which land where other groups were encoded)."""
+    from generators.metrics import load_classifier
+
+    m = generators.load("vae-emoji", device="cpu")
+    assert m.fitted_prior()[3] is not None
+    y = torch.arange(270) % 9
+    acc = {prior: (load_classifier("emoji-features").embed(m.sample(270, generator=make_generator(0), labels=y,
+                                                                   prior=prior))[1].argmax(1) == y).float().mean()
+           for prior in ("fitted", "normal")}
+    assert acc["fitted"] > acc["normal"] + 0.1, acc
 
 
 def test_shipped_vae_fitted_prior_samples_read_as_digits_more_often():
