@@ -185,9 +185,12 @@ def test_a_conditional_vae_draws_each_class_from_that_class_mixture(tmp_path):
     mixed = m2.sample(30, generator=make_generator(9))                    # no labels: random classes, seeded
     assert torch.equal(mixed, m2.sample(30, generator=make_generator(9)))
     good = m2.meta["prior"]
-    for classes in ([0] * 12, [0, 1, 2, 3] * 3, good["classes"][:-1], ["a"] * 12, [[0]] * 12):
+    for classes in ([0] * 12, [0, 1, 2, 3] * 3, good["classes"][:-1], ["a"] * 12, [[0]] * 12, [0.5] * 12, "012"):
         m2.meta = {**m2.meta, "prior": dict(copy.deepcopy(good), classes=classes)}
         assert m2.fitted_prior() is None, classes
+    no_weight = dict(copy.deepcopy(good), weights=[0.0] * 4 + [0.125] * 8)    # class 0 has no weight: ignored
+    m2.meta = {**m2.meta, "prior": no_weight}
+    assert m2.fitted_prior() is None
 
 
 def test_shipped_vae_emoji_reconstructs_held_out_emoji():
