@@ -103,6 +103,28 @@ class Decoder(nn.Module):
         return self.deconv(self.fc(z).view(-1, self.top, self.bottom, self.bottom))
 
 
+def _em_mixture(mu: torch.Tensor, k: int, iters: int, seed: int):
+    """A k-component full-covariance Gaussian mixture fitted by EM (float64) to the points `mu` (n, d) →
+    (weights (k,), means (k, d), scale_tril (k, d, d))."""
+    n, d = mu.shape
+    g = torch.Generator().manual_seed(seed)
+    means = mu[torch.randperm(n, generator=g)[:k]].clone()
+    cov = torch.cov(mu.T).expand(k, d, d).clone()
+    weights = torch.full((k,), 1.0 / k, dtype=torch.float64)
+    eye = torch.eye(d, dtype=torch.float64) * 1e-4
+    for _ in range(iters):
+        dist = torch.distributions.MultivariateNormal(means, covariance_matrix=cov + eye)
+        logp = dist.log_prob(mu[:, None, :]) + weights.log()                  # (n, k)
+        r = (logp - logp.logsumexp(1, keepdim=True)).exp()                    # responsibilities
+        nk = r.sum(0).clamp_min(1e-8)
+        weights = nk / n
+        means = (r.T @ mu) / nk[:, None]
+        diff = mu[:, None, :] - means                                          # (n, k, d)
+        cov = torch.einsum("nk,nki,nkj->kij", r, diff, diff) / nk[:, None, None]
+    tril = torch.linalg.cholesky(cov + eye)
+    return weights, means, tril
+
+
 class VAE(Family):
     name: ClassVar[str] = "vae"
     TITLE: ClassVar[str] = "VAE"
@@ -199,21 +221,21 @@ class VAE(Family):
         if prior not in PRIORS:
             raise ValueError(f"prior must be one of {', '.join(PRIORS)}, not {prior!r}")
         mixture = self.fitted_prior() if prior == "fitted" and latents is None else None
-        if mixture is not None and mixture[3] is not None:          # a mixture per class: the class comes first
-            weights, means, tril, owner = mixture
-            y = self._class_for(labels, n, generator)
-            k = torch.multinomial(weights[None, :] * (owner[None, :] == y.to(owner.device)[:, None]), 1,
-                                  generator=generator)[:, 0]
-        elif mixture is not None:
-            weights, means, tril, _ = mixture
-            k = torch.multinomial(weights, n, replacement=True, generator=generator)
+        owner = None if mixture is None else mixture[3]      # each component's class (a mixture per class)
+        y = None if owner is None else self._class_for(labels, n, generator)   # then the class comes first
         if mixture is not None:
+            weights, means, tril, _ = mixture
+            if owner is None:
+                k = torch.multinomial(weights, n, replacement=True, generator=generator)
+            else:                                            # a component of each sample's own class
+                k = torch.multinomial(weights[None, :] * (owner[None, :] == y.to(owner.device)[:, None]), 1,
+                                      generator=generator)[:, 0]
             eps = torch.randn((n, means.shape[1]), generator=generator, device=self.device, dtype=means.dtype)
             z = means[k] + temperature * (tril[k] @ eps[:, :, None])[:, :, 0]
         else:
             z = self.draw_latents(n, generator) if latents is None else self.check_latents(latents, n)
             z = z * temperature
-        if mixture is None or mixture[3] is None:
+        if owner is None:
             y = self._class_for(labels, n, generator)
         return self.decode(z, y)
 
@@ -228,41 +250,27 @@ class VAE(Family):
         ignore z, so a z drawn where another class was encoded, decoded with this class, blurs the two (on
         vae-emoji, 29% → 52% of samples recognised as their group). → JSON for the checkpoint's "prior" field,
         tied to these weights."""
+        extra = {}
         if self.num_classes and labels is not None and per_class:
             y = torch.as_tensor(labels).long().cpu()
-            parts = [(c, self.fit_prior(images[y == c], y[y == c], k=min(per_class, int((y == c).sum())),
-                                        iters=iters, seed=seed, per_class=0))
-                     for c in range(self.num_classes) if (y == c).any()]
-            share = [float((y == c).float().mean()) for c, _ in parts]
-            out = {key: [v for _, p in parts for v in p[key]] for key in ("means", "scale_tril")}
-            weights = torch.tensor([w * s for (_, p), s in zip(parts, share) for w in p["weights"]],
-                                   dtype=torch.float64)
-            return {"kind": "mixture", "k": len(weights), "fingerprint": fingerprint(self),
-                    "weights": [float(f"{w:.7g}") for w in (weights / weights.sum()).tolist()], **out,
-                    "classes": [c for c, p in parts for _ in p["weights"]]}
-        mu = self.encode(images, labels).double().cpu()
-        n, d = mu.shape
-        g = torch.Generator().manual_seed(seed)
-        means = mu[torch.randperm(n, generator=g)[:k]].clone()
-        cov = torch.cov(mu.T).expand(k, d, d).clone()
-        weights = torch.full((k,), 1.0 / k, dtype=torch.float64)
-        eye = torch.eye(d, dtype=torch.float64) * 1e-4
-        for _ in range(iters):
-            dist = torch.distributions.MultivariateNormal(means, covariance_matrix=cov + eye)
-            logp = dist.log_prob(mu[:, None, :]) + weights.log()                  # (n, k)
-            r = (logp - logp.logsumexp(1, keepdim=True)).exp()                    # responsibilities
-            nk = r.sum(0).clamp_min(1e-8)
-            weights = nk / n
-            means = (r.T @ mu) / nk[:, None]
-            diff = mu[:, None, :] - means                                          # (n, k, d)
-            cov = torch.einsum("nk,nki,nkj->kij", r, diff, diff) / nk[:, None, None]
-        tril = torch.linalg.cholesky(cov + eye)
+            keep = (y >= 0) & (y < self.num_classes)           # images of classes the model has
+            y, mu = y[keep], self.encode(images[keep], y[keep]).double().cpu()
+            present = [c for c in range(self.num_classes) if (y == c).any()]
+            parts = [_em_mixture(mu[y == c], min(per_class, int((y == c).sum())), iters, seed) for c in present]
+            weights = torch.cat([w * float((y == c).double().mean()) for c, (w, _, _) in zip(present, parts)])
+            means, tril = torch.cat([m for _, m, _ in parts]), torch.cat([L for _, _, L in parts])
+            extra = {"classes": [c for c, (w, _, _) in zip(present, parts) for _ in range(len(w))]}
+        else:
+            mu = self.encode(images, labels).double().cpu()
+            weights, means, tril = _em_mixture(mu, k, iters, seed)
+
         def short(t):                                 # 7 significant digits: float32 holds no more
             return [short(v) for v in t] if isinstance(t, list) else float(f"{t:.7g}")
 
         weights = weights / weights.sum()
-        return {"kind": "mixture", "k": k, "fingerprint": fingerprint(self), "weights": short(weights.tolist()),
-                "means": short(means.tolist()), "scale_tril": short(tril.tolist())}
+        return {"kind": "mixture", "k": len(weights), "fingerprint": fingerprint(self),
+                "weights": short(weights.tolist()), "means": short(means.tolist()),
+                "scale_tril": short(tril.tolist()), **extra}
 
     def fitted_prior(self):
         """(weights (k,), means (k, D), scale_tril (k, D, D), each component's class (k,) or None) of the
