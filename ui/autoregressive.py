@@ -81,11 +81,19 @@ def _form(form, acrostic) -> tuple[int, str]:
     the engine says whether they fit the model (poems only) and each other (an acrostic needs a form)."""
     key = str(form) if isinstance(form, int) and not isinstance(form, bool) and form in FORMS.values() else form
     key = "free" if key == "0" else key
-    f = FORMS[C.choice(key, "Form", list(FORMS))]
+    return FORMS[C.choice(key, "Form", list(FORMS))], _acrostic(acrostic)
+
+
+def _acrostic(acrostic) -> str:
     a = C.text(acrostic, "Acrostic", 20).strip()
     if a and len(a) != 4:
         raise I.error(f"The acrostic must be exactly 4 characters, one for each line (got {len(a)}).")
-    return f, a
+    return a
+
+
+def _unknown(text: str, corpus: str) -> str:
+    """The characters of `text` that `corpus`'s model has no token for, sorted."""
+    return "".join(sorted({ch for ch in text if ch not in _model(corpus).stoi}))
 
 
 def _prefix(prefix, corpus: str = "names", limit: int | None = None) -> str:
@@ -93,14 +101,12 @@ def _prefix(prefix, corpus: str = "names", limit: int | None = None) -> str:
     limit = limit or (32 if corpus == "poems" else 20)
     if corpus == "poems":
         p = C.text(prefix, "Prefix", limit).strip()
-        bad = sorted({ch for ch in p if ch not in _model(corpus).stoi})
-        if bad:
-            raise I.error(f"The prefix may only use characters the poem model knows (not {''.join(bad)!r}).")
+        if bad := _unknown(p, corpus):
+            raise I.error(f"The prefix may only use characters the poem model knows (not {bad!r}).")
         return p
     p = C.text(prefix, "Prefix", limit).strip().lower()
-    bad = sorted({ch for ch in p if ch not in _model(corpus).stoi})
-    if bad:
-        raise I.error(f"The prefix may only use letters a–z (got {''.join(bad)!r}).")
+    if bad := _unknown(p, corpus):
+        raise I.error(f"The prefix may only use letters a–z (got {bad!r}).")
     return p
 
 
@@ -384,10 +390,9 @@ def _link_prefix(prefix) -> str:
 
 
 def _link_acrostic(acrostic) -> str:
-    a = _form("5", acrostic)[1]
-    bad = sorted({ch for ch in a if ch not in _model("poems").stoi})
-    if bad:
-        raise I.error(f"The acrostic may only use characters the poem model knows (not {''.join(bad)!r}).")
+    a = _acrostic(acrostic)
+    if bad := _unknown(a, "poems"):
+        raise I.error(f"The acrostic may only use characters the poem model knows (not {bad!r}).")
     return a
 
 
