@@ -76,6 +76,15 @@ def build_demo() -> gr.Blocks:
     return demo
 
 
+def _first_renders(after, renders: list) -> None:
+    """Each tab's first renders, all after `after`: (fn, inputs, outputs) side by side, or (fn, inputs, outputs,
+    [renders]) whose renders wait for fn (a render that needs what fn set on the server, a slider's range)."""
+    for fn, inputs, outputs, *then in renders:
+        ev = after.then(fn, inputs, outputs, api_name=False, queue=False, show_progress="hidden")
+        if then:
+            _first_renders(ev, then[0])
+
+
 def _build() -> gr.Blocks:
     with gr.Blocks(title="Latent Lab", delete_cache=(600, 1800), analytics_enabled=False) as demo:
         gr.Markdown(HEADER)
@@ -99,8 +108,7 @@ def _build() -> gr.Blocks:
                         ev.then(None, None, None, api_name=False, queue=False,
                                 js=f"() => [{marks}].forEach((t) => window.LatentLab.serverDrew?.(t))")
         from_url = share.wire(demo, tabs)              # a shared link's state first, then the first renders
-        for fn, inputs, outputs in on_load:
-            from_url.then(fn, inputs, outputs, api_name=False, queue=False, show_progress="hidden")
+        _first_renders(from_url, on_load)
     demo.queue(max_size=QUEUE_MAX, default_concurrency_limit=2)
     return demo
 

@@ -75,13 +75,26 @@ def page(browser, app_url, tmp_path):
 
 def open_tab(page, name: str) -> None:
     """Open a tab as a user does: its button, or on a phone (where the tab bar overflows) from "More tabs"."""
+    # After a viewport change Gradio re-lays the tab bar out a moment later, so a tab that was in the overflow
+    # menu can become a button (and "More tabs" vanish) between two looks: look again until one of them works.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     exact = re.compile(f"^{re.escape(name)}$")
     page.locator("#tabs [role=tab]").first.wait_for()
     tab = page.locator("#tabs [role=tab]", has_text=exact)
-    if tab.count() and tab.first.is_visible():
-        return tab.first.click()
-    page.locator("#tabs button[aria-label='More tabs']").click()
-    page.locator("#tabs button:not([role=tab]):not([tabindex])", has_text=exact).first.click()
+    more = page.locator("#tabs button[aria-label='More tabs']")
+    item = page.locator("#tabs button:not([role=tab]):not([tabindex])", has_text=exact)
+    for _ in range(100):
+        try:
+            if tab.count() and tab.first.is_visible():
+                return tab.first.click(timeout=2000)
+            if more.count() and more.first.is_visible():
+                more.first.click(timeout=2000)
+                return item.first.click(timeout=2000)
+        except PlaywrightTimeout:  # the bar moved under the click: look again
+            pass
+        page.wait_for_timeout(200)
+    raise AssertionError(f"no visible tab or 'More tabs' entry named {name!r}")
 
 
 def image_src(page, elem_id: str) -> str | None:

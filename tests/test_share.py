@@ -67,11 +67,16 @@ def copy_link(page, tab: str) -> str:
 
 
 def settle(page, tab):
-    """Wait for the linked state to land and the first render to finish (the output stops changing)."""
-    first = output_of(page, tab)
-    page.wait_for_timeout(400)
-    second = output_of(page, tab)
-    return second if second == first else settle(page, tab)
+    """Wait for the linked state to land and the first render to finish: nothing is running and the output
+    stays the same over 400 ms (on a loaded machine the linked render can start well after the default one)."""
+    idle = "() => !document.querySelector('.pending, .generating, .eta-bar')"
+    while True:
+        page.wait_for_function(idle)
+        first = output_of(page, tab)
+        page.wait_for_timeout(400)
+        page.wait_for_function(idle)
+        if (second := output_of(page, tab)) == first:
+            return second
 
 
 @pytest.mark.parametrize("tab", list(STATE))
@@ -85,10 +90,15 @@ def test_link_round_trip_every_parameter(browser, app_url, tab):
         page.goto(url(app_url, tab, STATE[tab]))
         page.wait_for_function("(t) => document.querySelector('#tabs [role=tab][aria-selected=true]')"
                                "?.textContent.trim() === t", arg=TAB_NAME[tab])
+        if tab == "autoregressive":       # the linked poems, not the default names drawn before the link lands
+            page.wait_for_function("() => document.querySelector('#ar_names')?.innerText.includes('春风')")
         before = settle(page, tab)
         if tab == "autoregressive":       # the link's corpus, prefix, form and acrostic all took: 7-character acrostics
             assert before.count("春风") == 5 and all(c in before for c in "夏秋冬"), before
             assert page.locator("#ar_poem_row").is_visible()
+            # the score box holds a poem the poem model scores, not the names' example (that was an error)
+            page.wait_for_function("() => document.querySelector('#ar_score')?.innerText.includes('Mean surprise')")
+            assert "床前明月光" in page.locator("#ar_score_input textarea, #ar_score_input input").first.input_value()
         link = copy_link(page, tab)
         assert urlsplit(link).netloc == urlsplit(app_url).netloc
         q = dict(parse_qsl(urlsplit(link).query))

@@ -380,6 +380,13 @@ def corpus_shown(corpus):
     return gr.update(visible=corpus == "poems"), gr.update(maximum=MAX_TOP_K[corpus])
 
 
+def score_shown(corpus):
+    """The first render's score: the example of the corpus the link chose (a name scored by the poem model
+    would only be an error; a link carries no score text)."""
+    example = SCORE_EXAMPLE[_corpus(corpus)]
+    return example, score(example, corpus)
+
+
 def _link_prefix(prefix) -> str:
     """A link's prefix: letters for the names or characters the poem model knows (generate checks it against
     the link's corpus)."""
@@ -467,5 +474,8 @@ def build() -> list:
                                       ("prefix", prefix, _link_prefix), ("n", n, share.number("N", 1, MAX_N, True)),
                                       ("corpus", corpus, _corpus), ("form", form, share.choice("Form", FORMS)),
                                       ("acrostic", acrostic, _link_acrostic)])
-    return [(corpus_shown, [corpus], [poem_row, top_k]), (generate, inputs, names),
-            (step_start, [prefix, *opts, *poem_opts], outs), (score, [name_box, corpus], scored)]
+    # The first renders run after corpus_shown: a link's top-k of 50 is out of range until the poems' maximum
+    # (200) has reached the server's copy of the slider, and Gradio refuses an input above it.
+    return [(corpus_shown, [corpus], [poem_row, top_k],
+             [(generate, inputs, names), (step_start, [prefix, *opts, *poem_opts], outs),
+              (score_shown, [corpus], [name_box, scored])])]
