@@ -150,6 +150,31 @@ def test_server_errors_follow_accept_language(i18n):
         assert i18n.tr("Seed must be a number", Request(lang)) == "种子必须是数字"
 
 
+def test_poem_errors_in_chinese(i18n):
+    """The poem corpus's own checks (a link's prefix and acrostic, the score box) speak Chinese to a Chinese
+    request, naming the characters the model lacks."""
+    from gradio.context import LocalContext
+
+    from ui import autoregressive as A
+
+    class Request:
+        session_hash = None
+        headers = {"accept-language": "zh-CN"}
+
+    token = LocalContext.request.set(Request())
+    try:
+        got = []
+        for call in (lambda: A._link_prefix("春x"), lambda: A._link_acrostic("春夏秋x"),
+                     lambda: A.score("春x", "poems")):
+            with pytest.raises(gr.Error) as e:
+                call()
+            got.append(e.value.message)
+    finally:
+        LocalContext.request.reset(token)
+    assert got == ["前缀只能使用诗歌模型认识的字（不能用 'x'）。", "藏头只能使用诗歌模型认识的字（不能用 'x'）。",
+                   "只能给诗歌模型认识的字打分（不能用 'x'）。"], got
+
+
 def test_a_chinese_error_through_the_server(i18n, app_url):
     """A real call over HTTP: the browser's Accept-Language picks the error's language; none gives English.
     (gan_render takes its inputs raw, so our validator answers, not the slider's own bounds check.)"""
