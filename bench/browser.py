@@ -40,6 +40,7 @@ def drag(page, tab: str, ids: list[str], seconds: float, wasm: bool) -> dict:
     want = "browser" if wasm else "server"
     page.wait_for_function("([t, w]) => window.LatentLab.renderPath?.[t] === w", arg=[tab, want], timeout=120_000)
     page.wait_for_function(f"() => document.querySelector('#{tab}_img img')?.src", timeout=60_000)
+    page.wait_for_timeout(1500)       # the tab's select events (its model note, a redraw) answered: not the drag's
     seen = []
     handler = lambda r: seen.append(r.url) if not r.url.startswith(("data:", "blob:")) else None  # noqa: E731
     page.on("request", handler)

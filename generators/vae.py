@@ -145,7 +145,9 @@ class VAE(Family):
         base = {"lr": 2e-3}                                     # lr tuned with RUN_DEFAULTS
         channels, size, classes = image_geometry(dataset)
         if (channels, size, classes) != (1, 28, 10):           # emoji: 3×32×32, conditional on the 9 groups
-            base.update(channels=channels, image_size=size, num_classes=classes, width=16, hidden=128)
+            # 8 latent dimensions, not 16: each group's ~190 encoded emoji then fill their prior components
+            # (6,000 steps: 56.8% of samples read as their group vs 52.1% at 16; vae-emoji ships wider still)
+            base.update(channels=channels, image_size=size, num_classes=classes, width=16, hidden=128, latent_dim=8)
         return VAEConfig(**{**base, **overrides})
 
     @property

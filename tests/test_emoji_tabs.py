@@ -214,6 +214,8 @@ def test_a_link_opens_the_emoji_gan_and_the_page_draws_it(browser, app_url):
         page.wait_for_function("() => document.querySelector('#vae_label input')?.value === 'Smileys & Emotion' "
                                "&& window.LatentLab.renderPath.vae === 'browser' && document.querySelector("
                                "'#vae_render_path .ll-render-path').dataset.urls.includes('vae-emoji.onnx')")
+        page.wait_for_function("() => !document.querySelector('#vz8')?.offsetParent")   # 8-d: its sliders only
+        assert page.locator("#vz7").is_visible()
         _quiet(page)
         frames = page.evaluate("() => window.LatentLab.browserFrames.vae || 0")
         page.locator("#vz0 input[type=range]").fill("1.5")

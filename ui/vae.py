@@ -76,11 +76,12 @@ def browser_state(world="digits", label="0"):
     server (this session explores its own trained VAE, which has no ONNX file), and the class it decodes with."""
     model = _model(world)
     return {"server": model is C.explored("vae", "image"), "classes": model.num_classes,
-            "label": _class(model, label)}
+            "label": _class(model, label), "dims": model.config.latent_dim}
 
 
 def _n_sliders() -> int:
-    """The tab has one slider per latent dimension of the shipped model."""
+    """The tab has one slider per latent dimension of the shipped digits' model (the emoji one, with fewer, hides
+    the rest)."""
     return C.pretrained(CHECKPOINT).config.latent_dim
 
 
@@ -263,7 +264,8 @@ def picked(world, label, class_a, class_b):
     digits = world == "digits"
     return (label_box, B.indicator_html("vae", C.shipped_name("vae", world)),
             *[gr.update(choices=I.choices(ends), value=C.kept(v, ends)) for v in (class_a, class_b)],
-            gr.update(visible=digits), gr.update(visible=not digits), gr.update(visible=digits))
+            gr.update(visible=digits), gr.update(visible=not digits), gr.update(visible=digits),
+            *[gr.update(visible=i < model.config.latent_dim) for i in range(_n_sliders())])   # its z's sliders only
 
 
 # Redrawn when the tab is opened: the Train tab may have sent this session's model here (or taken it back).
@@ -425,7 +427,8 @@ def build() -> list:
     C.reveal(interp_btn.click(interpolate, [src_a, cls_a, sketch, src_b, cls_b, sketch_b, frames, world],
                               [strip, gif], api_name="vae_interpolate", queue=False), gif)
 
-    picked_io = (picked, [world, label, cls_a, cls_b], [label, indicator, cls_a, cls_b, draw_acc, draw_note, sketch_b])
+    picked_io = (picked, [world, label, cls_a, cls_b],
+                 [label, indicator, cls_a, cls_b, draw_acc, draw_note, sketch_b, *sliders])
     switch = world.input(*picked_io, api_name=False, **C.CHEAP)       # then the pictures that depend on the model
     B.server_drew(switch.then(render, inputs, img, api_name=False, **C.CHEAP).then(
         browser_state, binputs, state, api_name=False, **C.CHEAP), "vae")

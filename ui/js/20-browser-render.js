@@ -127,7 +127,8 @@
     } },
     vae: { model: "vae", feeds(ort, [state, ...s]) {
       if (state && state.server) return null;    // the emoji VAE is conditional: its class goes in as y
-      return classFeed(ort, state || {}, { z: new ort.Tensor("float32", Float32Array.from(s), [1, s.length]) });
+      const z = Float32Array.from(s.slice(0, (state && state.dims) || s.length));   // the model's dims (render's _fit)
+      return classFeed(ort, state || {}, { z: new ort.Tensor("float32", z, [1, z.length]) });
     } },
   };
 
