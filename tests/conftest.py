@@ -97,6 +97,11 @@ def open_tab(page, name: str) -> None:
     raise AssertionError(f"no visible tab or 'More tabs' entry named {name!r}")
 
 
+def wait_until_idle(page) -> None:
+    """Wait until no Gradio event shows as running (no pending/generating status, no progress bar)."""
+    page.wait_for_function("() => !document.querySelector('.pending, .generating, .eta-bar')")
+
+
 def image_src(page, elem_id: str) -> str | None:
     return page.evaluate(f"() => document.querySelector('#{elem_id} img')?.src ?? null")
 

@@ -4,7 +4,7 @@ pictures carry alt text that says what they show; a latent slider works from the
 from __future__ import annotations
 
 import pytest
-from conftest import open_tab
+from conftest import open_tab, wait_until_idle
 
 import app
 
@@ -40,7 +40,7 @@ def test_every_tab_passes_axe_core(browser, app_url, theme, locale, width):
             page.wait_for_function("(t) => document.querySelector('#tabs [role=tab][aria-selected=true]')"
                                    "?.textContent.trim() === t", arg=title)
             page.wait_for_timeout(800)                   # the first renders start
-            page.wait_for_function("() => !document.querySelector('.pending, .generating, .eta-bar')")
+            wait_until_idle(page)
             page.wait_for_timeout(500)                   # they have landed; the page-side fixes run
             if v := violations(page):
                 found[tab] = v

@@ -69,12 +69,13 @@ def copy_link(page, tab: str) -> str:
 def settle(page, tab):
     """Wait for the linked state to land and the first render to finish: nothing is running and the output
     stays the same over 400 ms (on a loaded machine the linked render can start well after the default one)."""
-    idle = "() => !document.querySelector('.pending, .generating, .eta-bar')"
+    from conftest import wait_until_idle
+
     while True:
-        page.wait_for_function(idle)
+        wait_until_idle(page)
         first = output_of(page, tab)
         page.wait_for_timeout(400)
-        page.wait_for_function(idle)
+        wait_until_idle(page)
         if (second := output_of(page, tab)) == first:
             return second
 
