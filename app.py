@@ -14,6 +14,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # API, so the backend is Agg from the start and ui/common.py skips Gradio's (racy) switch.
 os.environ.setdefault("MPLBACKEND", "agg")
 
+# Where work runs is decided in one place (generators/device.py). On a ZeroGPU Space it imports `spaces` first,
+# before anything can initialise CUDA; models stay on the CPU here and heavy events run in GPU calls.
+from generators import device  # noqa: E402,F401
 import gradio as gr  # noqa: E402
 import torch  # noqa: E402
 
@@ -65,7 +68,7 @@ LAUNCH_KWARGS = dict(max_file_size=MAX_FILE_SIZE, show_error=True, head=_head(),
 
 HEADER = """# Latent Lab
 Generative models you can touch: drag a latent slider, pick a seed, watch noise become a digit, train one live.
-Every tab runs real models (shipped in `checkpoints/`), on the GPU when there is one, on the CPU when not."""
+Every tab runs real models (shipped in `checkpoints/`): drags on the CPU, heavy work on a GPU when there is one."""
 
 
 def build_demo() -> gr.Blocks:

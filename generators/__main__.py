@@ -274,14 +274,13 @@ def _init_distributed(device: str) -> tuple[int, int]:
     """Under torchrun (WORLD_SIZE > 1): join the process group (NCCL on GPUs, gloo on CPU) → (rank, world)."""
     import os
 
-    import torch
     import torch.distributed as dist
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return 0, 1
     if not dist.is_initialized():
-        use_cuda = device != "cpu" and torch.cuda.is_available()
-        dist.init_process_group("nccl" if use_cuda else "gloo")
+        from .device import ddp_backend
+        dist.init_process_group(ddp_backend(device))
         _OWN_GROUP.append(True)           # ours to leave at the end; a caller's own group stays theirs
     return dist.get_rank(), world
 
@@ -290,14 +289,8 @@ _OWN_GROUP: list = []
 
 
 def _rank_device(device: str):
-    import os
-
-    import torch
-    if device != "cpu" and torch.cuda.is_available():
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        torch.cuda.set_device(local)
-        return torch.device("cuda", local)
-    return torch.device("cpu")
+    from .device import ddp_device
+    return ddp_device(device)
 
 
 def cmd_eval(args) -> None:

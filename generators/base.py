@@ -239,16 +239,7 @@ def check_choices(config, options) -> None:
 
 
 # ----------------------------------------------------------------------------- devices and seeds
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
-        raise ValueError(f"unknown device {device!r} (use auto, cpu or cuda)")
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("device cuda asked for, but no CUDA GPU is available")
-    return torch.device(device)
+from .device import resolve_device  # noqa: E402  (the one owner of devices; re-exported where it always was)
 
 
 def check_seed(seed) -> int:

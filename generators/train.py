@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from . import device as device_mod
 from .base import Family, make_generator
 from .data import Dataset
 from .recipe import (Recipe, TrainState, load_optimizer_tensors, load_run, optimizer_tensors, restore_state,
@@ -99,7 +100,7 @@ def _ddp_wrappers(model: Family, state: TrainState, device: torch.device) -> dic
         raise ValueError(f"{model.name}: data parallelism needs every trained parameter in one of NETWORKS {names}")
     state.hold(state.raw)
     try:
-        ids = None if device.type != "cuda" else [torch.cuda.current_device() if device.index is None else device.index]
+        ids = device_mod.ddp_ids(device)
         wrappers = {n: DistributedDataParallel(getattr(model, n), device_ids=ids) for n in names}
         for t in state.ema.values():
             dist.broadcast(t, src=0)
@@ -171,7 +172,7 @@ def train(model: Family, dataset: Dataset, *, steps: int, batch_size: int = 64, 
     device = model.device
     rank, world = _distributed()
     if amp is None:
-        amp = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        amp = device_mod.amp_default(device)
     data = [t.to(device) for t in model.prepare_data(dataset)]
     if data[0].shape[0] == 0:
         raise ValueError("dataset is empty")

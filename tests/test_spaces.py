@@ -150,15 +150,37 @@ def test_probe_catches_a_download(tmp_path):
     assert "example.com" in log.read_text()
 
 
-def test_zerogpu_decorator_is_a_no_op_without_spaces():
+def test_gpu_calls_run_here_without_zerogpu():
+    """Without SPACES_ZERO_GPU a GPU call is the function itself, run in this process on the heavy device (the CPU
+    here), and the models the app serves stay on the CPU (ZeroGPU's own emulated runs: tests/test_zerogpu.py)."""
+    from generators import device as dev
     from ui import common as C
     from ui import diffusion
 
-    if importlib.util.find_spec("spaces") is None:
-        f = lambda x: x + 1  # noqa: E731
-        assert C.gpu(f) is f and C.gpu(duration=60)(f) is f
-    else:
-        import spaces
-        assert C.gpu is spaces.GPU
-    img = diffusion.render(0, "3", "euler", 5, 0.0, 3.0, 1)     # decorated heavy handlers still run
+    assert not dev.ZEROGPU and dev.heavy_device().type == ("cuda" if dev.cuda_usable() else "cpu")
+    seen = []
+    twice = dev.gpu_call(duration=lambda x: 5)(lambda x: 2 * x)
+    assert twice(3, on_refusal=seen.append) == 6 and twice.here(4) == 8 and seen == []
+    img = diffusion.render(0, "3", "euler", 5, 0.0, 3.0, 1)     # a heavy handler through its GPU call
     assert img.shape[0] > 28
+    assert C.pretrained("diffusion-mnist").device.type == "cpu"
+
+
+def test_refusals_are_told_apart_from_the_functions_own_errors():
+    """ZeroGPU's client raises gr.Error titled "ZeroGPU …" before a call runs: those send the call to the CPU,
+    with a reason the status line says; any other error is the function's own and reaches the caller."""
+    import gradio as gr
+
+    from generators import device as dev
+
+    cases = {("ZeroGPU quota exceeded", "Space app has reached its GPU limit. Try re-running"): "quota",
+             ("ZeroGPU quota exceeded", "You have exceeded your free ZeroGPU quota (60s requested vs. 12s left)."): "quota",
+             ("ZeroGPU client error", "No GPU was available"): "no_gpu",
+             ("ZeroGPU queue timeout", "No GPU was available after 60s"): "no_gpu",
+             ("ZeroGPU illegal duration", "The requested GPU duration (900s) is larger than the maximum allowed"):
+                 "duration"}
+    for (title, message), why in cases.items():
+        assert dev.refusal(gr.Error(message, title=title)) == why
+        assert why in dev.REFUSALS
+    assert dev.refusal(gr.Error("Seed must be a number")) is None
+    assert dev.refusal(ValueError("bad")) is None

@@ -165,16 +165,16 @@ def test_training_steps_use_their_own_thread_count_and_leave_the_servers(monkeyp
 
     if _libgomp() is None:
         pytest.skip("torch's OpenMP runtime here is not libgomp: thread counts are process-wide")
-    from ui import train_stream
+    from generators import train as engine
 
-    seen, real_train = [], train_stream.train
+    seen, real_train = [], engine.train
 
     def counting(*args, **kwargs):                    # the real engine; records each event's thread count
         for ev in real_train(*args, **kwargs):
             seen.append((torch.get_num_threads(), mkl_threads() or 2))   # MKL: the matmuls
             yield ev
 
-    monkeypatch.setattr(train_stream, "train", counting)
+    monkeypatch.setattr(engine, "train", counting)
     monkeypatch.setattr(C, "TRAIN_THREADS", 2)
     result = {}
 
@@ -210,13 +210,19 @@ def test_pause_then_start_continues_and_step_once_steps_one():
     gen = sync_stream(T.start(r, *settings(steps=10_000)))
     next(gen)
     T.pause(r)
-    gen.close()                                       # what cancels=[ev] does to the stream
-    assert r.events is not None and r.phase == "paused"
+    rest = list(gen)                                  # the chunk ends at its next step and gives the run back
+    assert r.train is not None and r.phase == "paused" and "paused" in rest[-1][1]
     before = r.step
+    assert r.train.step == before and r.history[-1][2] == before      # nothing trained is lost
     r2, status, *_ = T.step_once(r, *settings())
     assert r2.step == before + 1 and f"step {before + 1} / 10000" in status
+    gen = sync_stream(T.start(r, *settings()))        # Start goes on from there
+    next(gen)
+    T.pause(r)
+    list(gen)
+    assert r.step > before + 1 and r.phase == "paused"
     T.stop(r)
-    assert r.events is None and r.phase == "stopped"
+    assert r.train is None and r.phase == "stopped" and r.model is not None
 
 
 def test_stop_halts_a_running_stream_and_reset_clears():
@@ -224,8 +230,8 @@ def test_stop_halts_a_running_stream_and_reset_clears():
     gen = sync_stream(T.start(r, *settings(steps=10_000)))
     next(gen)
     T.stop(r)
-    rest = list(gen)                                  # the stream notices the flag at its next step
-    assert len(rest) <= 2 and r.phase == "stopped"
+    rest = list(gen)                                  # the chunk notices the stop at its next step: its last
+    assert len(rest) <= 3 and r.phase == "stopped"     # update, the run handed back, the final state
     step = r.step
     time.sleep(0.3)
     assert r.step == step
@@ -316,7 +322,7 @@ def test_cuda_out_of_memory_is_reported_freed_and_next_run_works():
     T.begin(r, model, load_toy("8gaussians", "train", n=64), family="gan", steps=5, batch=8, lr=None, seed=0, every=1)
     with pytest.raises(gr.Error, match="Out of GPU memory"):
         list(T.advance(r))
-    assert r.model is None and r.events is None and "memory" in r.phase
+    assert r.model is None and r.train is None and "memory" in r.phase
     outs = list(sync_stream(T.start(r, *settings(steps=3))))
     assert "step 3 / 3" in outs[-1][1]
 
@@ -403,7 +409,7 @@ def test_any_fault_in_a_run_is_reported_its_memory_freed_and_the_next_run_works(
     del e
     gc.collect()
     assert alive() is None, "the failed run's model is still referenced"
-    assert r.model is None and r.events is None and r.phase.startswith("error")
+    assert r.model is None and r.train is None and r.phase.startswith("error")
     outs = list(sync_stream(T.start(r, *settings(steps=3))))                      # the same session starts afresh
     assert "step 3 / 3" in outs[-1][1] and "finished" in outs[-1][1]
 
@@ -526,7 +532,7 @@ def test_a_costly_figure_is_held_back_while_running_and_drawn_once_the_run_pause
     stream = sync_stream(T.start(r, *settings(family="vae", dataset="mnist", steps=40, latent=None, every=2)))
     next(stream)
     T.pause(r)
-    stream.close()
+    list(stream)
     assert r.phase == "paused" and r.figure_drawn == r.drawn        # drawn: the run is not running
     r.phase, r.figure_cost = "running", 100.0                       # pretend a figure costs 100 s
     list(T.advance(r, max_steps=3))                                 # a new preview arrives (step 4)

@@ -18,14 +18,6 @@ from generators.base import MAX_SEED, make_grid, to_uint8, upscale
 from generators.datasets.emoji import EMOJI_GROUPS
 from ui import i18n as I
 
-try:                                             # Hugging Face ZeroGPU: a GPU is attached per call to a decorated
-    import spaces                                # handler; elsewhere (and without the package) this is a no-op
-    gpu = spaces.GPU
-except ImportError:
-    def gpu(fn=None, **_):
-        """Stand-in for `spaces.GPU` (bare or with arguments) when the `spaces` package is absent."""
-        return fn if fn is not None else (lambda f: f)
-
 TRAIN_THREADS: int | None = None   # intra-op threads of a training step (app.py: torch's default); None = as is
 CHEAP = dict(queue=False, trigger_mode="always_last", show_progress="hidden")   # slider drags: un-queued
 GPU = dict(concurrency_id="gpu", concurrency_limit=2)                           # heavy work shares one lane
@@ -165,10 +157,11 @@ def tab_module(family: str):
 
 
 def pretrained(name: str) -> generators.Family:
-    """Shipped read-only models: loaded once per process, shared by every session."""
+    """Shipped read-only models: loaded once per process, on the CPU (interactive work runs there; a GPU call
+    puts its own copy on the GPU: generators/device.py), shared by every session."""
     with _LOCK:
         if name not in _MODELS:
-            _MODELS[name] = generators.load(name, device="auto")
+            _MODELS[name] = generators.load(name, device="cpu")
         return _MODELS[name]
 
 

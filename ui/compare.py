@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from generators import device as dev
 from generators.base import make_generator
+from generators.run import CALL_OVERHEAD_S
 
 from . import common as C
 from . import i18n as I
@@ -126,14 +128,39 @@ def shipped_table() -> pd.DataFrame:
     return json_table({name: shipped_metrics(name) for name in ALL_MODELS})
 
 
-def metric_table(n=200, recompute: bool = False) -> pd.DataFrame:
-    """Every shipped model's measures with `n` samples each (cached per n: FID depends on the sample count)."""
+def _on_heavy(model):
+    """A model in a GPU call: a shipped one by name (loaded there from its file: nothing to send), else the
+    session's own (sent with the call) put on the heavy device."""
+    import generators
+
+    if isinstance(model, str):
+        return generators.load(model, device=dev.heavy_device())
+    return dev.on(model, dev.heavy_device())
+
+
+def _eval_seconds(models, n) -> int:
+    """A GPU call's request for measuring `models` at n samples: its start-up, then per model and batch of 250 a
+    sampler's worth of network evaluations (diffusion's 100 at most) at NFE_S each, and the feature network."""
+    from .diffusion import NFE_S
+
+    batches = -(-int(n) // 250)
+    return int(CALL_OVERHEAD_S + 2 + len(models) * batches * 100 * NFE_S)
+
+
+@dev.gpu_call(duration=_eval_seconds)
+def _measure(models, n) -> dict:
+    """A GPU call: `generators.metrics.evaluate` of each model ({row name: shipped name or model}) at n samples."""
     from generators.metrics import evaluate
 
+    return {name: evaluate(_on_heavy(m), n=n, seed=0) for name, m in models.items()}
+
+
+def metric_table(n=200, recompute: bool = False) -> pd.DataFrame:
+    """Every shipped model's measures with `n` samples each (cached per n: FID depends on the sample count)."""
     n = C.number(n, "Samples", 50, MAX_EVAL, integer=True)
     with _LOCK:
         if recompute or n not in _TABLE:
-            measured = {name: evaluate(C.pretrained(name), n=n, seed=0) for name in ALL_MODELS}
+            measured = _measure({name: name for name in ALL_MODELS}, n)
             _TABLE[n] = _table({name: _row(name, r) for name, r in measured.items()},
                                _floors(measured, lambda r: r.get("n_samples", n)))
         return _TABLE[n]
@@ -178,27 +205,36 @@ def side_by_side(seed, label):
                        for n, t in zip(ROWS["text"], texts)))
 
 
+@dev.gpu_call(duration=_eval_seconds)
+def _class_counts(names, n) -> list[torch.Tensor]:
+    """A GPU call: for each shipped model, how many of its n samples the feature network reads as each class."""
+    from generators.metrics import load_classifier
+
+    clf, out = load_classifier(), []
+    for name in names:
+        m = _on_heavy(name)
+        g = make_generator(0, m.device)
+        # "any class": conditional models draw their class at random, so a collapse shows as missing bars
+        x = torch.cat([m.sample(min(250, n - i), generator=g).cpu() for i in range(0, n, 250)])
+        _, p = clf.embed(x)
+        out.append(torch.bincount(p.argmax(1), minlength=10).float())
+    return out
+
+
 def collapse_histogram(n=500):
     """Class histogram of unconditional samples (by the feature network) vs the held-out digits."""
     from matplotlib.figure import Figure
 
     from generators.data import load_mnist
-    from generators.metrics import load_classifier
 
     n = C.number(n, "Samples", 50, MAX_EVAL, integer=True)
-    clf = load_classifier()
+    counts = _class_counts(IMAGE_MODELS, n)
     real = torch.bincount(load_mnist("heldout").y, minlength=10).float()
     fig = Figure(figsize=(7, 2.8), dpi=100)
     ax = fig.add_subplot()
     width = 0.2
     ax.bar(np.arange(10) - 1.5 * width, (real / real.sum()).numpy(), width, label="held-out digits", color="#9aa0a6")
-    for k, name in enumerate(IMAGE_MODELS):
-        m = C.pretrained(name)
-        g = make_generator(0, m.device)
-        # "any class": conditional models draw their class at random, so a collapse shows as missing bars
-        x = torch.cat([m.sample(min(250, n - i), generator=g).cpu() for i in range(0, n, 250)])
-        _, p = clf.embed(x)
-        h = torch.bincount(p.argmax(1), minlength=10).float()
+    for k, (name, h) in enumerate(zip(IMAGE_MODELS, counts)):
         ax.bar(np.arange(10) + (k - 0.5) * width, (h / h.sum()).numpy(), width, label=name)
     ax.set_xticks(range(10))
     ax.set_xlabel("class (read by the feature network)")
@@ -212,7 +248,6 @@ def collapse_histogram(n=500):
 def evaluate_mine(n, request: gr.Request):
     """Evaluate the model this session sent from the Train tab ("Explore this model") and add it to the table."""
     import generators
-    from generators.metrics import evaluate
 
     from . import train
 
@@ -223,7 +258,7 @@ def evaluate_mine(n, request: gr.Request):
         raise I.error("Train a model in the Train tab and press 'Explore this model' first.")
     if not hasattr(model, "meta"):
         model.meta = {"dataset": getattr(model, "dataset_name", "mnist")}
-    row = _row(f"yours ({model.name})", evaluate(model, n=n, seed=0))
+    row = _row(f"yours ({model.name})", _measure({"yours": model}, n)["yours"])
     return pd.concat([metric_table(n), pd.DataFrame([row], columns=COLUMNS)], ignore_index=True)
 
 

@@ -11,7 +11,9 @@ import gradio as gr
 import numpy as np
 import torch
 
+from generators import device as dev
 from generators.base import gif_bytes, make_generator
+from generators.run import CALL_OVERHEAD_S
 from generators.diffusion import SAMPLERS
 
 from . import common as C
@@ -105,18 +107,43 @@ def _labels(model, label, n):
     return torch.arange(n) % model.num_classes
 
 
-@C.gpu
+# ----------------------------------------------------------------------------- GPU calls (generators/device.py)
+# A call's duration is what ZeroGPU checks the visitor's quota against: the call's start-up plus the network
+# evaluations it makes (one per step, two with guidance), at NFE_S each (a small UNet at batch ≤ 16 is bound by
+# kernel launches on a GPU: a few ms an evaluation), rounded up.
+NFE_S = 0.01
+
+
+def _nfe_seconds(opts: dict, runs: int = 1) -> int:
+    evals = opts["steps"] * (2 if opts.get("guidance", 0) not in (0, 1) else 1) * runs
+    return int(CALL_OVERHEAD_S + evals * NFE_S) + 1
+
+
+@dev.gpu_call(duration=lambda model, n, seed, labels, opts: _nfe_seconds(opts))
+def _sample(model, n, seed, labels, opts):
+    """A GPU call: n samples of `model` (a CPU model; its copy computes on the heavy device) → CPU tensor."""
+    m = dev.on(model, dev.heavy_device())
+    return m.sample(n, generator=make_generator(seed, m.device), labels=labels, **opts).cpu()
+
+
+@dev.gpu_call(duration=lambda model, n, seed, labels, opts: _nfe_seconds(opts))
+def _trajectory(model, n, seed, labels, opts):
+    """A GPU call streaming (i, total, t, x_t, x̂_0) of the sampler, 40 frames, as CPU tensors."""
+    m = dev.on(model, dev.heavy_device())
+    for i, total, t, xt, x0 in m.trajectory(n, generator=make_generator(seed, m.device), frames=40, labels=labels,
+                                            **opts):
+        yield i, total, t, xt.cpu(), x0.cpu()
+
+
 @C.engine_errors
 def render(seed, label, sampler, steps, eta, guidance, n, world="digits"):
     """A grid of n samples (one picture by default) for the chosen sampler settings."""
     model = _model(world)
     s, n = C.seed(seed), C.number(n, "Samples", 1, MAX_N, integer=True)
-    x = model.sample(n, generator=make_generator(s, model.device), labels=_labels(model, label, n),
-                     **_opts(model, sampler, steps, eta, guidance))
+    x = _sample(model, n, s, _labels(model, label, n), _opts(model, sampler, steps, eta, guidance))
     return C.grid_image(x, scale=8 if n == 1 else 4)
 
 
-@C.gpu
 @C.engine_errors
 def watch(seed, label, sampler, steps, eta, guidance, n, world="digits", progress=gr.Progress()):
     """Stream x_t (left) and the predicted x̂_0 (right) every few steps; keep the frames for scrubbing."""
@@ -124,10 +151,9 @@ def watch(seed, label, sampler, steps, eta, guidance, n, world="digits", progres
     s, n = C.seed(seed), C.number(n, "Samples", 1, MAX_N, integer=True)
     opts = _opts(model, sampler, steps, eta, guidance)
     frames = []
-    for i, total, t, xt, x0 in model.trajectory(n, generator=make_generator(s, model.device), frames=40,
-                                                labels=_labels(model, label, n), **opts):
-        frame = np.concatenate([C.grid_image(xt, scale=4), np.full((C.grid_image(xt, scale=4).shape[0], 12), 255,
-                                                                   np.uint8), C.grid_image(x0, scale=4)], 1)
+    for i, total, t, xt, x0 in _trajectory(model, n, s, _labels(model, label, n), opts):
+        left = C.grid_image(xt, scale=4)
+        frame = np.concatenate([left, np.full((left.shape[0], 12), 255, np.uint8), C.grid_image(x0, scale=4)], 1)
         frames.append(frame)
         progress(i / total, desc=f"step {i}/{total} (t = {t:g})")
         # Gradio refuses a Slider with minimum == maximum, so the scrubber spans at least 1..2 (scrub clamps)
@@ -203,14 +229,19 @@ def _paths(model, s: int, n: int, k: int) -> np.ndarray:
     return np.stack([x.cpu().numpy() for x in xs])
 
 
-@C.gpu
+@dev.gpu_call(duration=lambda models, s, n, k: CALL_OVERHEAD_S + 1 + int(2 * k * NFE_S))
+def _particle_paths(models, s, n, k):
+    """A GPU call: the paths of `_paths` for each model → (k + 1, models, n, 2) numpy."""
+    return np.stack([_paths(dev.on(m, dev.heavy_device()), s, n, k) for m in models], 1)
+
+
 @C.engine_errors
 def particles(seed, n, steps):
     """The same noise through DDPM (left) and flow matching (right), k steps each; frames for the slider."""
     s = C.seed(seed)
     n = C.number(n, "Points", 100, MAX_POINTS, integer=True)
     k = C.number(steps, "Steps", 1, MAX_STEPS_2D, integer=True)
-    frames = list(np.stack([_paths(m, s, n, k) for m in _models2d()], 1))    # k + 1 frames of (2, n, 2)
+    frames = list(_particle_paths(_models2d(), s, n, k))                      # k + 1 frames of (2, n, 2)
     return frames, gr.update(maximum=len(frames) - 1, value=len(frames) - 1), particle_plot(frames, len(frames) - 1)
 
 
@@ -233,7 +264,25 @@ def particle_plot(frames, k):
 
 
 # ----------------------------------------------------------------------------- speed vs quality
-@C.gpu
+def _compare_seconds(model, s, y, g):
+    runs = sum(steps or model.max_steps for _, steps in COMPARE[model.config.objective])
+    return _nfe_seconds({"steps": runs, "guidance": g})
+
+
+@dev.gpu_call(duration=_compare_seconds)
+def _compare_runs(model, s, y, g):
+    """A GPU call: one seed through the model's COMPARE samplers → [(sampler, steps, CPU picture, seconds)]."""
+    m = dev.on(model, dev.heavy_device())
+    out = []
+    for sampler, steps in COMPARE[m.config.objective]:
+        steps = steps or m.max_steps
+        t0 = time.perf_counter()
+        x = m.sample(1, generator=make_generator(s, m.device), labels=y, sampler=sampler, steps=steps, guidance=g)
+        dev.synchronize(m.device)
+        out.append((sampler, steps, x.cpu(), time.perf_counter() - t0))
+    return out
+
+
 @C.engine_errors
 def compare(seed, label, guidance, world="digits"):
     """One seed through the model's samplers (COMPARE: DDPM-1000 and DDIM-50/25/10, or Heun-100 and
@@ -242,15 +291,9 @@ def compare(seed, label, guidance, world="digits"):
     s = C.seed(seed)
     y = _labels(model, label, 1)
     g = C.number(guidance, "Guidance", 0, 10)
-    imgs, notes = [], []
-    for sampler, steps in COMPARE[model.config.objective]:
-        steps = steps or model.max_steps
-        t0 = time.perf_counter()
-        x = model.sample(1, generator=make_generator(s, model.device), labels=y, sampler=sampler, steps=steps,
-                         guidance=g)
-        notes.append(f"{sampler.upper()}-{steps}: {time.perf_counter() - t0:.2f} s")
-        imgs.append(x)
-    return C.grid_image(torch.cat(imgs), nrow=4, scale=6), " · ".join(notes)
+    runs = _compare_runs(model, s, y, g)
+    notes = [f"{sampler.upper()}-{steps}: {secs:.2f} s" for sampler, steps, _, secs in runs]
+    return C.grid_image(torch.cat([x for _, _, x, _ in runs]), nrow=4, scale=6), " · ".join(notes)
 
 
 # ----------------------------------------------------------------------------- the Train tab's view

@@ -20,7 +20,8 @@ import anyio
 import gradio as gr
 
 import generators
-from generators.base import resolve_device, train_fields
+from generators.base import train_fields
+from generators.threads import thread_threads
 from generators.data import (IMAGE_SETS, MAX_IMAGES, MAX_UPLOAD, TEXT_SETS, TOY_SETS,  # noqa: F401 (MAX_IMAGES: tests)
                              Dataset, load_dataset, load_user_data)
 from generators.recipe import load_run, run_defaults, save_run
@@ -29,7 +30,7 @@ from . import common as C
 from . import i18n as I
 from . import lessons
 from .train_slots import _SLOTS, _WAITING, MAX_RUNS, _release, _try_slot, waiting_phase  # noqa: F401 (tests)
-from .train_stream import UPDATE_S, _finish, advance, begin  # noqa: F401 (UPDATE_S: tests)
+from .train_stream import UPDATE_S, _finish, advance, begin, chunks, pause_run  # noqa: F401 (UPDATE_S: tests)
 from .train_views import (MAX_TIMELAPSE, Run, _run, curve_frame, curve_update, curves_csv,  # noqa: F401
                           figure_2d, keep_frame, outputs, status_text, timelapse_gif)
 
@@ -139,25 +140,32 @@ def _ensure_run(state, settings):
     """The session's run: the one under way or paused; an uploaded checkpoint continued (its config, weights,
     optimizer state and step count, on the chosen dataset); else a fresh model and run from `settings`."""
     r = _run(state)
-    if r.events is None and r.resume and r.model is not None:
+    if r.train is None and r.resume and r.model is not None:
         _, dataset, data, _, run = _config(r.family, *settings[1:])
         if data.kind != r.model.data_kind:
             raise I.error(f"this {r.family} checkpoint trains on {r.model.data_kind} data; "
                           f"choose a dataset of that kind ({dataset!r} is {data.kind})")
         run.pop("lr")
         begin(r, r.model, data, family=r.family, lr=None, start_step=r.step, optimizers=r.optimizers, **run)
-    elif r.events is None:
+    elif r.train is None:
         family, dataset, data, overrides, run = _config(*settings)
-        model = build_model(family, dataset, data, overrides, run["seed"]).to(resolve_device("auto"))
+        model = build_model(family, dataset, data, overrides, run["seed"])      # on the CPU: chunks move it
         begin(r, model, data, family=family, **run)
     return r
+
+
+def _pull(it):
+    """The stream's next update, computed on this worker thread with the Train tab's torch threads (a chunk that
+    runs here trains with C.TRAIN_THREADS; requests keep their one thread, app.py)."""
+    with thread_threads(C.TRAIN_THREADS):
+        return next(it, None)
 
 
 @C.engine_errors
 async def start(state, *settings):
     """Start a run (or continue a paused one), streaming every few steps. While all slots are busy it says its
     place in line and an estimate, and waits on the event loop (no worker thread held by a waiting student);
-    the steps, and drawing their pictures, run on a worker thread."""
+    the run advances in GPU chunks (ui/train_stream.py), pulled on a worker thread, as are its pictures."""
     r = await anyio.to_thread.run_sync(_ensure_run, state, settings)
     r.stop, key = False, id(r)
     try:
@@ -166,10 +174,12 @@ async def start(state, *settings):
             yield await anyio.to_thread.run_sync(outputs, r)
             await asyncio.sleep(1.0)
         r.phase = "running"
-        steps = advance(r)
-        while await anyio.to_thread.run_sync(next, steps, None) is not None:
+        updates = chunks(r)
+        while await anyio.to_thread.run_sync(_pull, updates) is not None:
             _try_slot(key, r)                       # heartbeat, with the run's pace for the line's estimates
             yield await anyio.to_thread.run_sync(outputs, r)
+        if r.phase == "running":                     # ended by a pause (the chunk stopped at a step)
+            r.phase = "paused"
         yield await anyio.to_thread.run_sync(outputs, r)
     finally:
         _release(key)
@@ -177,17 +187,20 @@ async def start(state, *settings):
 
 @C.engine_errors
 def step_once(state, *settings):
+    """One step, here on the CPU (a GPU call for one step would cost more than the step)."""
     r = _ensure_run(state, settings)
     for _ in advance(r, max_steps=1):
         pass
-    if r.events is not None:
+    if r.train is not None and not r.train.done:
         r.phase = "paused"
     return outputs(r)
 
 
 def pause(state):
+    """Pause: the running chunk ends after its current step and the stream shows the run paused; Start goes on."""
     r = _run(state)
-    if r.events is not None:
+    if r.train is not None:
+        pause_run(r)
         r.phase = "paused"
     return r, status_text(r), curve_update(r)
 
@@ -217,7 +230,8 @@ def download(state):
     name = f"{r.family}-{r.dataset.name if r.dataset is not None else 'model'}-{r.step}"
     curve = [(step, series.split(": ", 1)[-1], v) for run, series, step, v in r.history if run == r.run_id]
     with tempfile.TemporaryDirectory() as d:
-        w = save_run(Path(d) / name, r.model, r.optimizers, steps=r.step, curve=curve,
+        w = save_run(Path(d) / name, r.model, r.optimizers, steps=r.optimizers.step if r.optimizers else r.step,
+                     curve=curve,
                      dataset=r.dataset.name if r.dataset is not None else "")
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as zf:
@@ -261,15 +275,15 @@ def upload_checkpoint(state, files):
         for ext, data in blobs.items():
             (Path(d) / f"upload{ext}").write_bytes(data)
         _finish(r, "idle")
-        saved = load_run(Path(d) / "upload.safetensors", device="auto", fresh_on_misfit=True)
+        saved = load_run(Path(d) / "upload.safetensors", device="cpu", fresh_on_misfit=True)
     model, steps = saved.model, saved.state.step
     r.model, r.family, r.step, r.total, r.samples = model, model.name, steps, steps, None
     r.dataset = Dataset(str(model.meta.get("dataset", "uploaded"))[:40], model.data_kind)
     r.optimizers = saved.state
     r.run_id += 1
     r.history = [h for h in r.history] + [(r.run_id, f"run {r.run_id}: {k}", st, v) for st, k, v in saved.curve]
-    r.resume, r.events = True, None
-    r.device = str(model.device)
+    r.resume, r.train = True, None
+    r.device = "cpu"
     r.phase = (f"loaded {model.name} checkpoint at step {steps}: Start continues training it"
                + (" (with a fresh optimizer: the file has no usable optimizer state)" if saved.fresh else ""))
     return r, status_text(r)
@@ -426,8 +440,10 @@ def build() -> list:
     # never holds one of the GPU lane's two places that the Diffusion tab's renders need
     ev = start_btn.click(start, [state, *settings], outs, api_name="train_start", concurrency_id="train",
                          concurrency_limit=WAITING_ROOM)
-    pause_btn.click(pause, state, [state, status, curve], cancels=[ev], api_name=False, queue=False)
-    stop_btn.click(stop, state, [state, status, curve], cancels=[ev], api_name=False, queue=False)
+    # Pause and Stop reach the running chunk through its stop token (it may train in another process): the stream
+    # ends by itself one step later, with the run's state, rather than being cancelled and losing the chunk
+    pause_btn.click(pause, state, [state, status, curve], api_name=False, queue=False)
+    stop_btn.click(stop, state, [state, status, curve], api_name=False, queue=False)
     step_btn.click(step_once, [state, *settings], outs, api_name=False, **C.GPU)
     reset_btn.click(reset, state, outs, cancels=[ev], api_name=False, queue=False)
     C.reveal(dl_btn.click(download, state, dl_file, api_name=False), dl_file)

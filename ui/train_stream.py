@@ -1,18 +1,26 @@
-"""The Train tab's engine stream: a session's `Run` pointed at a model and the shared loop's event stream
-(`begin`), the events pulled into it between page updates (`advance`), and a run ended or freed."""
+"""The Train tab's engine side: a session's `Run` pointed at a `TrainRun` (`begin`), advanced in GPU chunks while
+Start streams (`chunks`), or a few steps on the CPU here (`advance`: Step once), and a run ended or freed.
+
+A chunk is `generators.run.train_chunk`, a GPU call of at most CHUNK_S seconds: on a ZeroGPU Space it runs in a
+forked worker on the GPU and gives the run back as CPU tensors, so Pause, Stop, Step once, Download and Explore
+work on it between chunks as everywhere else; a chunk that ZeroGPU refuses (quota, no GPU) runs here on the CPU,
+and so does the rest of the run, the status line saying why. Without ZeroGPU a chunk runs in this process (on a
+dedicated GPU or the CPU)."""
 from __future__ import annotations
 
 import gc
+import os
 import time
+import uuid
 
 import gradio as gr
 import torch
 
+from generators import device as dev
 from generators.base import make_generator
 from generators.data import Dataset
-from generators.recipe import run_defaults
+from generators.run import TrainRun, advance as advance_run, clear_stop, request_stop, train_chunk
 from generators.threads import thread_threads
-from generators.train import TrainState, train
 
 from . import common as C
 from . import i18n as I
@@ -20,103 +28,134 @@ from .train_slots import RUN_LIMIT_S
 from .train_views import Run, keep_frame
 
 UPDATE_S = 0.5               # the page is updated at least this often while a run streams
+CHUNK_S = 20.0               # seconds of training per GPU call (ZeroGPU's quota is spent per call)
+# a cap on a chunk's steps: the tests make chunks short to see a run cross several (None: CHUNK_S decides)
+CHUNK_STEPS = int(os.environ["LATENT_LAB_CHUNK_STEPS"]) if os.environ.get("LATENT_LAB_CHUNK_STEPS") else None
 
 
 def begin(r: Run, model, data: Dataset, *, family: str, steps: int, batch: int, lr, seed: int, every: int,
-          start_step: int = 0, optimizers: dict | None = None) -> None:
-    """Point the session at a model and a new engine event stream (nothing runs yet); a continued model
-    counts on from `start_step` with its saved `optimizers`."""
-    r.model, r.dataset, r.family = model, data, family
+          start_step: int = 0, optimizers=None) -> None:
+    """Point the session at a new TrainRun of `model` (nothing runs yet); a continued model counts on from its
+    step with its saved state (`optimizers`)."""
+    r.family = family
     if not start_step:
         r.run_id += 1
         r.timelapse = []
-    r.step, r.total, r.rate, r.stop, r.phase, r.samples = start_step, start_step + steps, 0.0, False, "ready", None
-    # a fresh run trains with its family's recipe for this kind of data (the CLI's default: warmup, schedule, EMA)
-    r.optimizers = optimizers or TrainState(model, model.configure_optimizers(lr),
-                                            recipe=run_defaults(model, data).recipe)
-    r.resume = False
-    r.device = str(model.device)
-    r.real = data.x[torch.randperm(len(data), generator=make_generator(seed))[:500]] if data.kind == "points" else None
     n_samples = 256 if data.kind == "points" else 16
-    r.events = train(model, data, steps=steps, batch_size=batch, lr=lr, seed=seed, sample_every=every,
-                     n_samples=n_samples, time_limit=RUN_LIMIT_S, state=r.optimizers)
+    r.train = TrainRun.start(model, data, steps=steps, batch_size=batch, seed=seed, lr=lr, sample_every=every,
+                             n_samples=n_samples, state=optimizers)
+    r.stop, r.phase, r.samples, r.rate, r.resume = False, "ready", None, 0.0, False
+    r.cpu_reason, r.gpu_seconds = None, 0.0
+    r.token = r.token or uuid.uuid4().hex
+    r.real = data.x[torch.randperm(len(data), generator=make_generator(seed))[:500]] if data.kind == "points" else None
+    _sync(r)
+
+
+def _sync(r: Run) -> None:
+    """The Run's view fields from its TrainRun (after a chunk the TrainRun is a new object, on the CPU)."""
+    t = r.train
+    r.model, r.optimizers, r.dataset = t.model, t.state, t.dataset
+    r.step, r.total = t.state.step, t.total
+
+
+def _apply(r: Run, u: dict) -> None:
+    """One update of `advance` into the session: step, pace, new curve points, a preview."""
+    r.step, r.total, r.rate, r.device = u["step"], u["total"], u["rate"], u["device"]
+    r.history += [(r.run_id, f"run {r.run_id}: {k}", step, v) for step, k, v in u["points"]]
+    if u["samples"] is not None:
+        r.samples, r.previews = u["samples"], r.previews + 1
+        keep_frame(r, u["step"], u["samples"])
+
+
+def chunks(r: Run):
+    """Start's stream: the run advanced chunk by chunk until it ends, is paused or stopped (r.stop, and the stop
+    token that reaches a chunk in another process) or reaches RUN_LIMIT_S; yields `r` after every update. Faults
+    free the run and say so (its model would otherwise stay referenced)."""
+    clear_stop(r.token)
+    try:
+        while r.train is not None and not r.train.done and not r.stop and r.phase == "running":
+            if r.train.elapsed > RUN_LIMIT_S:
+                r.phase = "stopped (time limit)"
+                return
+            yield from _one_chunk(r)
+        if r.train is not None and r.train.done:
+            _finish(r, "finished")
+    except Exception as e:
+        _fault(r, e)
+    finally:
+        clear_stop(r.token)
+
+
+def _one_chunk(r: Run):
+    refused: list[str] = []
+    on_gpu = dev.ZEROGPU and r.cpu_reason is None
+    t0 = time.monotonic()
+    if on_gpu:
+        it = train_chunk(r.train, CHUNK_S, r.token, CHUNK_STEPS, on_refusal=refused.append)
+    else:                                     # here: on a dedicated GPU or the CPU
+        it = train_chunk.here(r.train, CHUNK_S, r.token, CHUNK_STEPS)
+    for u in it:
+        if refused and r.cpu_reason is None:
+            r.cpu_reason, on_gpu = refused[0], False
+        if "run" in u:                        # the run trained on, back on the CPU
+            if r.stop:                        # stopped: its model stays (Download, Explore); it cannot go on
+                r.model, r.optimizers, r.step = u["run"].model, u["run"].state, u["run"].step
+            else:
+                r.train = u["run"]
+                _sync(r)
+        else:
+            _apply(r, u)
+        yield r
+    if on_gpu:
+        r.gpu_seconds += time.monotonic() - t0
 
 
 def advance(r: Run, max_steps: int | None = None):
-    """Pull engine events into `r`, yielding after each preview or UPDATE_S seconds; stops after `max_steps`
-    steps, at the end of the run, or when Stop sets `r.stop`. A CUDA out-of-memory frees the run.
-
-    The events are computed with C.TRAIN_THREADS torch threads on the thread that pulls them; requests keep
-    their one thread (app.py). The count is set once per stretch of events between two yields, not twice per
-    step: Gradio may resume the stream on another worker thread after a yield, so it is set again after each."""
-    last, done_steps = time.monotonic(), 0
-    threads = thread_threads(C.TRAIN_THREADS)
+    """Steps run here on the CPU, in this thread (Step once, the tests): `r`'s run trained on for `max_steps` (to
+    its end when None), yielding `r` after each update."""
     try:
-        threads.__enter__()
-        for ev in r.events:
-            kind = ev["event"]
-            if kind == "start":
-                r.device, r.total = ev["device"], ev["total"]
-            elif kind == "step":
-                r.step, r.rate = ev["step"], ev["steps_per_s"]
-                r.history += [(r.run_id, f"run {r.run_id}: {k}", ev["step"], float(v)) for k, v in ev["losses"].items()]
-                done_steps += 1
-            elif kind == "samples":
-                r.samples, r.previews = ev["samples"], r.previews + 1
-                keep_frame(r, ev["step"], ev["samples"])
-            elif kind == "done":
-                r.events, r.phase = None, "finished" if ev["stopped"] == "finished" else "stopped (time limit)"
-                r.model.eval()
-                threads.__exit__(None, None, None)
+        with thread_threads(C.TRAIN_THREADS):
+            for u in advance_run(r.train, steps=max_steps):
+                _apply(r, u)
+                if u.get("end") == "finished":
+                    _finish(r, "finished")
                 yield r
-                return
-            if r.stop:
-                break
-            if kind == "samples" or time.monotonic() - last > UPDATE_S or (max_steps and done_steps >= max_steps):
-                last = time.monotonic()
-                threads.__exit__(None, None, None)      # the next stretch may run on another thread
-                yield r
-                threads.__enter__()
-            if max_steps and done_steps >= max_steps:
-                return
-    except torch.cuda.OutOfMemoryError:
+    except Exception as e:
+        _fault(r, e)
+
+
+def _fault(r: Run, e: Exception):
+    if isinstance(e, gr.Error):
+        raise e
+    if dev.is_out_of_memory(e):
         _free(r)
         raise I.error("Out of GPU memory: the run was stopped and its memory freed. "
                       "Try a smaller batch or model.") from None
-    except gr.Error:
-        raise
-    except Exception as e:             # any fault inside a step: tell this user, free the run, the next one works
-        step = r.step
-        _free(r, "error")
-        msg = str(e).splitlines()[0][:200] if str(e) else ""
-        raise I.error(f"The run failed at step {step + 1} ({type(e).__name__}{': ' + msg if msg else ''}); "
-                      "it was stopped and its memory freed. Press Start to begin a new run.") from None
-    finally:
-        threads.__exit__(None, None, None)            # a no-op when already out (after a yield)
-    if r.stop:
-        _finish(r, "stopped")
-        yield r
+    step = r.step                        # any fault inside a step: tell this user, free the run, the next one works
+    _free(r, "error")
+    msg = str(e).splitlines()[0][:200] if str(e) else ""
+    raise I.error(f"The run failed at step {step + 1} ({type(e).__name__}{': ' + msg if msg else ''}); "
+                  "it was stopped and its memory freed. Press Start to begin a new run.") from None
+
+
+def pause_run(r: Run) -> None:
+    """Ask the running chunk to end after its current step; the stream then shows the run paused."""
+    if r.train is not None and r.token:
+        request_stop(r.token)
 
 
 def _finish(r: Run, phase: str) -> None:
-    if r.events is not None:
-        try:
-            r.events.close()
-        except ValueError:             # still executing in the streaming thread: it will see r.stop
-            pass
-    r.events, r.phase = None, phase
+    """The run ends (finished, stopped, reset): its model stays for Download and Explore; Start makes a new run."""
+    if phase in ("stopped", "idle") and r.token and r.train is not None:
+        request_stop(r.token)                 # a chunk still running ends at its next step
+    r.train = None
+    r.phase = phase
     if r.model is not None:
         r.model.eval()
 
 
 def _free(r: Run, why: str = "out of memory") -> None:
-    if r.events is not None:
-        try:
-            r.events.close()
-        except ValueError:             # still executing in another thread
-            pass
-    r.events = r.model = r.samples = None
+    r.train = r.model = r.samples = r.optimizers = None
     r.phase = f"error: {why}"
     gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+    dev.free_memory()

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from generators.base import resolve_device
+from generators.device import REFUSALS, ZEROGPU, describe, heavy_device
 from generators.data import Dataset
 
 from . import common as C
@@ -24,10 +24,13 @@ FIGURE_SHARE = 0.05                # a running run spends at most this share of 
 @dataclasses.dataclass
 class Run:
     """One session's training: the current model and event stream, and every run's loss history."""
-    model: object = None
+    model: object = None           # the run's model (EMA weights), or an uploaded one waiting for Start
     dataset: Dataset | None = None
     family: str = ""
-    events: object = None          # the engine's iterator; kept while paused
+    train: object = None           # the run under way or paused (generators.run.TrainRun), between chunks
+    token: str = ""                # names this session's stop requests (they reach a chunk in another process)
+    cpu_reason: str | None = None  # why a ZeroGPU chunk was refused (generators.device.REFUSALS): CPU from then on
+    gpu_seconds: float = 0.0       # GPU time this run's chunks held, which ZeroGPU counts against the quota
     step: int = 0
     total: int = 0
     rate: float = 0.0
@@ -54,9 +57,15 @@ def _run(state) -> Run:
 
 # ----------------------------------------------------------------------------- views
 def status_text(r: Run) -> str:
-    """The status line, in the browser's language (ui/i18n; English outside an event and for API callers)."""
-    return I.tr(f"**{r.phase}** · step {r.step} / {r.total} · {r.rate:.1f} steps/s · "
-                f"{r.device or resolve_device('auto')}" + (f" · {r.family}" if r.family else ""))
+    """The status line, in the browser's language (ui/i18n; English outside an event and for API callers): the
+    phase, step, pace, where it trains, then on ZeroGPU the GPU seconds spent, or why the run went to the CPU."""
+    line = I.tr(f"**{r.phase}** · step {r.step} / {r.total} · {r.rate:.1f} steps/s · "
+                f"{r.device or describe(heavy_device())}" + (f" · {r.family}" if r.family else ""))
+    if r.cpu_reason:
+        line += " · " + I.tr(REFUSALS[r.cpu_reason])
+    elif ZEROGPU and r.gpu_seconds:
+        line += " · " + I.tr(f"{r.gpu_seconds:.0f} s of your GPU quota spent")
+    return line
 
 
 def curve_frame(r: Run) -> pd.DataFrame:

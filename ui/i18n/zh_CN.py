@@ -152,6 +152,11 @@ TEXTS: dict[str, str] = {
     "Width": "宽度",
     "Mixture components": "混合成分数",
     "Preview every (steps)": "预览间隔（步）",
+    "Your GPU quota is used up for now, so this runs on the CPU.": "你的 GPU 配额暂时用完了，因此改在 CPU 上运行。",
+    "No GPU was free, so this runs on the CPU.": "没有空闲的 GPU，因此改在 CPU 上运行。",
+    "This needs more GPU time than one call may take, so it runs on the CPU.": "所需的 GPU 时间超过单次调用的上限，因此改在 CPU 上运行。",
+    "The GPU call failed, so this runs on the CPU.": "GPU 调用失败，因此改在 CPU 上运行。",
+    "{seconds} s of your GPU quota spent": "已用去你的 GPU 配额 {seconds} 秒",
     "**{state}** · step {step} / {total} · {rate} steps/s · {device} · {family}":
         "**{state}** · 第 {step} / {total} 步 · 每秒 {rate} 步 · {device} · {family}",
     "**{state}** · step {step} / {total} · {rate} steps/s · {device}":
@@ -343,7 +348,7 @@ TEXTS: dict[str, str] = {
 
 LONG: dict[str, str] = {
     "header": r"""# Latent Lab 潜在空间实验室
-可以亲手操作的生成模型：拖动潜在变量滑块、挑一个种子、看噪声变成数字、现场训练一个模型。每个标签页都运行真实的模型（内置于 `checkpoints/`），有 GPU 时在 GPU 上运行，没有时在 CPU 上运行。""",
+可以亲手操作的生成模型：拖动潜在变量滑块、挑一个种子、看噪声变成数字、现场训练一个模型。每个标签页都运行真实的模型（内置于 `checkpoints/`）：拖动在 CPU 上即时计算，繁重的工作有 GPU 时在 GPU 上运行。""",
 
     "lesson.gan": r"""**原理讲解。** 生成器 $G$ 把噪声 $z \sim \mathcal N(0, I)$（以及类别 $y$）映射成一个数字；判别器 $D$ 学习分辨真实数字与生成的数字，而 $G$ 学习骗过它：$\min_G \max_D\; \mathbb E_x[\log D(x)] + \mathbb E_z[\log(1 - D(G(z)))]$。
 
