@@ -47,6 +47,24 @@ def test_front_matter_is_a_gradio_space_on_the_pinned_gradio():
     assert fm.get("title") and fm.get("short_description") and len(fm["short_description"]) <= 60
 
 
+ZEROGPU_PYTHONS = ("3.10", "3.12")                       # Hugging Face's ZeroGPU page: 3.10.13 and 3.12.12
+ZEROGPU_TORCH = ("2.8.0", "2.9.1", "2.10.0", "2.11.0")
+
+
+def test_deployable_on_zerogpu_as_it_is():
+    """The front matter names a Python ZeroGPU offers (3.12: the dependencies need 3.11+), `spaces` is a
+    requirement, and the torch range admits every torch ZeroGPU offers and CI's 2.13."""
+    from packaging.specifiers import SpecifierSet
+
+    fm = front_matter()
+    assert fm["python_version"] in ZEROGPU_PYTHONS and tuple(map(int, fm["python_version"].split("."))) >= (3, 11)
+    reqs = requirements()
+    assert "spaces" in reqs
+    torch_range = SpecifierSet(reqs["torch"])
+    for v in (*ZEROGPU_TORCH, "2.13.0"):
+        assert v in torch_range, f"torch {v} is outside requirements.txt's {reqs['torch']}"
+
+
 def test_every_requirement_has_a_version_bound():
     reqs = requirements()
     assert {"torch", "gradio", "numpy", "safetensors"} <= set(reqs)
