@@ -13,6 +13,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # resolve the default (0.45 s of the first answer after a cold start). Our figures draw on Agg with the object
 # API, so the backend is Agg from the start and ui/common.py skips Gradio's (racy) switch.
 os.environ.setdefault("MPLBACKEND", "agg")
+# OpenMP threads that wait for work sleep instead of spinning: a Train-tab run trains on 2 threads beside the
+# browser showing it and the requests, and a spinning thread burns the core the others need (measured through
+# Chromium, bench/train_tab.py: 0.188 CPU-s a GAN step spinning against 0.104 on one thread). Read when torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # Where work runs is decided in one place (generators/device.py). On a ZeroGPU Space it imports `spaces` first,
 # before anything can initialise CUDA; models stay on the CPU here and heavy events run in GPU calls.

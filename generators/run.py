@@ -3,7 +3,7 @@ that advances it by N steps or seconds. It crosses process boundaries as its che
 JSON, never a pickled module), so a ZeroGPU call can take it, train it on the GPU and give it back.
 
     run = TrainRun.start(model, dataset, steps=2000, batch_size=64, seed=0)
-    for update in advance(run, seconds=20):       # {"step", "total", "rate", "points", "samples", "device"}
+    for update in advance(run, seconds=20):       # {"step", "total", "rate", "points", "previews", "device"}
         ...
     for update in train_chunk(run, 20.0):         # a GPU call; its last value is {"run": the run, on the CPU}
         ...
@@ -28,7 +28,7 @@ from .base import _config_to_json, config_from_json, load_state_into
 from .data import Dataset, load_dataset
 from .recipe import TrainState, restore_state, run_defaults, state_tensors
 
-UPDATE_S = 0.5                # an update leaves `advance` at least this often (and with every preview)
+UPDATE_S = 1.0                # an update leaves `advance` this often (the page's pace: bench/README.md)
 CALL_OVERHEAD_S = 10          # a GPU call's start on ZeroGPU (fork, CUDA context, moving the run): requested on top
 STOP_DIR = Path(tempfile.gettempdir()) / "latent-lab-stop"
 
@@ -129,9 +129,9 @@ def _dataset_from(state) -> Dataset:
 def advance(run: TrainRun, *, steps: int | None = None, seconds: float | None = None, should_stop=None,
             update_s: float = UPDATE_S):
     """Train `run` on (in place) for at most `steps` steps and `seconds` seconds, to its end at most, or until
-    `should_stop()` says so (checked every step). Yields updates, at least every `update_s` seconds and with every
-    preview: {"step", "total", "rate" (steps/s), "points" (new curve points), "samples" (a CPU preview or None),
-    "device"}; the last one has "end": "finished" | "chunk" | "stopped"."""
+    `should_stop()` says so (checked every step). Yields an update every `update_s` seconds: {"step", "total",
+    "rate" (steps/s), "points" (new curve points), "previews" (new [(step, CPU samples)]), "device"}; the last one
+    has "end": "finished" | "chunk" | "stopped"."""
     from .train import train
 
     left = run.total - run.state.step
@@ -141,8 +141,12 @@ def advance(run: TrainRun, *, steps: int | None = None, seconds: float | None = 
     events = train(run.model, run.dataset, steps=n, batch_size=run.batch_size, seed=run.seed,
                    sample_every=run.sample_every, n_samples=run.n_samples, state=run.state, time_limit=seconds)
     where = dev.describe(run.model.device)
-    points, samples, rate, last, t_step = [], None, 0.0, time.monotonic(), None
+    points, previews, rate, last, t_step = [], [], 0.0, time.monotonic(), None
     end = "chunk"
+
+    def update(**more):
+        return {"step": run.state.step, "total": run.total, "rate": rate, "points": points, "previews": previews,
+                "device": where, **more}
     try:
         for ev in events:
             kind = ev["event"]
@@ -153,15 +157,14 @@ def advance(run: TrainRun, *, steps: int | None = None, seconds: float | None = 
                     end = "stopped"
                     break
             elif kind == "samples":
-                samples = ev["samples"]
-                samples = samples.detach().to("cpu") if torch.is_tensor(samples) else samples
+                x = ev["samples"]
+                previews.append((ev["step"], x.detach().to("cpu") if torch.is_tensor(x) else x))
             elif kind == "done":
                 break
-            if samples is not None or time.monotonic() - last >= update_s:
+            if time.monotonic() - last >= update_s:
                 run.curve += points
-                yield {"step": run.state.step, "total": run.total, "rate": rate, "points": points,
-                       "samples": samples, "device": where}
-                points, samples, last = [], None, time.monotonic()
+                yield update()
+                points, previews, last = [], [], time.monotonic()
     finally:
         events.close()
         run.model.eval()
@@ -169,8 +172,7 @@ def advance(run: TrainRun, *, steps: int | None = None, seconds: float | None = 
     if end == "chunk" and run.done:
         end = "finished"
     run.curve += points
-    yield {"step": run.state.step, "total": run.total, "rate": rate, "points": points, "samples": samples,
-           "device": where, "end": end}
+    yield update(end=end)
 
 
 def chunk_duration(run: TrainRun, seconds: float, stop_token: str | None = None, steps: int | None = None) -> int:

@@ -197,7 +197,8 @@ def test_start_streams_to_the_end_and_keeps_runs_for_comparison():
     outs = list(sync_stream(T.start(None, *settings())))
     r, status = outs[-1][0], outs[-1][1]
     assert "step 40 / 40" in status and "steps/s" in status and "cpu" in status and r.phase == "finished"
-    assert outs[-1][4] is not None                      # the 2D figure with the heatmap
+    fig = [o[4] for o in outs if "value" in o[4]][-1]    # the latest 2D figure sent (later outputs skip it)
+    assert fig["value"] is not None and fig["visible"]   # the heatmap, shown beside the samples
     list(sync_stream(T.start(r, *settings(loss="hinge", steps=5))))
     df = T.curve_frame(r)
     assert {"run 1: d_loss", "run 2: d_loss"} <= set(df["series"])
@@ -538,10 +539,10 @@ def test_a_costly_figure_is_held_back_while_running_and_drawn_once_the_run_pause
     list(T.advance(r, max_steps=3))                                 # a new preview arrives (step 4)
     out = T.outputs(r)
     assert out[3] is not None and not isinstance(out[3], type(gr.skip()))   # the new sample grid
-    assert isinstance(out[4], type(gr.skip())) and r.figure_drawn != r.drawn  # the figure waits
+    assert out[4] == gr.skip() and r.figure_drawn != r.drawn        # the figure waits
     r.phase = "paused"
     out = T.outputs(r)
-    assert out[4] is not None and not isinstance(out[4], type(gr.skip())) and r.figure_drawn == r.drawn
+    assert out[4]["value"] is not None and out[4]["visible"] and r.figure_drawn == r.drawn
     T.stop(r)
 
 

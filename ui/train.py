@@ -413,11 +413,14 @@ def build() -> list:
                 step_btn = gr.Button("Step once", elem_id="train_step")
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="train_stop")
                 reset_btn = gr.Button("Reset", elem_id="train_reset")
+            # no fixed height: at 260 px the legend (which line is which loss) was cut off below the chart
             curve = gr.LinePlot(x="step", y="loss", color="series", label="Losses (earlier runs grey)",
-                                elem_id="train_curve", height=260)
+                                elem_id="train_curve")
             with gr.Row():
-                samples = gr.Image(label="Samples from fixed noise", elem_id="train_samples", interactive=False)
-                plot2d = gr.Plot(label="2D view", elem_id="train_2d")
+                # a height with room around the grid: without one the label and buttons covered its top row
+                samples = gr.Image(label="Samples from fixed noise", elem_id="train_samples", interactive=False,
+                                   height=400)
+                plot2d = gr.Plot(label="2D view", elem_id="train_2d", visible=False)   # shown for runs that have one
             texts = gr.Textbox(label="Samples (text)", lines=6, elem_id="train_text", visible=False)
             with gr.Row():
                 dl_btn = gr.Button("Download", elem_id="train_download")
@@ -438,8 +441,9 @@ def build() -> list:
                    show_progress="hidden")             # the drop zone only where the user uploads
     # its own lane: a class pressing Start reaches the handler at once (told its place), and a training run
     # never holds one of the GPU lane's two places that the Diffusion tab's renders need
+    # the status line shows the progress: Gradio's overlay would redraw three outputs at every update
     ev = start_btn.click(start, [state, *settings], outs, api_name="train_start", concurrency_id="train",
-                         concurrency_limit=WAITING_ROOM)
+                         concurrency_limit=WAITING_ROOM, show_progress="hidden")
     # Pause and Stop reach the running chunk through its stop token (it may train in another process): the stream
     # ends by itself one step later, with the run's state, rather than being cancelled and losing the chunk
     pause_btn.click(pause, state, [state, status, curve], api_name=False, queue=False)

@@ -19,6 +19,7 @@ import torch
 from generators import device as dev
 from generators.base import make_generator
 from generators.data import Dataset
+from generators.run import UPDATE_S as RUN_UPDATE_S
 from generators.run import TrainRun, advance as advance_run, clear_stop, request_stop, train_chunk
 from generators.threads import thread_threads
 
@@ -27,7 +28,7 @@ from . import i18n as I
 from .train_slots import RUN_LIMIT_S
 from .train_views import Run, keep_frame
 
-UPDATE_S = 0.5               # the page is updated at least this often while a run streams
+UPDATE_S = RUN_UPDATE_S      # the page is updated this often while a run streams (generators/run.py)
 CHUNK_S = 20.0               # seconds of training per GPU call (ZeroGPU's quota is spent per call)
 # a cap on a chunk's steps: the tests make chunks short to see a run cross several (None: CHUNK_S decides)
 CHUNK_STEPS = int(os.environ["LATENT_LAB_CHUNK_STEPS"]) if os.environ.get("LATENT_LAB_CHUNK_STEPS") else None
@@ -62,9 +63,9 @@ def _apply(r: Run, u: dict) -> None:
     """One update of `advance` into the session: step, pace, new curve points, a preview."""
     r.step, r.total, r.rate, r.device = u["step"], u["total"], u["rate"], u["device"]
     r.history += [(r.run_id, f"run {r.run_id}: {k}", step, v) for step, k, v in u["points"]]
-    if u["samples"] is not None:
-        r.samples, r.previews = u["samples"], r.previews + 1
-        keep_frame(r, u["step"], u["samples"])
+    for step, samples in u["previews"]:
+        r.samples, r.previews = samples, r.previews + 1
+        keep_frame(r, step, samples)
 
 
 def chunks(r: Run):
@@ -131,10 +132,12 @@ def _fault(r: Run, e: Exception):
         _free(r)
         raise I.error("Out of GPU memory: the run was stopped and its memory freed. "
                       "Try a smaller batch or model.") from None
-    step = r.step                        # any fault inside a step: tell this user, free the run, the next one works
+    # any fault inside a step: tell this user, free the run, the next one works. The loop counts a step before it
+    # computes it, so a run here knows the failing one; a chunk elsewhere is known up to its last update
+    step = r.train.state.step if r.train is not None and r.train.state.step > r.step else r.step + 1
     _free(r, "error")
     msg = str(e).splitlines()[0][:200] if str(e) else ""
-    raise I.error(f"The run failed at step {step + 1} ({type(e).__name__}{': ' + msg if msg else ''}); "
+    raise I.error(f"The run failed at step {step} ({type(e).__name__}{': ' + msg if msg else ''}); "
                   "it was stopped and its memory freed. Press Start to begin a new run.") from None
 
 
