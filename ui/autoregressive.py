@@ -425,7 +425,9 @@ def build() -> list:
             share.link_row("autoregressive")
     inputs = [seed, temp, top_k, top_p, prefix, n, corpus, form, acrostic]
     gr.on([temp.input, top_k.input, top_p.input, n.input, prefix.submit, seed.submit, form.input, acrostic.submit],
-          C.fast(generate, names, thread=True), inputs, names, api_name="autoregressive_sample", **C.FAST)
+          C.fast(generate, names, thread=True), inputs, names, api_name="autoregressive_sample", **C.FAST,
+          api_description="n names (corpus=poems: poems; form 5 or 7 and a 4-character acrostic shape them) from seed "
+          "at temperature, top_k, top_p after prefix, as HTML, each marked new or in the training data.")
     dice.click(lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
         generate, inputs, names, api_name=False, **C.CHEAP)
 
@@ -443,10 +445,17 @@ def build() -> list:
     opts = [temp, top_k, top_p]
     poem_opts = [corpus, form, acrostic]
     outs = [text_state, bars, choice, word]
-    start.click(step_start, [prefix, *opts, *poem_opts], outs, api_name="autoregressive_step_start", queue=False)
+    chart = "the next-character chart (HTML), the characters it offers, and the text so far (HTML)"
+    start.click(step_start, [prefix, *opts, *poem_opts], outs, api_name="autoregressive_step_start", queue=False,
+                api_description=f"Starts this session's step-through at prefix: {chart}.")
     sample_btn.click(step_sample, [text_state, seed, *opts, *poem_opts], outs, api_name="autoregressive_step",
+                     api_description=f"The model draws the next character of this session's step-through: {chart}.",
                      queue=False)
-    choice.input(step_force, [text_state, choice, *opts, *poem_opts], outs, api_name="autoregressive_force",
+    force_inputs = [text_state, choice, *opts, *poem_opts]
+    C.api_signature(step_force, force_inputs)        # choice starts empty: None, refused in words
+    choice.input(step_force, force_inputs, outs, api_name="autoregressive_force",
+                 api_description=f"Appends `choice` (one of the characters the chart offers) to this session's "
+                 f"step-through: {chart}.",
                  queue=False)
 
     with gr.Accordion("Score a name (or a poem): how much does it surprise the model?", open=True):
@@ -456,6 +465,8 @@ def build() -> list:
             score_btn = gr.Button("Score", elem_id="ar_score_btn")
         scored = gr.HTML(elem_id="ar_score")
     gr.on([score_btn.click, name_box.submit], score, [name_box, corpus], scored, api_name="autoregressive_score",
+          api_description="How much each character of name (or a poem, corpus=poems) surprises the model (−log p) "
+          "and the mean, in nats: HTML.",
           queue=False)
 
     corpus.input(corpus_changed, corpus, [poem_row, form, acrostic, prefix, top_k, name_box, scored, bars, choice,

@@ -137,7 +137,11 @@ def build_ui(accordion: gr.Accordion) -> None:
     plot = gr.Plot(label="Real (blue) vs generated (orange) over D's decision map", elem_id="gan2d_class_plot")
     outs = [state, plot, text]
     opts = dict(queue=False, show_progress="minimal")
-    d_btn.click(d_step, [state, k], outs, api_name="gan_classroom_d_step", **opts)
-    g_btn.click(g_step, [state, k], outs, api_name="gan_classroom_g_step", **opts)
-    r_btn.click(reset, seed, outs, api_name="gan_classroom_reset", **opts)
+    shown = "a plot of real and generated points over D's decision map, and a status line with the losses"
+    d_btn.click(d_step, [state, k], outs, api_name="gan_classroom_d_step", **opts,
+                api_description=f"k discriminator updates of this session's classroom GAN (G untouched): {shown}.")
+    g_btn.click(g_step, [state, k], outs, api_name="gan_classroom_g_step", **opts,
+                api_description=f"k generator updates of this session's classroom GAN (D untouched): {shown}.")
+    r_btn.click(reset, seed, outs, api_name="gan_classroom_reset", **opts,
+                api_description=f"A fresh classroom GAN for this session from seed: {shown}.")
     accordion.expand(show, [state, seed], outs, api_name=False, queue=False)

@@ -145,6 +145,33 @@ def fast(fn, output, *, thread: bool = False):
 FAST = dict(CHEAP, preprocess=False, postprocess=False)   # with fast(): inputs arrive raw, output is encoded
 
 
+def api_signature(fn, inputs: list, names=None):
+    """Give a handler the signature its API page shows ("Use via API", gradio_client's `view_api()`): one parameter
+    per input, in the same order, named `names` (else the handler's own first parameter names), each defaulting to
+    its component's value as the page starts; an empty upload or drawing defaults to None, so a caller may leave it
+    out as the page does. Gradio names API parameters from `inspect.signature`: a `*args` handler's show as param_N.
+    Only the signature changes (positions and calls stay as they are); call it before the events are registered,
+    and before wrapping the handler (fast() copies it). The handler's inputs must come first; parameters after them
+    (resample_seed=None, progress=gr.Progress(), request: gr.Request) are kept. Returns fn."""
+    import inspect
+
+    P = inspect.Parameter
+    params = list(inspect.signature(fn).parameters.values())
+    positional = [p for p in params if p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)]
+    names = [p.name for p in positional[:len(inputs)]] if names is None else list(names)
+    if len(names) != len(inputs) or len(set(names)) != len(names):
+        raise ValueError(f"{fn.__name__}: {len(inputs)} inputs need as many distinct names, got {names}")
+    if len(positional) < len(inputs) and not any(p.kind == P.VAR_POSITIONAL for p in params):
+        raise ValueError(f"{fn.__name__} takes {len(positional)} inputs, not {len(inputs)}")
+    rest = [p for p in params[len(positional[:len(inputs)]):] if p.kind != P.VAR_POSITIONAL]
+    if any(p.default is P.empty and p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD) for p in rest):
+        raise ValueError(f"{fn.__name__}: a parameter after the inputs needs a default")
+    page = [None if callable(getattr(c, "value", None)) else getattr(c, "value", None) for c in inputs]
+    fn.__signature__ = inspect.Signature(
+        [P(name, P.POSITIONAL_OR_KEYWORD, default=value) for name, value in zip(names, page)] + rest)
+    return fn
+
+
 # ----------------------------------------------------------------------------- models
 _MODELS: dict[str, generators.Family] = {}
 _LOCK = threading.Lock()

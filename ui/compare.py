@@ -277,7 +277,9 @@ def build() -> list:
                        interactive=False)
     names = gr.Markdown(elem_id="cmp_names")
     gr.on([go.click, seed.submit, label.input], side_by_side, [seed, label], [row_img, names],
-          api_name="compare_side_by_side", **C.GPU)
+          api_name="compare_side_by_side", **C.GPU,
+          api_description="The same seed and label through the GAN, the VAE and diffusion: a row of digits and a row "
+          "of emoji (a PNG file), and names from the same seed (Markdown).")
 
     with gr.Accordion("Quality of every shipped model", open=True):
         with gr.Row():
@@ -289,14 +291,22 @@ def build() -> list:
                     "count under *samples* (— where it has none). *Compute the table* measures every model afresh "
                     "at the slider's count.", elem_id="cmp_table_note")
         table = gr.Dataframe(shipped_table(), headers=COLUMNS, elem_id="cmp_table", interactive=False, wrap=True)
-    table_btn.click(metric_table, n, table, api_name="compare_table", **C.GPU)
-    redo.click(recompute, n, table, api_name="compare_recompute", **C.GPU)
-    mine.click(evaluate_mine, n, table, api_name="compare_mine", **C.GPU)
+    measures = "a table of each shipped model's measures (FID, precision, recall, NLL, …)"
+    table_btn.click(metric_table, n, table, api_name="compare_table", **C.GPU,
+                    api_description=f"Every shipped model measured on n samples (kept for the next call with the same "
+                    f"n): {measures}.")
+    redo.click(recompute, n, table, api_name="compare_recompute", **C.GPU,
+               api_description=f"Every shipped model measured afresh on n samples: {measures}.")
+    mine.click(evaluate_mine, n, table, api_name="compare_mine", **C.GPU,
+               api_description=f"The model this session sent from the Train tab (Explore this model) measured on n "
+               f"samples, below {measures}.")
 
     with gr.Accordion("Mode collapse: which digits does each model draw when you ask for any?", open=False):
         hist_btn = gr.Button("Draw the histogram", elem_id="cmp_hist_btn")
         hist = gr.Plot(elem_id="cmp_hist")
-    hist_btn.click(collapse_histogram, None, hist, api_name="compare_histogram", **C.GPU)
+    hist_btn.click(collapse_histogram, None, hist, api_name="compare_histogram", **C.GPU,
+                   api_description="Which digit each image model draws when asked for any, over 500 samples, beside "
+                   "the held-out digits: a matplotlib bar chart.")
     with gr.Accordion("How it works", open=False):
         gr.Markdown(lessons.COMPARE_LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
         gr.HTML(lessons.compare([C.pretrained(m).TITLE for m in IMAGE_MODELS]), elem_id="cmp_diagram")

@@ -334,10 +334,14 @@ def build() -> list:
                 png_file = C.download_box("PNG", "diff_png")
     inputs = [seed, label, sampler, steps, eta, guidance, n, world]
     gr.on([steps.release, guidance.release, eta.release, n.release, sampler.input, label.input, seed.submit],
-          render, inputs, img, api_name="diffusion_render", show_progress="minimal", **C.GPU)
+          render, inputs, img, api_name="diffusion_render", show_progress="minimal", **C.GPU,
+          api_description="A grid of n samples (one picture by default; a PNG file) for seed, label, sampler, steps, "
+          "eta and guidance; world: digits or emoji.")
     dice.click(lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.GPU)
-    C.reveal(png_btn.click(grid_png, inputs, png_file, api_name="diffusion_png", **C.GPU), png_file)
+    C.reveal(png_btn.click(grid_png, inputs, png_file, api_name="diffusion_png", **C.GPU,
+                           api_description="The grid of /diffusion_render as a PNG file to keep, named after its "
+                           "settings."), png_file)
 
     with gr.Accordion("Watch it denoise", open=True):
         with gr.Row():
@@ -351,7 +355,9 @@ def build() -> list:
         scrubber = gr.Slider(1, 2, value=1, step=1, label="Scrub through the stored trajectory",
                              elem_id="diff_scrub")
         gif = C.download_box("GIF", "diff_gif")
-    ev = go.click(watch, inputs, [live, status, frames, scrubber], api_name="diffusion_watch", **C.GPU)
+    ev = go.click(watch, inputs, [live, status, frames, scrubber], api_name="diffusion_watch", **C.GPU,
+                  api_description="Streams the sampling of /diffusion_render's settings; each update: x_t beside the "
+                  "predicted x̂₀ (a PNG file), 'step i / total, t = …', and the scrubber's new range.")
     stop.click(None, None, None, cancels=[ev])
     scrubber.input(scrub, [frames, scrubber], live, api_name=False, **C.CHEAP)
     C.reveal(gif_btn.click(trajectory_gif, [frames, world], gif, api_name=False, queue=False), gif)
@@ -366,7 +372,9 @@ def build() -> list:
             f_curve = gr.Image(label="The noise schedule", elem_id="diff_fwd_curve", format="png", interactive=False)
         f_txt = gr.Markdown(elem_id="diff_fwd_text")
     gr.on([f_t.input, f_label.change], forward, [f_label, f_t, seed, world], [f_img, f_curve, f_txt],
-          api_name="diffusion_forward", **C.CHEAP)
+          api_name="diffusion_forward", **C.CHEAP,
+          api_description="The held-out picture of class label noised to step t (seed draws the noise): x₀ beside x_t "
+          "(PNG file), the noise schedule (PNG file) and how much of the signal is left (Markdown).")
 
     with gr.Accordion("2D particles: the same 2,000 noise points through DDPM and flow matching", open=False):
         with gr.Row():
@@ -377,6 +385,8 @@ def build() -> list:
         p_slider = gr.Slider(0, 1, value=0, step=1, label="Frame", elem_id="diff2d_frame")
         p_plot = gr.Plot(elem_id="diff2d_plot")
     p_go.click(particles, [seed, p_n, p_steps], [p_frames, p_slider, p_plot], api_name="diffusion_particles",
+               api_description="n 2D noise points through DDPM and flow matching, `steps` steps each: the frame "
+               "slider's new range and a matplotlib plot of the last frame.",
                **C.GPU)
     p_slider.release(particle_plot, [p_frames, p_slider], p_plot, api_name=False, queue=False)
 
@@ -385,7 +395,9 @@ def build() -> list:
         c_btn = gr.Button(f"Compare {runs[0]} with {', '.join(runs[1:])}", elem_id="diff_compare_btn")
         c_img = gr.Image(label=" · ".join(runs), elem_id="diff_compare", format="png", interactive=False)
         c_txt = gr.Markdown(elem_id="diff_compare_text")
-    c_btn.click(compare, [seed, label, guidance, world], [c_img, c_txt], api_name="diffusion_compare", **C.GPU)
+    c_btn.click(compare, [seed, label, guidance, world], [c_img, c_txt], api_name="diffusion_compare", **C.GPU,
+                api_description="One seed and label through four samplers, slow to fast: their pictures in a row "
+                "(a PNG file) and each one's time.")
     picked_io = (picked, [world, label, f_label, sampler], [label, f_label, sampler, steps, eta])
     switch = world.input(*picked_io, api_name=False, **C.CHEAP)
     switch.then(render, inputs, img, api_name=False, **C.GPU)

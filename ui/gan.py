@@ -39,6 +39,10 @@ al. 2020): directions that change the picture most. The raw dimensions of $z$ ra
 """
 
 
+RENDER_API = ("One picture (a PNG file) from seed, label (a class or any) and truncation, moved along the "
+              "principal directions z0…z7 and the raw latent offsets raw0…raw15 (each −3…3); world: digits or emoji.")
+
+
 def _model(world="digits"):
     return C.image_model("gan", world)
 
@@ -235,15 +239,20 @@ def build() -> list:
     sliders = pca + raw
     inputs = [seed_box, label, trunc, *sliders, world]
     binputs = [seed_box, label, world]
+    # the API names the sliders as the page's links do (z0…z7, raw0…raw15); positions as they always were
+    C.api_signature(render, inputs, ["seed", "label", "truncation", *(f"z{i}" for i in range(N_PCA)),
+                                     *(f"raw{i}" for i in range(N_RAW)), "world"])
     # A drag is drawn by the page (onnxruntime-web) from `state`; the page presses the hidden button for the
     # server path (no WebAssembly, model not loaded yet). API users call gan_render as before.
     state = gr.JSON(visible="hidden", elem_id="gan_browser_state")
     server_btn = gr.Button("render on the server", visible="hidden", elem_id="gan_server_render")
     gr.on([s.input for s in sliders] + [trunc.input], None, [state, trunc, *sliders], None,
           js=B.drag_js("gan"), api_name=False, queue=False, trigger_mode="always_last")
-    server_btn.click(C.fast(render, img), inputs, img, api_name="gan_render", **C.FAST)
+    server_btn.click(C.fast(render, img), inputs, img, api_name="gan_render", **C.FAST, api_description=RENDER_API)
     B.server_drew(gr.on([seed_box.submit, label.input], render, inputs, img, api_name="gan_render_seed",
-                        **C.CHEAP).then(browser_state, binputs, state, api_name=False, **C.CHEAP), "gan")
+                        api_description=RENDER_API[:-1] + " (Gradio checks each input first, as for the page's "
+                        "seed box and class picker).", **C.CHEAP).then(
+        browser_state, binputs, state, api_name=False, **C.CHEAP), "gan")
     B.server_drew(dice.click(random_seed, None, seed_box, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.CHEAP).then(
         browser_state, binputs, state, api_name=False, **C.CHEAP), "gan")
@@ -263,9 +272,12 @@ def build() -> list:
         grid_file = C.download_box("PNG", "gan_png")
     ginputs = [seed_box, label, trunc, n, world]
     gr.on([grid_btn.click, n.release, trunc.release, seed_box.submit, label.input], grid, ginputs, grid_img,
-          api_name="gan_grid", **C.CHEAP)
+          api_name="gan_grid", api_description="A grid of n samples (a PNG file) for seed, label (any: every class "
+          "in turn) and truncation; world: digits or emoji.", **C.CHEAP)
     switch.then(grid, ginputs, grid_img, api_name=False, **C.CHEAP)
-    C.reveal(png_btn.click(grid_png, ginputs, grid_file, api_name="gan_png", queue=False), grid_file)
+    C.reveal(png_btn.click(grid_png, ginputs, grid_file, api_name="gan_png", queue=False,
+                            api_description="The grid of /gan_grid as a PNG file to keep, named after its settings."),
+             grid_file)
 
     with gr.Accordion("Interpolate between two seeds", open=False):
         with gr.Row():
@@ -281,7 +293,9 @@ def build() -> list:
             pos_img = gr.Image(label="The picture at t", elem_id="gan_interp_img", format="png", height=240,
                                width=240, interactive=False)
     C.reveal(interp_btn.click(interpolate, [sa, sb, label, frames, trunc, world], [strip, gif],
-                              api_name="gan_interpolate", queue=False), gif)
+                              api_name="gan_interpolate", queue=False,
+                              api_description="Spherical interpolation from seed_a's latent to seed_b's in `frames` "
+                              "pictures: a strip (PNG file) and a looping GIF file."), gif)
     # the position slider: drawn by the page like the latent sliders, the server when it cannot
     istate = gr.JSON(visible="hidden", elem_id="gan_interp_state")
     ibtn = gr.Button("render on the server", visible="hidden", elem_id="gan_interp_server_render")
@@ -289,7 +303,9 @@ def build() -> list:
     iinputs = [sa, sb, label, world]
     pos.input(None, [istate, trunc, pos], None, js=B.drag_js("gan_interp"), api_name=False, queue=False,
               trigger_mode="always_last")
-    ibtn.click(C.fast(interp_point, pos_img), pinputs, pos_img, api_name="gan_interp_point", **C.FAST)
+    ibtn.click(C.fast(interp_point, pos_img), pinputs, pos_img, api_name="gan_interp_point", **C.FAST,
+               api_description="The picture (a PNG file) at position t (0–1) on the spherical path from seed_a's "
+               "latent to seed_b's.")
     ends = [sa.submit, sb.submit, label.change, interp_btn.click]
     B.server_drew(gr.on(ends, interp_point, pinputs, pos_img, api_name=False, **C.CHEAP).then(
         interp_state, iinputs, istate, api_name=False, **C.CHEAP), "gan_interp")
@@ -302,7 +318,8 @@ def build() -> list:
             npts = gr.Slider(100, MAX_POINTS, value=2000, step=100, label="Points", elem_id="gan2d_n")
             btn2 = gr.Button("Draw", elem_id="gan2d_btn")
         plot = gr.Plot(label="Real vs generated", elem_id="gan2d_plot")
-    btn2.click(scatter_2d, [seed2, npts], plot, api_name="gan_2d", queue=False)
+    btn2.click(scatter_2d, [seed2, npts], plot, api_name="gan_2d", queue=False,
+               api_description="n points from the GAN trained on 8 Gaussians over the real ones: a matplotlib plot.")
 
     with gr.Accordion("Classroom mode: train a 2D GAN one D step / one G step per click", open=False,
                       elem_id="gan2d_classroom") as class_acc:

@@ -307,11 +307,17 @@ def build() -> list:
     inputs = [data, numbers, seed, n]
     outs = [state, plot, numbers_md]
     fit_inputs = [*inputs, lr, steps]
+    shown = "the data and the fit (a matplotlib plot) and the fit's numbers (Markdown)"
     gr.on([fit_btn.click, steps.release, data.input, seed.submit, n.release, numbers.submit], fit, fit_inputs, outs,
-          api_name="gaussian_fit", queue=False)
-    step_btn.click(step_once, [state, *inputs, lr], outs, api_name="gaussian_step", queue=False)
-    run_btn.click(run_50, [state, *inputs, lr], outs, api_name="gaussian_run50", queue=False)
-    reset_btn.click(reset, inputs, [*outs, steps], api_name="gaussian_reset", queue=False)
+          api_name="gaussian_fit", queue=False,
+          api_description=f"A normal fitted to data (n draws for seed; or your numbers) by `steps` steps of gradient "
+          f"descent at learning rate lr from the first guess: {shown}.")
+    step_btn.click(step_once, [state, *inputs, lr], outs, api_name="gaussian_step", queue=False,
+                   api_description=f"One more gradient step from where this session's fit stands: {shown}.")
+    run_btn.click(run_50, [state, *inputs, lr], outs, api_name="gaussian_run50", queue=False,
+                  api_description=f"Fifty more gradient steps from where this session's fit stands: {shown}.")
+    reset_btn.click(reset, inputs, [*outs, steps], api_name="gaussian_reset", queue=False,
+                    api_description=f"This session's fit back to the first guess: {shown}, and the steps (0).")
 
     with gr.Accordion("Can a discriminator tell the data from the fit?", open=True, elem_id="gaussian_disc"):
         disc_btn = gr.Button("Train a discriminator against the current fit", elem_id="gaussian_disc_btn")
@@ -319,6 +325,8 @@ def build() -> list:
                               elem_id="gaussian_disc_text")
         disc_plot = gr.Plot(label="Real vs fake, and D(x)", elem_id="gaussian_disc_plot")
     disc_btn.click(discriminate, [state, *inputs], [disc_md, disc_plot], api_name="gaussian_discriminate",
+                   api_description="A logistic discriminator trained against this session's fit of the data: how "
+                   "often it is right (Markdown) and a matplotlib plot of D(x).",
                    queue=False)
 
     with gr.Accordion("How it works", open=False, elem_id="gaussian_how"):

@@ -72,8 +72,11 @@ def register(tab: str, params: list[tuple[str, Any, Callable]]) -> None:
     ps = _PARAMS[tab] = [Param(n, c, p, p(c.value)) for n, c, p in params]
     if tab in _LINKS:
         btn, box = _LINKS[tab]
-        btn.click(lambda *v: query_string(tab, v, ps), [p.component for p in ps], box, api_name=f"{tab}_link",
-                  queue=False, show_progress="hidden").success(
+        inputs = [p.component for p in ps]
+        link = C.api_signature(lambda *v: query_string(tab, v, ps), inputs, [p.name for p in ps])  # the link's names
+        btn.click(link, inputs, box, api_name=f"{tab}_link", queue=False, show_progress="hidden",
+                  api_description=f"The query of a link that opens the {tab} tab with these settings (tab={tab}&…: "
+                  "only the values that differ from the page's); the parameters are the link's.").success(
             None, box, box, js="(q) => window.LatentLab.shareLink(q)", queue=False)
 
 

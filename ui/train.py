@@ -442,15 +442,26 @@ def build() -> list:
     # its own lane: a class pressing Start reaches the handler at once (told its place), and a training run
     # never holds one of the GPU lane's two places that the Diffusion tab's renders need
     # the status line shows the progress: Gradio's overlay would redraw three outputs at every update
+    # the API names the settings as the CLI's flags (batch_size, sample_every, latent_dim, …); the upload defaults
+    # to None, as the page leaves it empty
+    C.api_signature(start, [state, *settings], ["state", "family", "dataset", "upload", "lr", "batch_size", "steps",
+                                                *FIRST_FIELDS, "seed", "sample_every", *LATER_FIELDS])
     ev = start_btn.click(start, [state, *settings], outs, api_name="train_start", concurrency_id="train",
-                         concurrency_limit=WAITING_ROOM, show_progress="hidden")
+                         concurrency_limit=WAITING_ROOM, show_progress="hidden",
+                         api_description="Starts a training run of family on dataset (or continues this session's "
+                         "paused one) and streams it; each update: the status line (Markdown), the loss curves (a "
+                         "table: step, loss, series), samples from fixed noise (a PNG file; none for 2D points), the 2D "
+                         "view (a plot, for 2D points) and sample texts (for text).")
     # Pause and Stop reach the running chunk through its stop token (it may train in another process): the stream
     # ends by itself one step later, with the run's state, rather than being cancelled and losing the chunk
     pause_btn.click(pause, state, [state, status, curve], api_name=False, queue=False)
     stop_btn.click(stop, state, [state, status, curve], api_name=False, queue=False)
     step_btn.click(step_once, [state, *settings], outs, api_name=False, **C.GPU)
     reset_btn.click(reset, state, outs, cancels=[ev], api_name=False, queue=False)
-    C.reveal(dl_btn.click(download, state, dl_file, api_name=False), dl_file)
+    C.reveal(dl_btn.click(download, state, dl_file, api_name="train_download",
+                          api_description="This session's model as a .zip file of safetensors weights and JSON config "
+                          "(optimiser state and loss curve included), which an upload or `train --resume` continues."),
+             dl_file)
     explore_btn.click(explore, state, note, api_name=False)
     unexplore_btn.click(unexplore, None, note, api_name=False, queue=False)
     ckpt.upload(upload_checkpoint, [state, ckpt], [state, status], api_name=False)
@@ -459,8 +470,12 @@ def build() -> list:
         gif_btn = gr.Button("Download timelapse GIF", elem_id="train_timelapse_btn")
         csv_btn = gr.Button("Download curves CSV", elem_id="train_csv_btn")
     export = C.download_box("Export", "train_export")
-    C.reveal(gif_btn.click(timelapse_gif, state, export, api_name="train_timelapse"), export)
-    C.reveal(csv_btn.click(curves_csv, state, export, api_name="train_curves_csv", queue=False), export)
+    C.reveal(gif_btn.click(timelapse_gif, state, export, api_name="train_timelapse",
+                           api_description="The fixed-noise previews of this session's run as an animated GIF file, "
+                           "one frame per preview."), export)
+    C.reveal(csv_btn.click(curves_csv, state, export, api_name="train_curves_csv", queue=False,
+                           api_description="Every loss value of this session's runs as a CSV file: run, series, "
+                           "step, loss."), export)
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(lessons.TRAIN_LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])

@@ -350,11 +350,16 @@ def build() -> list:
     gr.on([s.input for s in sliders], None, [state, *sliders], None, js=B.drag_js("vae"), api_name=False, queue=False,
           trigger_mode="always_last")
     inputs, binputs = [*sliders, world, label], [world, label]
-    server_btn.click(C.fast(render, img), inputs, img, api_name="vae_render", **C.FAST)
+    C.api_signature(render, inputs, [*(f"vz{i}" for i in range(d)), "world", "label"])   # the link's names
+    server_btn.click(C.fast(render, img), inputs, img, api_name="vae_render", **C.FAST,
+                     api_description="The decoded picture (a PNG file) of the latent vz0…vz15 (each −3…3; the emoji "
+                     "VAE reads vz0…vz7); world: digits or emoji; label: the emoji group (0–8) the emoji VAE draws.")
     B.server_drew(gr.on([dice.click], lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False,
                         queue=False).then(random_latent, [seed, world], sliders, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.CHEAP), "vae")
-    B.server_drew(seed.submit(random_latent, [seed, world], sliders, api_name="vae_random_latent", queue=False).then(
+    B.server_drew(seed.submit(random_latent, [seed, world], sliders, api_name="vae_random_latent", queue=False,
+                              api_description="A draw from the prior for seed: 16 latent values (clipped to ±3, "
+                              "zeros past the model's size), /vae_render's vz0…vz15.").then(
         render, inputs, img, api_name=False, **C.CHEAP), "vae")
     B.server_drew(zero.click(lambda: [0.0] * d, None, sliders, api_name=False, queue=False).then(
         render, inputs, img, api_name=False, **C.CHEAP), "vae")
@@ -373,7 +378,9 @@ def build() -> list:
                                         elem_id="vae_manifold", format="png", interactive=False)
         gr.Markdown("This map is a 2-dimensional VAE of the digits (vae-mnist-2d): digits only, whichever model "
                     "is picked above.", elem_id="vae_map_note")
-    map_img.select(map_click, None, [point_img, map_img, point_txt], api_name="vae_map_click", queue=False)
+    map_img.select(map_click, None, [point_img, map_img, point_txt], api_name="vae_map_click", queue=False,
+                   api_description="A click on the 2D latent map (its position comes with the page's click; an API "
+                   "call has none and is refused) → the decoded digit (PNG file), the map with a marker, z.")
 
     draw_note = gr.Markdown("*Draw a digit* is for the digits' model: pick **digits** above to draw one.",
                             elem_id="vae_draw_note", visible=False)
@@ -388,8 +395,14 @@ def build() -> list:
                     enc_btn = gr.Button("Encode", elem_id="vae_encode")
                     eps_btn = gr.Button("Resample ε", elem_id="vae_resample")
                 post_txt = gr.Markdown(elem_id="vae_posterior")
-    enc_btn.click(encode_drawing, sketch, [pair, post_txt, map_img], api_name="vae_encode", queue=False)
-    eps_btn.click(resample, sketch, pair, api_name="vae_resample", queue=False)
+    C.api_signature(encode_drawing, [sketch])       # an empty canvas defaults to None: a clear error, not a TypeError
+    C.api_signature(resample, [sketch])
+    enc_btn.click(encode_drawing, sketch, [pair, post_txt, map_img], api_name="vae_encode", queue=False,
+                  api_description="A drawing of a digit (an image) → its 28×28 version beside the reconstruction (PNG "
+                  "file), the posterior μ ± σ (Markdown) and the 2D latent map with its place marked.")
+    eps_btn.click(resample, sketch, pair, api_name="vae_resample", queue=False,
+                  api_description="A drawing of a digit (an image) → its 28×28 version beside a reconstruction with a "
+                  "fresh ε (PNG file).")
 
     with gr.Accordion("Sample grid", open=False):
         with gr.Row():
@@ -407,8 +420,11 @@ def build() -> list:
     # the named events keep their first three parameters (seed, n, temperature; the fitted prior), then the
     # model picker's: hidden triggers
     hidden_grid, hidden_png = gr.Button(visible=False), gr.Button(visible=False)
-    hidden_grid.click(api_grid, [seed, n, temp, world], grid_img, api_name="vae_grid", **C.CHEAP)
-    hidden_png.click(api_png, [seed, n, temp, world], grid_file, api_name="vae_png", queue=False)
+    hidden_grid.click(api_grid, [seed, n, temp, world], grid_img, api_name="vae_grid", **C.CHEAP,
+                      api_description="A grid of n samples (a PNG file) from the fitted prior at temperature, for "
+                      "seed; world: digits or emoji (every emoji group in turn).")
+    hidden_png.click(api_png, [seed, n, temp, world], grid_file, api_name="vae_png", queue=False,
+                     api_description="The grid of /vae_grid as a PNG file to keep, named after its settings.")
 
     with gr.Accordion("Interpolate between two digits", open=False):
         classes = _classes("digits", 10)
@@ -424,8 +440,12 @@ def build() -> list:
             interp_btn = gr.Button("Interpolate", elem_id="vae_interp_btn")
         strip = gr.Image(label="Interpolation", elem_id="vae_strip", format="png", interactive=False)
         gif = C.download_box("GIF", "vae_gif")
-    C.reveal(interp_btn.click(interpolate, [src_a, cls_a, sketch, src_b, cls_b, sketch_b, frames, world],
-                              [strip, gif], api_name="vae_interpolate", queue=False), gif)
+    iinputs = [src_a, cls_a, sketch, src_b, cls_b, sketch_b, frames, world]
+    C.api_signature(interpolate, iinputs)           # the drawings default to None: only "my drawing" needs one
+    C.reveal(interp_btn.click(interpolate, iinputs, [strip, gif], api_name="vae_interpolate", queue=False,
+                              api_description="A straight path in latent space between two pictures (source: a "
+                              "held-out example of class_a / class_b, or a drawing) in `frames` steps: a strip (PNG "
+                              "file) and a looping GIF file."), gif)
 
     picked_io = (picked, [world, label, cls_a, cls_b],
                  [label, indicator, cls_a, cls_b, draw_acc, draw_note, sketch_b, *sliders])

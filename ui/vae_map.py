@@ -77,9 +77,22 @@ def latent_map():
     return _map_with([])
 
 
-def map_click(evt: gr.SelectData):
+class Click(gr.SelectData):
+    """A click on the map. An API call sends no event data, and Gradio's gr.SelectData fails on that with a Python
+    TypeError before the handler runs; here it has no index, which map_click refuses in words."""
+
+    def __init__(self, target, data):
+        super().__init__(target, {"index": None, "value": None, **(data if isinstance(data, dict) else {})})
+
+
+NO_CLICK = "This event answers a click on the latent map and needs its position, which an API call cannot send."
+
+
+def map_click(evt: Click):
     """A click on the map (pixel x, y) → that latent → its decoded digit, and a marker."""
-    if evt is None or not isinstance(evt.index, (list, tuple)) or len(evt.index) != 2:
+    if evt is None or evt.index is None:
+        raise I.error(NO_CLICK)
+    if not isinstance(evt.index, (list, tuple)) or len(evt.index) != 2:
         raise I.error("click a point on the map")
     px, py = (C.number(v, "Map position", 0, MAP_PX) for v in evt.index)
     zx = px / MAP_PX * 2 * MAP_LIM - MAP_LIM

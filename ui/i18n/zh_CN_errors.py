@@ -147,6 +147,10 @@ ERRORS: dict[str, str] = {
     "{text} is not a number": "{text} 不是数字",
     "the numbers must be finite and within ±10⁶": "这些数必须是有限的，且在 ±10⁶ 以内",
     "the learning rate must be in (0, 2]": "学习率必须在 (0, 2] 范围内",
+    # ------------------------------------------------------------------ the API: what a gradio_client caller cannot
+    # send (ui/vae_map.py)
+    "This event answers a click on the latent map and needs its position, which an API call cannot send.":
+        "这个事件响应潜在空间地图上的点击，需要点击的位置，而 API 调用无法发送它。",
     # ------------------------------------------------------------------ Gradio's own input checks (ui/gradio_seam.py)
     "Value {num} is less than minimum value {minimum}.": "值 {num} 小于最小值 {minimum}。",
     "Value {num} is greater than maximum value {maximum}.": "值 {num} 大于最大值 {maximum}。",
