@@ -188,19 +188,14 @@ def test_a_training_run_streams_is_cancelled_and_the_next_one_starts(app_url):
     assert len(train._SLOTS) <= busy, "the cancelled run still holds its training slot"
     other = Client(app_url, verbose=False)                  # another visitor's run starts at once
     assert _step(_updates_then_cancel(other, 1, steps=500)[0]) > 0
-    # This session's next Start goes on from where the run stopped, once the update the cancel cut off is over
-    # (see the xfail below for a Start sooner than that).
-    time.sleep(2 * train.UPDATE_S)
+    # This session's next Start goes on from where the run stopped
     again = _updates_then_cancel(client, 2)
     assert all(u[0].startswith("**running**") for u in again) and _step(again[0]) >= steps[-1], [u[0] for u in again]
 
 
-@pytest.mark.xfail(reason="a cancelled Start's last chunk update still trains the run on a worker thread for up to "
-                          "UPDATE_S after the slot is released: a Start of the same session in that time trains the "
-                          "model on two threads and the run fails ('modified by an inplace operation'). The fix "
-                          "belongs to ui/train.py start(): on cancel, wait for the pull in flight and close the "
-                          "stream before releasing the slot.")
 def test_a_start_right_after_a_cancel_continues_the_run(app_url):
+    """A cancelled Start's update may still be training on a worker thread: the next Start waits for it and closes
+    that stream first (ui/train.py _close_stream), so the run never trains on two threads at once."""
     client = Client(app_url, verbose=False)
     before = _step(_updates_then_cancel(client)[-1])
     again = _updates_then_cancel(client, 2)

@@ -140,6 +140,7 @@ def _ensure_run(state, settings):
     """The session's run: the one under way or paused; an uploaded checkpoint continued (its config, weights,
     optimizer state and step count, on the chosen dataset); else a fresh model and run from `settings`."""
     r = _run(state)
+    _close_stream(r)
     if r.train is None and r.resume and r.model is not None:
         _, dataset, data, _, run = _config(r.family, *settings[1:])
         if data.kind != r.model.data_kind:
@@ -154,11 +155,21 @@ def _ensure_run(state, settings):
     return r
 
 
-def _pull(it):
+def _pull(r, it):
     """The stream's next update, computed on this worker thread with the Train tab's torch threads (a chunk that
-    runs here trains with C.TRAIN_THREADS; requests keep their one thread, app.py)."""
-    with thread_threads(C.TRAIN_THREADS):
+    runs here trains with C.TRAIN_THREADS; requests keep their one thread, app.py), holding the run."""
+    with r.busy, thread_threads(C.TRAIN_THREADS):
         return next(it, None)
+
+
+def _close_stream(r) -> None:
+    """A Start that was cancelled (a closed tab, an API caller's cancel) leaves its stream with an update possibly
+    still being computed on a worker thread: wait for it (its chunk was asked to stop at its next step), then close
+    the stream there, so the next Start or Step trains the run alone."""
+    if r.stream is not None:
+        with r.busy:
+            stream, r.stream = r.stream, None
+            stream.close()
 
 
 @C.engine_errors
@@ -174,14 +185,18 @@ async def start(state, *settings):
             yield await anyio.to_thread.run_sync(outputs, r)
             await asyncio.sleep(1.0)
         r.phase = "running"
-        updates = chunks(r)
-        while await anyio.to_thread.run_sync(_pull, updates) is not None:
+        r.stream = updates = chunks(r)
+        while await anyio.to_thread.run_sync(_pull, r, updates) is not None:
             _try_slot(key, r)                       # heartbeat, with the run's pace for the line's estimates
             yield await anyio.to_thread.run_sync(outputs, r)
+        r.stream = None
         if r.phase == "running":                     # ended by a pause (the chunk stopped at a step)
             r.phase = "paused"
         yield await anyio.to_thread.run_sync(outputs, r)
     finally:
+        if r.stream is not None:                     # cancelled mid-stream: the chunk ends at its next step
+            pause_run(r)
+            r.phase = "paused"
         _release(key)
 
 
@@ -189,8 +204,9 @@ async def start(state, *settings):
 def step_once(state, *settings):
     """One step, here on the CPU (a GPU call for one step would cost more than the step)."""
     r = _ensure_run(state, settings)
-    for _ in advance(r, max_steps=1):
-        pass
+    with r.busy:
+        for _ in advance(r, max_steps=1):
+            pass
     if r.train is not None and not r.train.done:
         r.phase = "paused"
     return outputs(r)
@@ -227,6 +243,11 @@ def download(state):
     r = _run(state)
     if r.model is None:
         raise I.error("Train or upload a model first")
+    with r.busy:                                  # between two steps: the model holds the EMA, the state the rest
+        return _download(r)
+
+
+def _download(r):
     name = f"{r.family}-{r.dataset.name if r.dataset is not None else 'model'}-{r.step}"
     curve = [(step, series.split(": ", 1)[-1], v) for run, series, step, v in r.history if run == r.run_id]
     with tempfile.TemporaryDirectory() as d:

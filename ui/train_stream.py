@@ -136,9 +136,11 @@ def _fault(r: Run, e: Exception):
     # computes it, so a run here knows the failing one; a chunk elsewhere is known up to its last update
     step = r.train.state.step if r.train is not None and r.train.state.step > r.step else r.step + 1
     _free(r, "error")
-    msg = str(e).splitlines()[0][:200] if str(e) else ""
-    raise I.error(f"The run failed at step {step} ({type(e).__name__}{': ' + msg if msg else ''}); "
-                  "it was stopped and its memory freed. Press Start to begin a new run.") from None
+    import traceback
+
+    traceback.print_exception(e)         # the server's log keeps what went wrong; the visitor gets a sentence
+    raise I.error(f"The run failed at step {step}: it was stopped and its memory freed (the server's log says why). "
+                  "Press Start to begin a new run.") from None
 
 
 def pause_run(r: Run) -> None:

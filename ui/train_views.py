@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 
 import gradio as gr
@@ -31,6 +32,10 @@ class Run:
     token: str = ""                # names this session's stop requests (they reach a chunk in another process)
     cpu_reason: str | None = None  # why a ZeroGPU chunk was refused (generators.device.REFUSALS): CPU from then on
     gpu_seconds: float = 0.0       # GPU time this run's chunks held, which ZeroGPU counts against the quota
+    stream: object = None          # Start's update stream (ui/train_stream.chunks), until it ends or is closed
+    # held while the run's weights are in flux (an update being pulled, a step): Download, Step once and the next
+    # Start wait for it, so they see the run between steps (EMA in the model), never mid-step
+    busy: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False, compare=False)
     step: int = 0
     total: int = 0
     rate: float = 0.0

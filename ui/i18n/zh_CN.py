@@ -229,8 +229,8 @@ TEXTS: dict[str, str] = {
     "Type a name to score.": "请输入要打分的名字。",
     "Out of GPU memory: the run was stopped and its memory freed. Try a smaller batch or model.":
         "GPU 内存不足：本次运行已停止并释放内存。请尝试更小的批大小或模型。",
-    "The run failed at step {step} ({why}); it was stopped and its memory freed. Press Start to begin a new run.":
-        "运行在第 {step} 步失败（{why}）；已停止并释放内存。按“开始”重新运行。",
+    "The run failed at step {step}: it was stopped and its memory freed (the server's log says why). Press Start to begin a new run.":
+        "运行在第 {step} 步失败：已停止并释放内存（原因见服务器日志）。按“开始”重新运行。",
     "Train a model first: there are no loss curves yet.": "请先训练一个模型：现在还没有损失曲线。",
     "Train an image or 2D model first: the timelapse is made of its previews (text models show names instead).":
         "请先训练一个图像或二维模型：延时动画由它的预览组成（文本模型显示的是名字）。",
