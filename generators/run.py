@@ -156,8 +156,8 @@ def advance(run: TrainRun, *, steps: int | None = None, seconds: float | None = 
                 if should_stop is not None and should_stop():
                     end = "stopped"
                     break
-            elif kind == "samples":
-                x = ev["samples"]
+            elif kind == "samples" and (ev["step"] % run.sample_every == 0 or ev["step"] == run.total):
+                x = ev["samples"]                  # (not the preview `train` adds at a chunk's last step)
                 previews.append((ev["step"], x.detach().to("cpu") if torch.is_tensor(x) else x))
             elif kind == "done":
                 break
