@@ -14,6 +14,7 @@ a run advanced in chunks follows the same curve as one uninterrupted `train` cal
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import tempfile
@@ -25,7 +26,7 @@ import torch
 
 from . import device as dev
 from .base import _config_to_json, config_from_json, load_state_into
-from .data import Dataset, load_dataset
+from .data import DATASETS, Dataset, dataset_kind, load_dataset
 from .recipe import TrainState, restore_state, run_defaults, state_tensors
 
 UPDATE_S = 1.0                # an update leaves `advance` this often (the page's pace: bench/README.md)
@@ -114,15 +115,21 @@ def _dataset_state(d: Dataset):
     """A built-in dataset travels as its name (the other side loads it again); a user's data as itself."""
     if getattr(d, "source", None) is None:
         try:
-            if load_dataset(d.name, "train").kind == d.kind:
+            if dataset_kind(d.name) == d.kind and d.name in DATASETS:
                 return d.name
         except ValueError:
             pass
     return d
 
 
+@functools.lru_cache(maxsize=4)
+def _builtin(name: str) -> Dataset:
+    """A built-in training set, loaded once per process (a GPU worker takes one run's chunks one after another)."""
+    return load_dataset(name, "train")
+
+
 def _dataset_from(state) -> Dataset:
-    return load_dataset(state, "train") if isinstance(state, str) else state
+    return _builtin(state) if isinstance(state, str) else state
 
 
 # ----------------------------------------------------------------------------- advancing a run
