@@ -100,12 +100,12 @@ def _one_chunk(r: Run):
             r.cpu_reason, on_gpu = refused[0], False
         if "run" in u:                        # the run trained on, back on the CPU
             if r.stop:                        # stopped: its model stays (Download, Explore); it cannot go on
-                r.model, r.optimizers, r.step = u["run"].model, u["run"].state, u["run"].step
+                r.model, r.optimizers = u["run"].model, u["run"].state
             else:
                 r.train = u["run"]
                 _sync(r)
-        else:
-            _apply(r, u)
+        elif not r.stop:                      # the page said "stopped" at a step: the steps the chunk took before
+            _apply(r, u)                      # it saw the request stay off the status line and the curve
         yield r
     if on_gpu:
         r.gpu_seconds += time.monotonic() - t0
