@@ -197,8 +197,10 @@ def tab_rate(family: str, steps: int, every: int) -> tuple[float, dict]:
     from ui import train as T
 
     import generators
+    from generators import train as engine
     from generators.recipe import run_defaults
 
+    real_train = engine.train
     batch = run_defaults(generators.REGISTRY[family], DATASET[family]).batch_size     # the CLI's, for a fair rate
     threads, before = torch.get_num_threads(), C.TRAIN_THREADS
     C.TRAIN_THREADS = threads                  # as app.py sets them
@@ -209,7 +211,12 @@ def tab_rate(family: str, steps: int, every: int) -> tuple[float, dict]:
                                                "cosine", 0, 0, 0, 0, every)
         model = T.build_model(family, DATASET[family], data, overrides, run["seed"]).to("cpu")
         T.begin(r, model, data, family=family, **run)
-        r.events = timed = _Timed(r.events)
+        streams = []                             # the engine's event streams the run's updates pull from, timed
+
+        def timed_train(*args, **kwargs):
+            streams.append(_Timed(real_train(*args, **kwargs)))
+            yield from streams[-1]
+        engine.train = timed_train
         shown = 0.0
         r.phase = "running"                      # as `start` sets it once the run has its slot
         t0 = time.perf_counter()
@@ -219,10 +226,11 @@ def tab_rate(family: str, steps: int, every: int) -> tuple[float, dict]:
             shown += time.perf_counter() - t
         wall = time.perf_counter() - t0
     finally:
+        engine.train = real_train
         torch.set_num_threads(threads)
         C.TRAIN_THREADS = before
-    spent = {"steps": timed.spent.get("step", 0.0), "previews": timed.spent.get("samples", 0.0),
-             "page updates (outputs)": shown}
+    spent = {"steps": sum(s.spent.get("step", 0.0) for s in streams),
+             "previews": sum(s.spent.get("samples", 0.0) for s in streams), "page updates (outputs)": shown}
     spent["the tab's own bookkeeping"] = wall - sum(spent.values())
     return r.step / wall, spent
 
