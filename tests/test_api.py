@@ -195,7 +195,7 @@ def test_a_training_run_streams_is_cancelled_and_the_next_one_starts(app_url):
 
 def test_a_start_right_after_a_cancel_continues_the_run(app_url):
     """A cancelled Start's update may still be training on a worker thread: the next Start waits for it and closes
-    that stream first (ui/train.py _close_stream), so the run never trains on two threads at once."""
+    that stream first (ui/train_stream.py close_stream), so the run never trains on two threads at once."""
     client = Client(app_url, verbose=False)
     before = _step(_updates_then_cancel(client)[-1])
     again = _updates_then_cancel(client, 2)

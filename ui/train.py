@@ -21,7 +21,6 @@ import gradio as gr
 
 import generators
 from generators.base import train_fields
-from generators.threads import thread_threads
 from generators.data import (IMAGE_SETS, MAX_IMAGES, MAX_UPLOAD, TEXT_SETS, TOY_SETS,  # noqa: F401 (MAX_IMAGES: tests)
                              Dataset, load_dataset, load_user_data)
 from generators.recipe import load_run, run_defaults, save_run
@@ -30,7 +29,8 @@ from . import common as C
 from . import i18n as I
 from . import lessons
 from .train_slots import _SLOTS, _WAITING, MAX_RUNS, _release, _try_slot, waiting_phase  # noqa: F401 (tests)
-from .train_stream import UPDATE_S, _finish, advance, begin, chunks, pause_run  # noqa: F401 (UPDATE_S: tests)
+from .train_stream import (UPDATE_S, _finish, advance, begin, chunks, close_stream,  # noqa: F401 (UPDATE_S: tests)
+                           pause_run, pull)
 from .train_views import (MAX_TIMELAPSE, Run, _run, curve_frame, curve_update, curves_csv,  # noqa: F401
                           figure_2d, keep_frame, outputs, status_text, timelapse_gif)
 
@@ -140,7 +140,7 @@ def _ensure_run(state, settings):
     """The session's run: the one under way or paused; an uploaded checkpoint continued (its config, weights,
     optimizer state and step count, on the chosen dataset); else a fresh model and run from `settings`."""
     r = _run(state)
-    _close_stream(r)
+    close_stream(r)
     if r.train is None and r.resume and r.model is not None:
         _, dataset, data, _, run = _config(r.family, *settings[1:])
         if data.kind != r.model.data_kind:
@@ -153,23 +153,6 @@ def _ensure_run(state, settings):
         model = build_model(family, dataset, data, overrides, run["seed"])      # on the CPU: chunks move it
         begin(r, model, data, family=family, **run)
     return r
-
-
-def _pull(r, it):
-    """The stream's next update, computed on this worker thread with the Train tab's torch threads (a chunk that
-    runs here trains with C.TRAIN_THREADS; requests keep their one thread, app.py), holding the run."""
-    with r.busy, thread_threads(C.TRAIN_THREADS):
-        return next(it, None)
-
-
-def _close_stream(r) -> None:
-    """A Start that was cancelled (a closed tab, an API caller's cancel) leaves its stream with an update possibly
-    still being computed on a worker thread: wait for it (its chunk was asked to stop at its next step), then close
-    the stream there, so the next Start or Step trains the run alone."""
-    if r.stream is not None:
-        with r.busy:
-            stream, r.stream = r.stream, None
-            stream.close()
 
 
 @C.engine_errors
@@ -186,7 +169,7 @@ async def start(state, *settings):
             await asyncio.sleep(1.0)
         r.phase = "running"
         r.stream = updates = chunks(r)
-        while await anyio.to_thread.run_sync(_pull, r, updates) is not None:
+        while await anyio.to_thread.run_sync(pull, r, updates) is not None:
             _try_slot(key, r)                       # heartbeat, with the run's pace for the line's estimates
             yield await anyio.to_thread.run_sync(outputs, r)
         r.stream = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+import traceback
 import uuid
 
 import gradio as gr
@@ -111,6 +112,23 @@ def _one_chunk(r: Run):
         r.gpu_seconds += time.monotonic() - t0
 
 
+def pull(r, it):
+    """The stream's next update, computed on this worker thread with the Train tab's torch threads (a chunk that
+    runs here trains with C.TRAIN_THREADS; requests keep their one thread, app.py), holding the run."""
+    with r.busy, thread_threads(C.TRAIN_THREADS):
+        return next(it, None)
+
+
+def close_stream(r) -> None:
+    """A Start that was cancelled (a closed tab, an API caller's cancel) leaves its stream with an update possibly
+    still being computed on a worker thread: wait for it (its chunk was asked to stop at its next step), then close
+    the stream there, so the next Start or Step trains the run alone."""
+    if r.stream is not None:
+        with r.busy:
+            stream, r.stream = r.stream, None
+            stream.close()
+
+
 def advance(r: Run, max_steps: int | None = None):
     """Steps run here on the CPU, in this thread (Step once, the tests): `r`'s run trained on for `max_steps` (to
     its end when None), yielding `r` after each update."""
@@ -136,8 +154,6 @@ def _fault(r: Run, e: Exception):
     # computes it, so a run here knows the failing one; a chunk elsewhere is known up to its last update
     step = r.train.state.step if r.train is not None and r.train.state.step > r.step else r.step + 1
     _free(r, "error")
-    import traceback
-
     traceback.print_exception(e)         # the server's log keeps what went wrong; the visitor gets a sentence
     raise I.error(f"The run failed at step {step}: it was stopped and its memory freed (the server's log says why). "
                   "Press Start to begin a new run.") from None
