@@ -103,7 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help=".png (grid, grey or colour), .npy (uint8 N×H×W grey images, N×H×W×3 colour ones, float32 "
                             "N×2 points or N numbers), .gif, or .txt (text)")
         for opt, (typ, default, help_) in getattr(cls, "SAMPLE_OPTIONS", {}).items():
-            p.add_argument("--" + opt.replace("_", "-"), dest=opt, type=_PARSERS[typ], default=default, help=help_)
+            if typ is bool:                                        # a switch (--rhyme), off unless given
+                p.add_argument("--" + opt.replace("_", "-"), dest=opt, action="store_true", help=help_)
+            else:
+                p.add_argument("--" + opt.replace("_", "-"), dest=opt, type=_PARSERS[typ], default=default,
+                               help=help_)
 
     tp = sub.add_parser("train", help="train a model and save a checkpoint (tqdm progress)")
     fsub = tp.add_subparsers(dest="family", required=True, metavar="FAMILY")

@@ -2,8 +2,9 @@
 sampling, or an LSTM, behind one contract. p(x) = Π_t p(x_t | x_<t); token 0 ('.') starts and ends a word.
 
 A model of Tang quatrains (its vocabulary holds ， and 。) can be held to a form while it samples: `FormMask` says
-which tokens may come next (line length 5 or 7, ，。，。 at the line ends, an acrostic's first characters, the end
-after 4 lines) and the sampler sets the logits of all others to −∞ before temperature, top-k and top-p.
+which tokens may come next (line length 5 or 7, ，。，。 at the line ends, an acrostic's first characters, rhyming
+line ends, the end after 4 lines) and the sampler sets the logits of all others to −∞ before temperature, top-k
+and top-p.
 """
 from __future__ import annotations
 
@@ -170,11 +171,17 @@ def draw(probs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 class FormMask:
     """Which tokens may follow, so that a sample is a quatrain of `form` characters a line: inside a line only
     characters (no punctuation, no end), at its end the line's mark (，。，。), after 4 lines only the end; with an
-    acrostic, line i starts with its character i. Rows are tracked by (lines done, characters in this line)."""
+    acrostic, line i starts with its character i; with `rhyme` (a (classes + 1, V) table of each rhyme class's
+    tokens, its last row all True for the tokens of none, and (V,) each token's row), line 4's last character rhymes with
+    line 2's, and in the 7-character form line 2's with line 1's (line 1 sets the rhyme).
 
-    def __init__(self, stoi: dict[str, int], form: int, acrostic: str = "", device=None):
+    A row's state is (lines done, characters in this line, (n, 4) the last character of each line so far)."""
+
+    def __init__(self, stoi: dict[str, int], form: int, acrostic: str = "", device=None,
+                 rhyme: tuple[torch.Tensor, torch.Tensor] | None = None):
         V = len(stoi) + 1
-        self.form, self.V, self.what = form, V, f"{form}-character form" + (" and acrostic" * bool(acrostic))
+        self.form, self.V = form, V
+        self.what = f"{form}-character form" + (" and acrostic" * bool(acrostic)) + (" and rhyme" * bool(rhyme))
         punct = torch.zeros(V, dtype=torch.bool, device=device)
         punct[[stoi[ch] for ch in PUNCTUATION if ch in stoi]] = True
         self.punct = punct
@@ -186,28 +193,58 @@ class FormMask:
         end = F.one_hot(torch.zeros(1, dtype=torch.long, device=device), V).bool()
         self.table = torch.cat([self.body[None], end, only(LINE_ENDS),
                                 only(acrostic) if acrostic else self.body.expand(4, -1)])     # (10, V)
+        # (line, the earlier lines it rhymes with): the first of those sets the class, none may be repeated
+        self.rhymed = () if rhyme is None else ((1, (0,)), (3, (0, 1))) if form == 7 else ((3, (1,)),)
+        if rhyme is not None:
+            members, self.cls = (t.to(device) for t in rhyme)    # (classes + 1, V), (V,)
+            self.members = members & self.body
 
-    def allowed(self, lines: torch.Tensor, col: torch.Tensor) -> torch.Tensor:
-        """(n,) lines done, (n,) characters in the current line → (n, V) bool: the tokens that may come next."""
+    def start(self, n: int, ids: list[int], text: str):
+        """The state of n rows after the prefix `ids`, refusing one that breaks the form (a clear error naming the
+        character)."""
+        dev = self.punct.device
+        state = (torch.zeros(1, dtype=torch.long, device=dev),) * 2 + (torch.zeros(1, 4, dtype=torch.long,
+                                                                                  device=dev),)
+        for i, t in enumerate(ids):
+            if not bool(self.allowed(state)[0, t]):
+                raise ValueError(f"the prefix does not fit the {self.what}: character {i + 1} ({text[i]!r}) "
+                                 "cannot come there")
+            state = self.advance(state, torch.tensor([t], device=dev))
+        return tuple(s.expand(n, *s.shape[1:]).clone() for s in state)
+
+    def allowed(self, state) -> torch.Tensor:
+        """A state ((n,) lines done, (n,) characters in the current line, (n, 4) line ends) → (n, V) bool: the
+        tokens that may come next."""
+        lines, col, ends = state
         li = lines.clamp(max=3)
         row = torch.where(col == 0, 6 + li, 0)                    # a line's first character (the body if no acrostic)
         row = torch.where(col == self.form, 2 + li, row)
-        return self.table[torch.where(lines >= 4, 1, row)]
+        out = self.table[torch.where(lines >= 4, 1, row)]
+        for line, earlier in self.rhymed:
+            at = (lines == line) & (col == self.form - 1)         # (n,) the rows at that line's last character
+            if bool(at.any()):
+                out[at] = self._rhyming(out[at], ends[at][:, list(earlier)])
+        return out
 
-    def advance(self, lines, col, tokens):
-        """The (lines, col) after each row's next token (n,)."""
+    def _rhyming(self, free: torch.Tensor, earlier: torch.Tensor) -> torch.Tensor:
+        """(k, V) the line end's free choice, (k, e) the earlier rhyme characters → (k, V): the characters of the
+        first one's class, without the earlier ones where that leaves any; the free choice where the first has
+        no class or its class no character the free choice allows (never an empty row)."""
+        row = self.cls[earlier[:, 0]]                             # (k,) the last row: no class
+        want = free & self.members[row]
+        fresh = want & ~F.one_hot(earlier, self.V).any(1).bool()
+        use_fresh = fresh.any(-1) & (row < len(self.members) - 1)
+        want = torch.where(use_fresh[:, None], fresh, want)
+        return torch.where(want.any(-1, keepdim=True), want, free)
+
+    def advance(self, state, tokens):
+        """The state after each row's next token (n,)."""
+        lines, col, ends = state
         p = self.punct[tokens]
-        return lines + p.long(), torch.where(p, torch.zeros_like(col), col + 1)
-
-    def walk(self, ids: list[int], text: str) -> tuple[int, int]:
-        """(lines, col) after a prefix, refusing one that breaks the form (a clear error naming the character)."""
-        lines = col = torch.zeros(1, dtype=torch.long, device=self.punct.device)
-        for i, t in enumerate(ids):
-            if not bool(self.allowed(lines, col)[0, t]):
-                raise ValueError(f"the prefix does not fit the {self.what}: character {i + 1} ({text[i]!r}) "
-                                 "cannot come there")
-            lines, col = self.advance(lines, col, torch.tensor([t], device=lines.device))
-        return int(lines), int(col)
+        last = (col == self.form - 1) & ~p & (tokens > 0) & (lines < 4)          # a line's last character
+        ends = torch.where(last[:, None] & (torch.arange(4, device=ends.device) == lines[:, None]),
+                           tokens[:, None], ends)
+        return lines + p.long(), torch.where(p, torch.zeros_like(col), col + 1), ends
 
 
 class Autoregressive(Family):
@@ -223,6 +260,8 @@ class Autoregressive(Family):
         "prefix": (str, "", "every sample starts with these characters"),
         "form": (int, 0, "poem models: 5 or 7 characters a line, four lines ending ，。，。 (0 = free)"),
         "acrostic": (str, "", "poem models, with --form: 4 characters, line i starts with character i"),
+        "rhyme": (bool, False, "poem models, with --form: line 4 rhymes with line 2 (form 7: line 2 with line 1 "
+                               "too), by the characters' modern pinyin finals"),
     }
 
     def __init__(self, config: AutoregressiveConfig):
@@ -231,6 +270,7 @@ class Autoregressive(Family):
         self.stoi = {ch: i + 1 for i, ch in enumerate(config.vocab)}
         self._bigram = None
         self._known: frozenset | None = None
+        self._rhymes: tuple[torch.Tensor, torch.Tensor] | None = None
 
     # 2 CPU cores: held-out NLL below the character bigram's from ~50 steps; 500 steps ≈ 10 s
     RUN_DEFAULTS: ClassVar[dict] = {"text": RunDefaults(Recipe(warmup=50, schedule="cosine", ema_decay=0.99),
@@ -278,17 +318,22 @@ class Autoregressive(Family):
         """Whether the form options apply: the vocabulary has the line-end marks ， and 。."""
         return all(ch in self.stoi for ch in LINE_ENDS)
 
-    def form_mask(self, form: int = 0, acrostic: str = "") -> FormMask | None:
-        """The mask of `form` (5 or 7) and `acrostic` (4 characters or ""), validated; None for free sampling."""
+    def form_mask(self, form: int = 0, acrostic: str = "", rhyme: bool = False) -> FormMask | None:
+        """The mask of `form` (5 or 7), `acrostic` (4 characters or "") and `rhyme`, validated; None for free
+        sampling."""
         if isinstance(form, bool) or not isinstance(form, int) or form not in FORMS:
             raise ValueError("form must be 0 (free), 5 or 7")
         if not isinstance(acrostic, str):
             raise ValueError("acrostic must be text")
-        if not form and not acrostic:
+        if not isinstance(rhyme, bool):
+            raise ValueError("rhyme must be true or false")
+        if not form and not acrostic and not rhyme:
             return None
         if not self.writes_poems:
             raise ValueError("form and acrostic are for poem models: this model's vocabulary has no ， and 。 "
                              "(autoregressive-poems has them)")
+        if rhyme and not form:
+            raise ValueError("rhyme needs a form: give form 5 or 7 with it")
         if acrostic:
             if not form:
                 raise ValueError("an acrostic needs a form: give form 5 or 7 with it")
@@ -299,7 +344,21 @@ class Autoregressive(Family):
                 raise ValueError(f"acrostic characters not in this model's vocabulary: {''.join(bad)!r}")
             if any(ch in PUNCTUATION for ch in acrostic):
                 raise ValueError("the acrostic's characters start lines: they cannot be punctuation")
-        return FormMask(self.stoi, form, acrostic, device=self.device)
+        return FormMask(self.stoi, form, acrostic, device=self.device, rhyme=self.rhyme_table() if rhyme else None)
+
+    def rhyme_table(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """((classes + 1, V) bool: the tokens of each rhyme class, the last row all True for the tokens of none;
+        (V,) each token's row), computed once per model from the vocabulary (generators/rhyme.py)."""
+        if self._rhymes is None:
+            from . import rhyme                                   # pypinyin: only once rhyme is asked for
+
+            C = len(rhyme.CLASSES)
+            cls = torch.tensor([-1] + rhyme.rhyme_classes(self.config.vocab))      # token 0 (the end): none
+            cls = torch.where(cls < 0, C, cls)
+            members = F.one_hot(cls, C + 1).T.bool().contiguous()
+            members[C] = True
+            self._rhymes = members, cls
+        return self._rhymes
 
     def prepare_data(self, dataset):
         if dataset.kind != "text":
@@ -354,11 +413,11 @@ class Autoregressive(Family):
 
     @torch.no_grad()
     def next_distribution(self, prefix: str, *, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-                          form: int = 0, acrostic: str = ""):
+                          form: int = 0, acrostic: str = "", rhyme: bool = False):
         """(raw probabilities, probabilities after the form's mask and the cut) of the character after `prefix`;
         index 0 = end. The raw ones are the model's softmax at T = 1, unmasked."""
         self._check_options(temperature, top_k, top_p)
-        mask = self.form_mask(form, acrostic)
+        mask = self.form_mask(form, acrostic, rhyme)
         ids = self.encode_text(prefix)
         if len(ids) >= self.config.block_size:
             raise ValueError(f"the prefix can be at most {self.config.block_size - 1} characters")
@@ -367,15 +426,14 @@ class Autoregressive(Family):
         masked = logits if allowed is None else logits.masked_fill(~allowed, float("-inf"))
         return F.softmax(logits, -1), cut_distribution(masked[None], temperature, top_k, top_p)[0]
 
-    def allowed_next(self, prefix: str, *, form: int = 0, acrostic: str = "") -> torch.Tensor | None:
+    def allowed_next(self, prefix: str, *, form: int = 0, acrostic: str = "", rhyme: bool = False
+                     ) -> torch.Tensor | None:
         """(V,) bool: the tokens the form's mask lets follow `prefix` (index 0 = end); None when free."""
-        return self._allowed_after(self.form_mask(form, acrostic), self.encode_text(prefix), prefix)
+        return self._allowed_after(self.form_mask(form, acrostic, rhyme), self.encode_text(prefix), prefix)
 
-    def _allowed_after(self, mask: FormMask | None, ids: list[int], prefix: str) -> torch.Tensor | None:
-        if mask is None:
-            return None
-        lines, col = mask.walk(ids, prefix)
-        return mask.allowed(torch.tensor([lines], device=self.device), torch.tensor([col], device=self.device))[0]
+    @staticmethod
+    def _allowed_after(mask: FormMask | None, ids: list[int], prefix: str) -> torch.Tensor | None:
+        return None if mask is None else mask.allowed(mask.start(1, ids, prefix))[0]
 
     # ------------------------------------------------------------------ sampling
     def _check_options(self, temperature, top_k, top_p):
@@ -389,9 +447,9 @@ class Autoregressive(Family):
     @torch.no_grad()
     def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, temperature: float = 1.0,
                top_k: int = 0, top_p: float = 1.0, prefix: str = "", form: int = 0, acrostic: str = "",
-               use_cache: bool = True) -> list[str]:
+               rhyme: bool = False, use_cache: bool = True) -> list[str]:
         """n strings, each starting with `prefix`; the KV cache (or LSTM state) makes each step O(1) in length.
-        A poem model with `form` 5 or 7 (and an `acrostic`) draws every token from the form's mask (FormMask)."""
+        A poem model with `form` 5 or 7 (an `acrostic`, `rhyme`) draws every token from the form's mask (FormMask)."""
         if labels is not None:
             raise ValueError("the autoregressive model is unconditional: it takes no label")
         if latents is not None:
@@ -399,14 +457,14 @@ class Autoregressive(Family):
         self._check_options(temperature, top_k, top_p)
         if not isinstance(prefix, str):
             raise ValueError("prefix must be text")
-        mask = self.form_mask(form, acrostic)
+        mask = self.form_mask(form, acrostic, rhyme)
         pre = self.encode_text(prefix)
         T = self.config.block_size
         if len(pre) >= T - 1:
             raise ValueError(f"the prefix can be at most {T - 2} characters")
         dev = self.device
         if mask is not None:
-            lines, col = (torch.full((n,), v, dtype=torch.long, device=dev) for v in mask.walk(pre, prefix))
+            form_state = mask.start(n, pre, prefix)
         idx = torch.tensor([[0] + pre] * n, dtype=torch.long, device=dev)       # (n, 1+len(prefix))
         done = torch.zeros(n, dtype=torch.bool, device=dev)
         state = {} if use_cache else None
@@ -414,12 +472,12 @@ class Autoregressive(Family):
         for _ in range(T - idx.shape[1]):
             logits = self.net(step_in if use_cache else idx, state)[:, -1]      # (n, V)
             if mask is not None:
-                logits = logits.masked_fill(~mask.allowed(lines, col), float("-inf"))
+                logits = logits.masked_fill(~mask.allowed(form_state), float("-inf"))
             probs = cut_distribution(logits, temperature, top_k, top_p)
             nxt = draw(probs, generator) if temperature > 0 else probs.argmax(-1, keepdim=True)
             nxt = nxt.masked_fill(done[:, None], 0)
             if mask is not None:
-                lines, col = mask.advance(lines, col, nxt[:, 0])
+                form_state = mask.advance(form_state, nxt[:, 0])
             idx = torch.cat([idx, nxt], 1)
             done |= nxt[:, 0] == 0
             if bool(done.all()):
