@@ -255,7 +255,9 @@ def test_gradios_own_input_checks_answer_in_the_browsers_language(app_url):
         assert status == 500 and body["error"] == "值 10000 大于最大值 64。", body
     status, body = _post(app_url, "gan_grid", no_such_class, "zh-CN")
     assert body["error"].startswith("值 eleven 不在可选项中：[") and "'any'" in body["error"], body
-    for lang in ("en-US,en;q=0.9", "zh-TW", None):          # English and Traditional Chinese: untouched
+    status, body = _post(app_url, "gan_grid", too_many, "zh-TW")          # Traditional: ui/i18n/zh_TW.py
+    assert status == 500 and body["error"] == "值 10000 大於最大值 64。", body
+    for lang in ("en-US,en;q=0.9", None):                                # English: untouched
         status, body = _post(app_url, "gan_grid", too_many, lang)
         assert status == 500 and body["error"] == english, body
 

@@ -246,11 +246,12 @@ def _patch_input_check_language() -> None:
         try:
             return await original(self, *args, **kwargs)
         except Error as e:
-            from ui.i18n import translate, wants_chinese
+            from ui.i18n import HANT_LOCALE, language, translate
 
             request = signature.bind(self, *args, **kwargs).arguments.get("request")
             request = request[0] if isinstance(request, list) and request else request
-            chinese = translate(e.message) if isinstance(e.message, str) and wants_chinese(request) else None
+            lang = language(request) if isinstance(e.message, str) else "en"
+            chinese = translate(e.message, lang == HANT_LOCALE) if lang != "en" else None
             if chinese is not None:
                 e.message = chinese
                 e.args = (chinese, *e.args[1:])

@@ -27,7 +27,7 @@ from pathlib import Path
 import gradio as gr
 from gradio.i18n import I18nData
 
-from . import zh_CN
+from . import zh_CN, zh_TW
 
 ZH_LOCALE = "zh-CN"
 # the long texts with named keys: name → (module, attribute) that holds the English
@@ -45,15 +45,24 @@ LONG_SOURCES = {
 TRANSLATED_PROPS = ("label", "info", "placeholder")
 
 EN: dict[str, str] = {}        # key → English: filled by localize() (and key() calls) as the page is built
-ZH: dict[str, str] = {}        # key → Chinese
+ZH: dict[str, str] = {}        # key → Simplified Chinese
+ZH_HANT: dict[str, str] = {}   # key → Traditional Chinese (zh_TW.py: the Simplified catalog through OpenCC)
 # The frontend (svelte-i18n) tries a browser's locale, then shorter tags ("zh-Hans-CN" → "zh-Hans" → "zh"), then
-# English. So "zh" covers zh, zh-Hans, zh-SG too; Traditional Chinese (zh-TW, zh-HK, zh-MO), which would fall
-# back to "zh" as well, is given the English until it has a translation of its own (Gradio's own strings still
-# come in Traditional Chinese). wants_chinese() draws the same line for the server's messages.
+# English. So "zh" covers zh, zh-Hans, zh-SG too; Traditional Chinese (zh-TW, zh-HK, zh-MO, zh-Hant, which would
+# fall back to "zh" as well) gets the Traditional catalog. language() draws the same line for the server's texts.
 TRADITIONAL = ("zh-TW", "zh-HK", "zh-MO", "zh-Hant")
-I18N = gr.I18n(en=EN, **{ZH_LOCALE: ZH, "zh": ZH}, **{loc: EN for loc in TRADITIONAL})
+HANT_LOCALE = "zh-TW"
+I18N = gr.I18n(en=EN, **{ZH_LOCALE: ZH, "zh": ZH}, **{loc: ZH_HANT for loc in TRADITIONAL})
+
+
+def hant(simplified: str) -> str:
+    """The Traditional form of a Simplified text of the catalog (zh_TW.HANT; a text conversion leaves alone is
+    itself). A catalog text missing there means zh_TW.py was not rebuilt: tests/test_i18n.py catches that."""
+    return zh_TW.HANT.get(simplified, simplified)
+
+
 for _key, (_en, _zh) in zh_CN.GRADIO.items():      # Gradio's own keys its language lists lack (else shown raw)
-    EN[_key], ZH[_key] = _en, _zh
+    EN[_key], ZH[_key], ZH_HANT[_key] = _en, _zh, hant(_zh)
 
 
 def english_long_texts(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -78,18 +87,19 @@ def _templates() -> list[tuple[re.Pattern, str, str]]:
     return sorted(out, key=lambda t: -len(t[1]))
 
 
-def translate(text: str) -> str | None:
+def translate(text: str, traditional: bool = False) -> str | None:
     """The Chinese of an English text (a catalog entry, or a template's match with its values, which are
-    translated in turn when the catalog has them), else None."""
+    translated in turn when the catalog has them), else None; in Traditional characters with `traditional`."""
     if not isinstance(text, str) or not text.strip():
         return None
+    conv = hant if traditional else (lambda s: s)
     if text in zh_CN.TEXTS:
-        return zh_CN.TEXTS[text]
+        return conv(zh_CN.TEXTS[text])
     for rx, _en, zh in _templates():
         m = rx.match(text)
         if m:
-            values = {k: translate(v) or v for k, v in m.groupdict().items()}
-            return zh.format(**values)
+            values = {k: translate(v, traditional) or v for k, v in m.groupdict().items()}
+            return conv(zh).format(**values)
     return None
 
 
@@ -103,6 +113,7 @@ def key(english: str, name: str | None = None, *, prefix: str = "") -> I18nData 
     if "}" in k or "\n" in k or len(k) > 200:
         k = "text." + hashlib.sha1(k.encode()).hexdigest()[:12]
     EN[k], ZH[k] = english, zh
+    ZH_HANT[k] = hant(zh) if name else translate(english, traditional=True)
     return I18N(k)
 
 
@@ -170,27 +181,36 @@ def english(value):
 
 
 # ----------------------------------------------------------------------------- server-made text
-def wants_chinese(request=None) -> bool:
-    """Whether the event's browser asks for Chinese first (its Accept-Language, as the page's locale does)."""
+def language(request=None) -> str:
+    """The event's language as its browser asks for it first (Accept-Language, as the page's locale does):
+    "zh-CN" (zh, zh-CN, zh-Hans, zh-SG …), "zh-TW" (zh-TW, zh-HK, zh-MO, zh-Hant …) or "en" (anything else)."""
     if request is None:
         from ui.gradio_seam import current_request
         request = current_request()
     headers = getattr(request, "headers", None)
     if not headers:
-        return False
+        return "en"
     try:
         lang = headers.get("accept-language") or ""
     except Exception:                      # noqa: BLE001  (a hostile request's headers are only data)
-        return False
+        return "en"
     first = lang.split(",")[0].split(";")[0].strip().lower()
-    return first == "zh" or first.startswith("zh-") and not first.startswith(tuple(t.lower() for t in TRADITIONAL))
+    if first.startswith(tuple(t.lower() for t in TRADITIONAL)):
+        return HANT_LOCALE
+    return ZH_LOCALE if first == "zh" or first.startswith("zh-") else "en"
+
+
+def wants_chinese(request=None) -> bool:
+    """Whether the event's browser asks for Chinese first, Simplified or Traditional."""
+    return language(request) != "en"
 
 
 def tr(text: str, request=None) -> str:
     """`text` in the request's language: Chinese when the browser asks for it and the catalog has it."""
-    if not wants_chinese(request):
+    lang = language(request)
+    if lang == "en":
         return text
-    return translate(text) or text
+    return translate(text, lang == HANT_LOCALE) or text
 
 
 def error(text: str) -> gr.Error:
@@ -228,29 +248,34 @@ def cjk_font() -> str | None:
     return found()
 
 
-def figure_chinese(request=None) -> bool:
-    """Whether a figure made for this request is drawn in Chinese: the browser asks for it and a CJK font exists
-    (without one Chinese would draw as boxes, so the figure stays English)."""
-    return wants_chinese(request) and cjk_font() is not None
+def figure_chinese(request=None) -> str:
+    """The Chinese a figure made for this request is drawn in, "zh-CN" or "zh-TW", when the browser asks for it
+    and a CJK font exists (without one Chinese would draw as boxes, so the figure stays English: ""). Truthy
+    exactly when the figure is Chinese; a cache may key on it."""
+    lang = language(request)
+    return lang if lang != "en" and cjk_font() is not None else ""
 
 
 def fig_text(text: str, request=None) -> str:
     """A figure's text in the request's language (see figure_chinese)."""
-    return (translate(text) or text) if figure_chinese(request) else text
+    lang = figure_chinese(request)
+    return (translate(text, lang == HANT_LOCALE) or text) if lang else text
 
 
 def localize_figure(fig, chinese: bool | None = None):
     """A matplotlib Figure with its texts (titles, axis labels, legend entries, text artists) in the request's
     language: for a Chinese figure (`chinese`, else figure_chinese()) each text the catalog translates becomes
     Chinese, drawn in the CJK font (DejaVu Sans for the glyphs it lacks); otherwise the figure is left untouched.
-    Returns the figure, so a module can write `I.localize_figure(fig).tight_layout()`."""
-    if fig is None or cjk_font() is None or not (figure_chinese() if chinese is None else chinese):
+    Returns the figure, so a module can write `I.localize_figure(fig).tight_layout()`. `chinese`: True or
+    "zh-CN" for Simplified, "zh-TW" for Traditional, falsy for English."""
+    chinese = figure_chinese() if chinese is None else chinese
+    if fig is None or cjk_font() is None or not chinese:
         return fig
     from matplotlib.text import Text
 
     family = [cjk_font(), "DejaVu Sans"]
     for artist in fig.findobj(Text):
-        zh = translate(artist.get_text())
+        zh = translate(artist.get_text(), chinese == HANT_LOCALE)
         if zh is not None:
             artist.set_text(zh)
             artist.set_fontfamily(family)
@@ -265,6 +290,11 @@ def page_texts() -> dict[str, str]:
 
 
 def page_script() -> str:
-    """The <script> that hands page_texts() to the page (app.py puts it after ui/js/*.js in <head>)."""
-    data = json.dumps(page_texts(), ensure_ascii=False).replace("</", "<\\/")
-    return f"<script>window.LatentLab.pageZh = {data};</script>\n"
+    """The <script> that hands page_texts() to the page (app.py puts it after ui/js/*.js in <head>), in
+    Simplified (pageZh) and Traditional (pageZhHant) characters, and the Traditional form of the scripts' own
+    Chinese (hantRuns, for LatentLab.zh)."""
+    texts = page_texts()
+    data = {"pageZh": texts, "pageZhHant": {en: hant(zh) for en, zh in texts.items()}, "hantRuns": zh_TW.JS_RUNS}
+    return "".join(f"<script>window.LatentLab.{name} = "
+                   + json.dumps(d, ensure_ascii=False).replace("</", "<\\/") + ";</script>\n"
+                   for name, d in data.items())

@@ -5,8 +5,9 @@
 // same nearest-neighbour ×8 upscale as ui/common.py grid_image; grey or RGB, as the decoder's output shape says.
 (() => {
   const LL = window.LatentLab;
-  // in the page's language, as Gradio's I18n picks it (ui/i18n: Chinese for zh and zh-*, but not zh-TW/HK/MO/Hant)
-  const ZH = /^zh(-|$)/i.test(navigator.language || "") && !/^zh-(tw|hk|mo|hant)/i.test(navigator.language);
+  // in the page's language, as Gradio's I18n picks it (ui/i18n: Chinese for zh and zh-*; LatentLab.zh gives the
+  // Traditional characters to zh-TW/HK/MO/Hant)
+  const ZH = LatentLab.lang !== "en";
   const TEXT = ZH ? { server: "在服务器上渲染", browser: "在你的浏览器中渲染（WebAssembly）" }
     : { server: "Rendering on the server", browser: "Rendering in your browser (WebAssembly)" };
   const SCALE = 8;
@@ -39,7 +40,7 @@
   function setPath(tab, path, why) {
     LL.renderPath[tab] = path;
     const el = document.querySelector(`#${tab}_render_path .ll-render-path`);
-    if (el && el.textContent !== TEXT[path]) el.textContent = TEXT[path];
+    if (el && el.textContent !== LatentLab.zh(TEXT[path])) el.textContent = LatentLab.zh(TEXT[path]);
     if (el && why) el.title = why;
   }
 
@@ -195,7 +196,7 @@
     if (!t.overlay || !t.overlay.isConnected) {
       const img = t.overlay = document.createElement("img");
       img.className = "ll-browser-img";
-      img.alt = ZH ? "在你的浏览器中绘制的图像" : "picture drawn in your browser";   // a digit or an emoji
+      img.alt = ZH ? LatentLab.zh("在你的浏览器中绘制的图像") : "picture drawn in your browser";   // a digit or an emoji
       box.prepend(img);
       place(t, box);
       if (!t.wired) {

@@ -3,9 +3,8 @@
 // what it shows, from its tab's settings (e.g. "gan-mnist, seed 7, class 3").
 (() => {
   const val = (id) => document.querySelector(`#${id} input, #${id} textarea`)?.value ?? "";
-  // in the page's language (Chinese as in ui/i18n: zh and zh-*, not zh-TW/HK/MO/Hant)
-  const lang = navigator.language || "";
-  const ZH = /^zh(-|$)/i.test(lang) && !/^zh-(tw|hk|mo|hant)/i.test(lang);
+  // in the page's language (Chinese as in ui/i18n: zh and zh-*; Traditional characters for zh-TW/HK/MO/Hant)
+  const ZH = LatentLab.lang !== "en";
   const ALT = ZH ? {
     gan_img: () => `gan-mnist 数字，种子 ${val("gan_seed")}，类别 ${val("gan_label")}`,
     gan_grid: () => `gan-mnist 样本网格，种子 ${val("gan_seed")}，类别 ${val("gan_label")}`,
@@ -21,9 +20,9 @@
   };
   function label(el) {
     const block = el.closest("[id]");
-    const alt = block && ALT[block.id] ? ALT[block.id]() : "";
+    const alt = block && ALT[block.id] ? LatentLab.zh(ALT[block.id]()) : "";
     const text = block?.querySelector("[data-testid=block-label], label")?.textContent?.trim();
-    return alt || text || (ZH ? "图像" : "image");
+    return alt || text || (ZH ? LatentLab.zh("图像") : "image");
   }
   function mend(root) {
     root.querySelectorAll(".image-container > button:not([aria-label]), .image-container > button[data-ll]")

@@ -1,19 +1,20 @@
 // Texts Gradio's I18n cannot key, translated in the page: the Compare table's headers and floor rows, the Gaussian
 // summary and the lessons' SVG diagrams keep English values (what the API returns). On a Chinese page (zh and
-// zh-*, not zh-TW/HK/MO/Hant, as ui/i18n decides) each text node there whose whole trimmed text is an entry of
-// window.LatentLab.pageZh (ui/i18n/zh_CN.py PAGE, put in <head> by app.py), or matches one of its {placeholder}
-// templates, shows the Chinese; Gradio re-rendering a cell brings back English, which is translated again.
+// zh-*) each text node there whose whole trimmed text is an entry of window.LatentLab.pageZh (ui/i18n/zh_CN.py
+// PAGE, put in <head> by app.py) — pageZhHant, its Traditional form, for zh-TW/HK/MO/Hant, as ui/i18n decides —
+// or matches one of its {placeholder} templates, shows the Chinese; Gradio re-rendering a cell brings back
+// English, which is translated again.
 (() => {
   const lang = navigator.language || "";
-  const ZH = /^zh(-|$)/i.test(lang) && !/^zh-(tw|hk|mo|hant)/i.test(lang);
-  if (!ZH) return;
+  if (!/^zh(-|$)/i.test(lang)) return;
+  const KEY = /^zh-(tw|hk|mo|hant)/i.test(lang) ? "pageZhHant" : "pageZh";
   const SCOPE = "#cmp_table, #gaussian_summary, .ll-diagram";
   let dict = null;
   let templates = [];
   const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
   function load() {
-    dict = window.LatentLab?.pageZh || {};
+    dict = window.LatentLab?.[KEY] || {};
     templates = Object.entries(dict).filter(([en]) => /\{\w+\}/.test(en)).map(([en, zh]) => {
       const names = [];
       const source = en.split(/(\{\w+\})/).filter(Boolean).map((part) => {
@@ -56,7 +57,7 @@
     queued = true;
     requestAnimationFrame(() => {
       queued = false;
-      if (dict === null || (!Object.keys(dict).length && window.LatentLab?.pageZh)) load();   // its script comes later
+      if (dict === null || (!Object.keys(dict).length && window.LatentLab?.[KEY])) load();   // its script comes later
       document.querySelectorAll(SCOPE).forEach(mend);
     });
   }
