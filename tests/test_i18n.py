@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from pathlib import Path
 
 import gradio as gr
 import pytest
@@ -46,7 +47,25 @@ def test_every_key_in_both_languages_with_the_same_placeholders(i18n):
         assert "__i18n__" not in zh and zh.strip()
     locales = i18n.I18N.translations_dict
     assert set(locales) == {"en", "zh-CN", "zh", "zh-TW", "zh-HK", "zh-MO", "zh-Hant"}
-    assert locales["zh"] is locales["zh-CN"] and locales["zh-TW"] is locales["en"]   # no Traditional yet: English
+    assert locales["zh"] is locales["zh-CN"]
+    assert all(locales[loc] is locales["zh-TW"] for loc in ("zh-HK", "zh-MO", "zh-Hant"))   # one Traditional catalog
+
+
+def test_the_traditional_catalog_is_the_simplified_one_through_opencc(i18n):
+    """ui/i18n/zh_TW.py is exactly what `python -m ui.i18n.build_zh_tw` makes of the catalog as it stands (a
+    Chinese text added without a rebuild fails here), it changes the characters (not the English, numbers or
+    placeholders), and every key the page has in Simplified has its Traditional form."""
+    from ui.i18n import build_zh_tw, zh_TW
+
+    assert (Path(build_zh_tw.__file__).with_name("zh_TW.py").read_text(encoding="utf-8") == build_zh_tw.render()), \
+        "ui/i18n/zh_TW.py is stale: run python -m ui.i18n.build_zh_tw"
+    assert zh_TW.HANT["种子必须是数字"] == "種子必須是數字"
+    for zh, hant in zh_TW.HANT.items():
+        assert len(hant) == len(zh) and sorted(PLACEHOLDER.findall(hant)) == sorted(PLACEHOLDER.findall(zh)), zh
+    cc = build_zh_tw._Converter()
+    assert i18n.ZH and set(i18n.ZH_HANT) == set(i18n.ZH)
+    wrong = {k: (zh, i18n.ZH_HANT[k]) for k, zh in i18n.ZH.items() if i18n.ZH_HANT[k] != cc.convert(zh)}
+    assert not wrong, wrong
 
 
 def _shown_texts(demo):
@@ -144,7 +163,9 @@ def test_server_errors_follow_accept_language(i18n):
             LocalContext.request.reset(token)
 
     assert grid_error("zh-CN,zh;q=0.9,en;q=0.8") == ("截断系数必须在 0 到 2 之间", "**空闲** · 第 0 / 0 步 · 每秒 0.0 步 · cpu")
-    for lang in ("en-US,en;q=0.9,zh-CN;q=0.5", "zh-TW", "zh-Hant-HK", "", None):
+    for lang in ("zh-TW", "zh-Hant-HK", "zh-HK,zh;q=0.9"):
+        assert grid_error(lang) == ("截斷係數必須在 0 到 2 之間", "**空閒** · 第 0 / 0 步 · 每秒 0.0 步 · cpu")
+    for lang in ("en-US,en;q=0.9,zh-CN;q=0.5", "", None):
         assert grid_error(lang) == ("Truncation must be between 0 and 2", "**idle** · step 0 / 0 · 0.0 steps/s · cpu")
     for lang in ("zh", "zh-Hans-CN", "zh-SG"):
         assert i18n.tr("Seed must be a number", Request(lang)) == "种子必须是数字"
@@ -210,33 +231,40 @@ def page_in(browser, app_url, locale):
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US", "zh-TW"])
 def test_the_page_follows_the_browser_language(browser, app_url, locale):
-    zh = locale == "zh-CN"                 # zh-TW: English until there is a Traditional translation
+    """zh-CN reads Simplified, zh-TW the same texts in Traditional characters (ui/i18n/zh_TW.py), en-US English;
+    the Gradio-keyed labels, the page's own scripts (ui/js) and the server's status line alike."""
+    from ui.i18n.build_zh_tw import _Converter
+
+    zh = locale.startswith("zh")
+    t = _Converter().convert if locale == "zh-TW" else (lambda text: text)     # the Simplified expectations, as read
     with page_in(browser, app_url, locale) as (page, errors):
-        page.get_by_role("tab", name=(ZH_TABS if zh else EN_TABS)[0], exact=True).wait_for()
-        tabs = [t.strip() for t in page.get_by_role("tab").all_inner_texts()]
-        assert tabs[:len(EN_TABS)] == (ZH_TABS if zh else EN_TABS)
-        page.locator("#gan_seed").get_by_text("种子" if zh else "Seed", exact=True).wait_for()
+        page.get_by_role("tab", name=t(ZH_TABS[0]) if zh else EN_TABS[0], exact=True).wait_for()
+        tabs = [tab.strip() for tab in page.get_by_role("tab").all_inner_texts()]
+        assert tabs[:len(EN_TABS)] == ([t(x) for x in ZH_TABS] if zh else EN_TABS)
+        page.locator("#gan_seed").get_by_text(t("种子") if zh else "Seed", exact=True).wait_for()
         header = page.locator("h1").first.inner_text()
-        assert ("潜在空间实验室" in header) == zh and "Latent Lab" in header
+        assert (t("潜在空间实验室") in header) == zh and "Latent Lab" in header
         body = page.locator("body").inner_text()
         assert "__i18n__" not in body and "lesson." not in body
-        assert ("截断 ψ（越低越典型）" in body) == zh and ("Truncation ψ" in body) != zh
+        assert (t("截断 ψ（越低越典型）") in body) == zh and ("Truncation ψ" in body) != zh
         # the page's own script (ui/js) picks the same language: the render-path line and the pictures' alt text
         page.wait_for_function("(w) => document.querySelector('#gan_render_path')?.innerText.includes(w)",
-                               arg="渲染" if zh else "Rendering")
+                               arg=t("渲染") if zh else "Rendering")
         page.wait_for_function("(w) => document.querySelector('#gan_img img')?.alt.includes(w)",
-                               arg="种子" if zh else "seed")
-        page.get_by_role("tab", name="训练" if zh else "Train", exact=True).click()
+                               arg=t("种子") if zh else "seed")
+        page.get_by_role("tab", name=t("训练") if zh else "Train", exact=True).click()
         status = page.locator("#train_status")
-        status.get_by_text("空闲" if zh else "idle").wait_for()
+        status.get_by_text(t("空闲") if zh else "idle").wait_for()
         assert ("第 0 / 0 步" in status.inner_text()) == zh
         # a choice shows its name in the page's language; the value behind it stays the API's
-        assert page.locator("#train_family input").input_value() == ("生成对抗网络 (gan)" if zh else "gan")
+        assert page.locator("#train_family input").input_value() == (t("生成对抗网络 (gan)") if zh else "gan")
         # ... and the page sends the value, not the shown name: an event whose inputs hold a translated choice
         # (the Gaussian tab's data: "normal", shown as 正态) is served, with no error
-        page.get_by_role("tab", name="高斯分布" if zh else "Gaussian", exact=True).click()
-        assert page.locator("#gaussian_data input").input_value() == ("正态" if zh else "normal")
+        page.get_by_role("tab", name=t("高斯分布") if zh else "Gaussian", exact=True).click()
+        assert page.locator("#gaussian_data input").input_value() == (t("正态") if zh else "normal")
         page.locator("#gaussian_summary table").wait_for()
+        page.wait_for_function("(w) => document.querySelector('#gaussian_summary')?.innerText.includes(w)",
+                               arg=t("负对数似然（每个数的奈特数）") if zh else "NLL (nats per number)")   # ui/js/50
         before = page.locator("#gaussian_summary").inner_text()
         page.locator("#gaussian_step_btn").click()
         page.wait_for_function("(b) => document.querySelector('#gaussian_summary')?.innerText !== b", arg=before)
