@@ -28,9 +28,10 @@ def corner_luminance(png: bytes) -> float:
 
 
 # (width, browser language, themes): English at a phone's and a projector's width in both themes; Chinese at a
-# phone's and a laptop's width, one theme each (its longer-or-shorter words are what may overflow, not the colours)
+# phone's and a laptop's width, one theme each (its longer-or-shorter words are what may overflow, not the colours);
+# Traditional Chinese (the Simplified catalog through OpenCC) at the phone's width
 LOOKS = [(390, "en-US", ("light", "dark")), (1920, "en-US", ("light", "dark")),
-         (390, "zh-CN", ("dark",)), (1366, "zh-CN", ("light",))]
+         (390, "zh-CN", ("dark",)), (1366, "zh-CN", ("light",)), (390, "zh-TW", ("light",))]
 
 
 @pytest.mark.parametrize("width,locale,themes", LOOKS, ids=[f"{w}-{loc}" for w, loc, _ in LOOKS])
@@ -51,7 +52,7 @@ def test_every_family_tab_in_light_and_dark(browser, app_url, tmp_path, width, l
         try:
             page.goto(f"{app_url}/?__theme={theme}")       # one page, every tab opened in turn as a user would
             for tab, (title, result, controls) in TABS.items():
-                title = translate(title) if locale.startswith("zh") else title
+                title = translate(title, locale == "zh-TW") if locale.startswith("zh") else title
                 page.evaluate("() => window.scrollTo(0, 0)")
                 open_tab(page, title)
                 page.wait_for_function("(t) => document.querySelector('#tabs [role=tab][aria-selected=true]')"
