@@ -4,6 +4,7 @@ the tab's checkbox through real HTTP, and the tonal pattern's marks (平仄) in 
 from __future__ import annotations
 
 import re
+import time
 
 import gradio as gr
 import pytest
@@ -172,3 +173,124 @@ def test_tonal_check_on_known_poems():
     night = tonal_check(QUIET_NIGHT)          # not a regulated poem: 上 and 头 break the 平起 pattern
     assert night.pattern == "平起" and [QUIET_NIGHT[i] for i in night.breaks] == ["上", "头"]
     assert tonal_check("床前明月光") is None
+
+
+# ----------------------------------------------------------------------------- the tab
+from ui import autoregressive as tab  # noqa: E402
+
+
+def poems_in(out: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", li.split("</b>")[0]) for li in out.split("<li><b>")[1:]]
+
+
+def test_the_tab_rhymes_when_asked_and_old_calls_are_unchanged():
+    for form in ("5", "7"):
+        out = tab.generate(0, 1.0, 0, 1.0, "", 12, "poems", form, "春夏秋冬", True)
+        poems = poems_in(out)
+        assert len(poems) == 12 and all(poem_form(p) == int(form) and p[0] == "春" and follows_rhyme(p) for p in poems)
+    before = tab.generate(0, 1.0, 0, 1.0, "", 8, "poems", "7", "")          # a call written before rhyme came
+    assert before == tab.generate(0, 1.0, 0, 1.0, "", 8, "poems", "7", "", False)
+    for rhyme, message in ((True, "rhyme needs a form"), ("yes", "true or false"), (None, "true or false")):
+        with pytest.raises(gr.Error, match=message):
+            tab.generate(0, 1.0, 0, 1.0, "", 2, "poems", "free", "", rhyme)
+    assert tab.corpus_changed("poems")[-1] is False                          # a corpus switch turns it off
+
+
+def test_the_step_through_marks_what_rhyme_masks():
+    from test_autoregressive import chart_bars
+
+    text = QUIET_NIGHT[:-2]                                                  # line 4's last character is next
+    _, chart, choices, _ = tab.step_start(text, 1.0, 0, 1.0, "poems", "5", "", True)
+    bars = chart_bars(chart)
+    assert all(rhymes(b[0], "霜") and b[0] != "霜" for b in bars if b[2] > 0)
+    assert any(b[2] == 0 for b in bars) and "data-masked=1" in chart and "rhyme" in chart
+    free = chart_bars(tab.step_start(text, 1.0, 0, 1.0, "poems", "5", "")[1])
+    assert sum(b[2] > 0 for b in free) > sum(b[2] > 0 for b in bars)
+    with pytest.raises(gr.Error, match="masked"):
+        tab.step_force(text, "月", 1.0, 0, 1.0, "poems", "5", "", True)
+    assert tab.step_force(text, "月", 1.0, 0, 1.0, "poems", "5", "")[0] == text + "月"     # allowed without rhyme
+    for seed in range(5):
+        drawn = tab.step_sample(text, seed, 1.0, 0, 1.0, "poems", "5", "", True)[0]
+        assert rhymes(drawn[-1], "霜") and drawn[-1] != "霜"
+
+
+def test_the_poem_view_underlines_what_breaks_the_tonal_pattern():
+    out = tab.generate(0, 1.0, 0, 1.0, QUATRAIN[:-1], 1, "poems", "7", "")   # the model can only close the poem
+    assert poems_in(out) == [QUATRAIN]
+    assert "<span class='ar-break' title='泊: 平 here, the 仄起 pattern wants 仄'>泊</span>" in out
+    assert out.count("class='ar-break'") == 2                               # 泊, and the legend's sample
+    assert "class='ar-pattern'" in out and ">仄起</span>" in out and "ar-legend" in out
+    assert "text-decoration:underline dotted" in out
+    names = tab.generate(0, 1.0, 0, 1.0, "", 5)                              # names: no tones, no legend
+    assert "ar-break" not in names.split("<style>")[0] and "ar-legend" not in names.split("<style>")[0]
+
+
+def test_the_rhyme_checkbox_through_http(app_url):
+    """The named event through real HTTP: gradio_client with rhyme by name and by position, and a raw call
+    written before rhyme came (9 values) served as before."""
+    import http.client
+    import json
+    from urllib.parse import urlparse
+
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    client = Client(app_url, verbose=False)
+    params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    for name in ("/autoregressive_sample", "/autoregressive_step_start", "/autoregressive_step",
+                 "/autoregressive_force"):
+        ps = params[name]["parameters"]
+        assert ps[-1]["parameter_name"] == "rhyme" and ps[-1]["parameter_default"] is False, name
+        assert [p["parameter_name"] for p in ps[-4:-1]] == ["corpus", "form", "acrostic"], name
+    out = client.predict(seed=3, n=10, corpus="poems", form="5", rhyme=True, api_name="/autoregressive_sample")
+    assert all(poem_form(p) == 5 and follows_rhyme(p) for p in poems_in(out))
+    positional = client.predict(3, 1.0, 0, 1.0, "", 10, "poems", "5", "", True, api_name="/autoregressive_sample")
+    assert positional == out
+    with pytest.raises(AppError, match="rhyme needs a form"):
+        client.predict(corpus="poems", rhyme=True, api_name="/autoregressive_sample")
+    u = urlparse(app_url)
+    old = [3, 1.0, 0, 1.0, "", 10, "poems", "5", ""]                        # the inputs before rhyme
+    bodies = []
+    for data in (old, old + [False]):
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+        conn.request("POST", "/gradio_api/run/autoregressive_sample", body=json.dumps({"data": data}),
+                     headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        bodies.append((r.status, json.loads(r.read())))
+    assert bodies[0][0] == bodies[1][0] == 200 and bodies[0][1]["data"] == bodies[1][1]["data"]
+    assert rhyme_rate(poems_in(bodies[0][1]["data"][0])) < 1                # unconstrained, as before
+
+
+def test_rhyme_and_tonal_marks_in_the_browser(page):
+    """The Rhyme checkbox sits with the poem controls; ticked with form 5 every poem shown rhymes; the marked
+    characters are the ones tonal_check names, drawn with a dotted underline, and the legend says what they mean."""
+    from conftest import open_tab
+
+    open_tab(page, "Autoregressive")
+    page.wait_for_function("() => document.querySelector('#ar_names li')")
+    page.locator("#ar_corpus").get_by_text("poems", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#ar_names .ar-poems li')")
+    assert page.locator("#ar_rhyme").is_visible()
+    page.locator("#ar_form").get_by_text("5", exact=True).click()
+    page.wait_for_function("() => [...document.querySelectorAll('#ar_names .ar-poems li b')].every("
+                           "b => b.innerText.replace(/\\n/g, '').length === 24)")
+    page.locator("#ar_rhyme input[type=checkbox]").check()
+    read = """() => [...document.querySelectorAll('#ar_names .ar-poems li b')].map(b => ({
+        text: b.innerText.replace(/\\n/g, ''),
+        marks: [...b.querySelectorAll('.ar-break')].map(s => s.innerText),
+        style: [...b.querySelectorAll('.ar-break')].map(s => getComputedStyle(s).textDecorationStyle)}))"""
+    deadline = time.time() + 60                                    # the rhyming list replaces the free one
+    while time.time() < deadline:
+        poems = page.evaluate(read)
+        if poems and all(follows_rhyme(p["text"]) for p in poems):
+            break
+        page.wait_for_timeout(200)
+    assert poems and all(follows_rhyme(p["text"]) for p in poems)
+    assert any(p["marks"] for p in poems)
+    for p in poems:
+        check = tonal_check(p["text"])
+        assert p["marks"] == [p["text"][i] for i in check.breaks] and set(p["style"]) <= {"dotted"}
+    legend = page.locator("#ar_names .ar-legend")
+    assert legend.is_visible() and "tonal pattern" in legend.inner_text()
+    page.screenshot(path=str(page.screenshot_dir / "ar_rhyme.png"), full_page=True)
+    assert not page.errors

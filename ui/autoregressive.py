@@ -1,8 +1,9 @@
 """The Autoregressive tab: generate names or Tang quatrains, step through one character at a time, score any text.
 
 The corpus picker chooses the model (autoregressive-names or autoregressive-poems); for poems the form (5 or 7
-characters a line) and an acrostic are enforced by the engine's mask of the next-token distribution, and the
-step-through chart shows what the mask forbids beside what top-k / top-p cut."""
+characters a line), an acrostic and rhyme are enforced by the engine's mask of the next-token distribution, the
+step-through chart shows what the mask forbids beside what top-k / top-p cut, and the poem list underlines the
+characters that break the tonal pattern (平仄)."""
 from __future__ import annotations
 
 import html
@@ -12,6 +13,7 @@ import gradio as gr
 import pandas as pd
 
 from generators.base import make_generator
+from generators.rhyme import tonal_check
 
 from . import common as C
 from . import i18n as I
@@ -48,6 +50,17 @@ character; click a low-probability letter to force it. ③ Score your own name, 
 show which letters surprised the model.
 """
 
+RHYME_NOTE = ("**Rhyme and tones.** *Rhyme* masks the line ends too: line 4's last character must rhyme with "
+              "line 2's (in the 7-character form line 2's with line 1's as well), and may not repeat it. A rhyme is "
+              "the character's pinyin final, tone and medial ignored, in 13 groups (guang, shuang and xiang all "
+              "rhyme in -ang). The poem list underlines the characters that break the regulated tonal pattern (ping "
+              "and ze: level and oblique) at a line's 2nd, 4th and 6th character (the 1st, 3rd and 5th are free), "
+              "against the level-start or the oblique-start pattern, whichever fits the first line better; the "
+              "pattern is named beside each poem. Tones 1 and 2 count as level, 3 and 4 as oblique. This is an "
+              "approximation: both rhyme and tone are read from modern Mandarin, and Tang's entering tone (rusheng) "
+              "has merged into all four modern tones, so some characters read level today were oblique then (bó, "
+              "bái, guó).")
+
 POEM_NOTE = ("**Poems.** The *poems* corpus is 13,744 Tang quatrains: four lines of 5 or 7 characters ending ，。，。. "
              "With a form, the sampler masks the next-character distribution before temperature and the cuts: inside "
              "a line no punctuation and no end, at its end only the right mark, after four lines only the end (an "
@@ -76,12 +89,15 @@ def _options(temperature, top_k, top_p, corpus: str = "names"):
     return t, k, p
 
 
-def _form(form, acrostic) -> tuple[int, str]:
-    """The form picker's value ("free", "5", "7"; or 0, 5, 7 from the API) and the acrostic box's, checked here;
-    the engine says whether they fit the model (poems only) and each other (an acrostic needs a form)."""
+def _form(form, acrostic, rhyme=False) -> tuple[int, str, bool]:
+    """The form picker's value ("free", "5", "7"; or 0, 5, 7 from the API), the acrostic box's and the rhyme
+    checkbox's, checked here; the engine says whether they fit the model (poems only) and each other (an acrostic
+    and rhyme need a form)."""
     key = str(form) if isinstance(form, int) and not isinstance(form, bool) and form in FORMS.values() else form
     key = "free" if key == "0" else key
-    return FORMS[C.choice(key, "Form", list(FORMS))], _acrostic(acrostic)
+    if not isinstance(rhyme, bool):
+        raise I.error("Rhyme must be true or false.")
+    return FORMS[C.choice(key, "Form", list(FORMS))], _acrostic(acrostic), rhyme
 
 
 def _acrostic(acrostic) -> str:
@@ -110,31 +126,66 @@ def _prefix(prefix, corpus: str = "names", limit: int | None = None) -> str:
     return p
 
 
-def _poem_html(x: str) -> str:
-    """A quatrain as two couplets, one a line (split after each 。)."""
-    return "<br>".join(html.escape(c) + "。" for c in x.split("。")[:-1]) + html.escape(x.split("。")[-1])
+def _poem_html(x: str, tones: bool = False) -> str:
+    """A quatrain as two couplets, one a line (split after each 。); with `tones`, each character that breaks the
+    poem's tonal pattern (generators.rhyme.tonal_check) in a span of class ar-break saying what the pattern wants."""
+    check = tonal_check(x) if tones else None
+    breaks = set(check.breaks) if check else set()
+    out = []
+    for i, c in enumerate(x):
+        if i in breaks:
+            tip = html.escape(I.tr(f"{c}: {'平' if check.expected[i] == '仄' else '仄'} here, the {check.pattern} "
+                                   f"pattern wants {check.expected[i]}"))
+            out.append(f"<span class='ar-break' title='{tip}'>{html.escape(c)}</span>")
+        else:
+            out.append(html.escape(c))
+        if c == "。" and i + 1 < len(x):
+            out.append("<br>")
+    return "".join(out)
+
+
+def _pattern_tag(x: str) -> str:
+    """The tonal pattern a quatrain is checked against (平起 / 仄起), or nothing for another text."""
+    check = tonal_check(x)
+    if check is None:
+        return ""
+    tip = html.escape(I.tr("the tonal pattern this poem is checked against: 平起 (level start) or 仄起 (oblique "
+                           "start)"))
+    return f" <span class='ar-pattern' title='{tip}'>{check.pattern}</span>"
+
+
+TONE_CSS = (".ar-break{text-decoration:underline dotted #dc2626;text-decoration-thickness:2px;"
+            "text-underline-offset:.28em}.ar-pattern{font-size:.75em;opacity:.75;margin-left:.3em}"
+            ".ar-legend{font-size:.85em;opacity:.9}")
 
 
 @C.engine_errors
-def generate(seed, temperature, top_k, top_p, prefix, n, corpus="names", form="free", acrostic=""):
-    """N names (or poems) from the model, each marked new or in the training data."""
+def generate(seed, temperature, top_k, top_p, prefix, n, corpus="names", form="free", acrostic="", rhyme=False):
+    """N names (or poems) from the model, each marked new or in the training data; the poems' characters that
+    break the tonal pattern underlined."""
     corpus = _corpus(corpus)
     model = _model(corpus)
     s, (t, k, p) = C.seed(seed), _options(temperature, top_k, top_p, corpus)
     n = C.number(n, "N", 1, MAX_N, integer=True)
-    f, a = _form(form, acrostic)
+    f, a, r = _form(form, acrostic, rhyme)
     items = model.sample(n, generator=make_generator(s, model.device), temperature=t, top_k=k, top_p=p,
-                         prefix=_prefix(prefix, corpus), form=f, acrostic=a)
+                         prefix=_prefix(prefix, corpus), form=f, acrostic=a, rhyme=r)
     known = model.training_items()
-    show = _poem_html if corpus == "poems" else html.escape
-    rows = "".join(f"<li><b>{show(x) or '∅'}</b> <span class='{'ar-known' if x in known else 'ar-new'}'>"
+    poems = corpus == "poems"
+    show = (lambda x: _poem_html(x, tones=True)) if poems else html.escape
+    rows = "".join(f"<li><b>{show(x) or '∅'}</b>{_pattern_tag(x) if poems else ''} "
+                   f"<span class='{'ar-known' if x in known else 'ar-new'}'>"
                    f"{'in training data' if x in known else 'new'}</span></li>" for x in items)
     new = sum(x not in known for x in items)
-    cls, cols = ("ar-names ar-poems ar-cjk", 2) if corpus == "poems" else ("ar-names", 3)
-    return (f"<div class='{cls}'><p>{new} of {n} are new</p><ol>{rows}</ol></div>"
+    cls, cols = ("ar-names ar-poems ar-cjk", 2) if poems else ("ar-names", 3)
+    legend = (f"<p class='ar-legend'><span class='ar-break'>字</span> " + html.escape(I.tr(
+        "breaks the tonal pattern (平仄) named beside its poem at a line's 2nd, 4th or 6th character, with tones "
+        "read from modern Mandarin: an approximation (How it works says why).")) + "</p>") \
+        if poems and any(tonal_check(x) for x in items) else ""
+    return (f"<div class='{cls}'><p>{new} of {n} are new</p><ol>{rows}</ol>{legend}</div>"
             f"<style>.ar-names ol{{columns:{cols};font-size:1.05em}}.ar-new{{color:#15803d;font-size:.8em}}"
             ".ar-known{color:#6b7280;font-size:.8em}.ar-poems li{break-inside:avoid;margin-bottom:.5em;"
-            f"font-size:1.1em;line-height:1.6}}{CJK_CSS}</style>")
+            f"font-size:1.1em;line-height:1.6}}{CJK_CSS}{TONE_CSS}</style>")
 
 
 # ----------------------------------------------------------------------------- step through
@@ -146,14 +197,16 @@ def _chars(model) -> list[str]:
     return ["⏎ end"] + list(model.config.vocab)                  # index 0 = the end token
 
 
-def _bars(prefix: str, t, k, p, corpus: str = "names", form: int = 0, acrostic: str = "") -> pd.DataFrame:
+def _bars(prefix: str, t, k, p, corpus: str = "names", form: int = 0, acrostic: str = "",
+          rhyme: bool = False) -> pd.DataFrame:
     """Every next character, most probable first, as a tidy frame (letter, series, probability, masked): "model"
     is the softmax at T = 1, "sampled" the distribution actually drawn from after the form's mask (poems),
     temperature, top-k and top-p; "masked": the form forbids it. When the mask leaves none of the TOP likeliest
-    (an acrostic's character), the likeliest allowed one takes the last place shown."""
+    (an acrostic's character, a rhyme), the likeliest allowed one takes the last place shown."""
     model = _model(corpus)
-    raw, cut = model.next_distribution(prefix, temperature=t, top_k=k, top_p=p, form=form, acrostic=acrostic)
-    allowed = model.allowed_next(prefix, form=form, acrostic=acrostic)                 # (V,) bool, or None
+    rule = dict(form=form, acrostic=acrostic, rhyme=rhyme)
+    raw, cut = model.next_distribution(prefix, temperature=t, top_k=k, top_p=p, **rule)
+    allowed = model.allowed_next(prefix, **rule)                                        # (V,) bool, or None
     order, chars = raw.argsort(descending=True, stable=True).tolist(), _chars(model)
     if not any(cut[i] > 0 for i in order[:TOP]):
         best = max(order, key=lambda i: float(cut[i]))
@@ -169,8 +222,8 @@ def _pct(x: float) -> str:
     return "0" if x == 0 else "<1%" if x < 0.01 else f"{x:.0%}"
 
 
-def _sampled_label(t, k, p, form: int = 0, acrostic: str = "") -> str:
-    rule = [f"form {form}" if form else ""] + [f"acrostic {acrostic}" if acrostic else ""]
+def _sampled_label(t, k, p, form: int = 0, acrostic: str = "", rhyme: bool = False) -> str:
+    rule = [f"form {form}" if form else ""] + [f"acrostic {acrostic}" if acrostic else ""] + ["rhyme" * rhyme]
     rule = [r for r in rule if r]
     if t == 0:
         return f"sampled (T = 0: always the likeliest{''.join(', ' + r for r in rule)})"
@@ -179,7 +232,7 @@ def _sampled_label(t, k, p, form: int = 0, acrostic: str = "") -> str:
     return f"sampled ({', '.join(cuts + rule)})"
 
 
-def _chart(df: pd.DataFrame, t, k, p, form: int = 0, acrostic: str = "") -> str:
+def _chart(df: pd.DataFrame, t, k, p, form: int = 0, acrostic: str = "", rhyme: bool = False) -> str:
     """The TOP likeliest characters as grouped bars, model beside sampled, values under them; a character that can
     never be drawn (sampled probability 0) is hatched grey and marked "cut", or "mask" where the poem's form
     forbids it; the others summed in a line below."""
@@ -208,7 +261,8 @@ def _chart(df: pd.DataFrame, t, k, p, form: int = 0, acrostic: str = "") -> str:
     return (f"<figure class='ar-chart{' ar-cjk' * cjk}'>"
             f"<figcaption><b>Next character: the {TOP} likeliest</b>"
             f"<span><i class='ar-key ar-m'></i>model (T = 1)</span>"
-            f"<span><i class='ar-key ar-s'></i>{html.escape(_sampled_label(t, k, p, form, acrostic))}</span>{cut_key}"
+            f"<span><i class='ar-key ar-s'></i>{html.escape(_sampled_label(t, k, p, form, acrostic, rhyme))}</span>"
+            f"{cut_key}"
             "</figcaption>"
             f"<div class='ar-plot'><div class='ar-gutter' aria-hidden='true'><div class='ar-ticks'>"
             f"<span style='bottom:100%'>{scale:.0%}</span><span style='bottom:50%'>{scale / 2:.0%}</span>"
@@ -261,62 +315,65 @@ CHART_CSS = """
 """ + CJK_CSS
 
 
-def _view(text: str, t, k, p, ended: bool = False, corpus: str = "names", form: int = 0, acrostic: str = ""):
+def _view(text: str, t, k, p, ended: bool = False, corpus: str = "names", form: int = 0, acrostic: str = "",
+          rhyme: bool = False):
     """The four step-through outputs: the text so far, the chart, the characters to force, the word."""
-    df = _bars(text, t, k, p, corpus, form, acrostic)
+    df = _bars(text, t, k, p, corpus, form, acrostic, rhyme)
     choices = df.letter[df.series == MODEL].tolist()[:TOP]
-    return text, _chart(df, t, k, p, form, acrostic), gr.update(choices=choices, value=None), \
+    return text, _chart(df, t, k, p, form, acrostic, rhyme), gr.update(choices=choices, value=None), \
         _word_html(text, ended, corpus)
 
 
-def _step_settings(text, temperature, top_k, top_p, corpus, form, acrostic):
-    """(corpus, text so far, (t, k, p), form, acrostic) of a step-through event, each checked."""
+def _step_settings(text, temperature, top_k, top_p, corpus, form, acrostic, rhyme):
+    """(corpus, text so far, (t, k, p), form, acrostic, rhyme) of a step-through event, each checked."""
     corpus = _corpus(corpus)
     return corpus, _prefix(text, corpus, _model(corpus).config.block_size), \
-        _options(temperature, top_k, top_p, corpus), *_form(form, acrostic)
+        _options(temperature, top_k, top_p, corpus), *_form(form, acrostic, rhyme)
 
 
 @C.engine_errors
-def step_start(prefix, temperature, top_k, top_p, corpus="names", form="free", acrostic=""):
+def step_start(prefix, temperature, top_k, top_p, corpus="names", form="free", acrostic="", rhyme=False):
     """Begin a step-through at the prefix: show the next-character bars."""
-    corpus, text, opts, f, a = _step_settings(prefix, temperature, top_k, top_p, corpus, form, acrostic)
-    return _view(text, *opts, corpus=corpus, form=f, acrostic=a)
+    corpus, text, opts, f, a, r = _step_settings(prefix, temperature, top_k, top_p, corpus, form, acrostic, rhyme)
+    return _view(text, *opts, corpus=corpus, form=f, acrostic=a, rhyme=r)
 
 
 @C.engine_errors
-def step_sample(text, seed, temperature, top_k, top_p, corpus="names", form="free", acrostic=""):
+def step_sample(text, seed, temperature, top_k, top_p, corpus="names", form="free", acrostic="", rhyme=False):
     """Let the model draw the next character (from the masked and cut distribution)."""
     import torch
 
-    corpus, text, (t, k, p), f, a = _step_settings(text, temperature, top_k, top_p, corpus, form, acrostic)
+    corpus, text, (t, k, p), f, a, r = _step_settings(text, temperature, top_k, top_p, corpus, form, acrostic,
+                                                      rhyme)
     model = _model(corpus)
     if len(text) >= model.config.block_size - 1:
         raise I.error("The poem is as long as the model allows." if corpus == "poems" else
                       "The name is as long as the model allows.")
-    _, cut = model.next_distribution(text, temperature=t, top_k=k, top_p=p, form=f, acrostic=a)
+    _, cut = model.next_distribution(text, temperature=t, top_k=k, top_p=p, form=f, acrostic=a, rhyme=r)
     g = make_generator(C.seed(seed) + len(text), model.device)
     i = int(cut.argmax()) if t == 0 else int(torch.multinomial(cut, 1, generator=g))
-    return _advance(text, i, t, k, p, corpus, f, a)
+    return _advance(text, i, t, k, p, corpus, f, a, r)
 
 
 @C.engine_errors
-def step_force(text, choice, temperature, top_k, top_p, corpus="names", form="free", acrostic=""):
+def step_force(text, choice, temperature, top_k, top_p, corpus="names", form="free", acrostic="", rhyme=False):
     """The user clicked a character: append it, whatever its probability (but not one the form forbids)."""
-    corpus, text, (t, k, p), f, a = _step_settings(text, temperature, top_k, top_p, corpus, form, acrostic)
+    corpus, text, (t, k, p), f, a, r = _step_settings(text, temperature, top_k, top_p, corpus, form, acrostic,
+                                                      rhyme)
     model = _model(corpus)
     chars = _chars(model)
     if choice not in chars:
         raise I.error("Pick one of the characters shown.")
-    allowed = model.allowed_next(text, form=f, acrostic=a)
+    allowed = model.allowed_next(text, form=f, acrostic=a, rhyme=r)
     if allowed is not None and not bool(allowed[chars.index(choice)]):
         raise I.error("The form does not allow that character here (it is masked).")
-    return _advance(text, chars.index(choice), t, k, p, corpus, f, a)
+    return _advance(text, chars.index(choice), t, k, p, corpus, f, a, r)
 
 
-def _advance(text, i, t, k, p, corpus="names", form=0, acrostic=""):
+def _advance(text, i, t, k, p, corpus="names", form=0, acrostic="", rhyme=False):
     if i == 0:
-        return _view(text, t, k, p, True, corpus, form, acrostic)
-    return _view(text + _model(corpus).config.vocab[i - 1], t, k, p, False, corpus, form, acrostic)
+        return _view(text, t, k, p, True, corpus, form, acrostic, rhyme)
+    return _view(text + _model(corpus).config.vocab[i - 1], t, k, p, False, corpus, form, acrostic, rhyme)
 
 
 def _word_html(text: str, ended: bool, corpus: str = "names") -> str:
@@ -364,13 +421,14 @@ def score(name, corpus="names"):
 
 
 def corpus_changed(corpus):
-    """Names ↔ poems: show the poem controls (form, acrostic) for poems, reset the prefix, the form and the
-    step-through, put a fitting example in the score box and the top-k slider's range."""
+    """Names ↔ poems: show the poem controls (form, acrostic, rhyme) for poems, reset the prefix, the form, rhyme
+    and the step-through, put a fitting example in the score box and the top-k slider's range."""
     corpus = _corpus(corpus)
     poems = corpus == "poems"
     return (gr.update(visible=poems), "free", "", "", gr.update(maximum=MAX_TOP_K[corpus], value=0),
             SCORE_EXAMPLE[corpus], "", "<p class='ar-empty'>Press “Start from the prefix” to see the next-character "
-            "probabilities: the model's beside the ones actually sampled.</p>", gr.update(choices=[], value=None), "")
+            "probabilities: the model's beside the ones actually sampled.</p>", gr.update(choices=[], value=None), "",
+            False)
 
 
 def corpus_shown(corpus):
@@ -419,15 +477,17 @@ def build() -> list:
                                            elem_id="ar_form"))
                 acrostic = added_last(gr.Textbox(value="", max_length=4, elem_id="ar_acrostic",
                                                  label="Acrostic: 4 characters that start the lines (with a form)"))
+                rhyme = added_last(gr.Checkbox(value=False, label="Rhyme", elem_id="ar_rhyme", min_width=90))
             n = gr.Slider(1, MAX_N, value=24, step=1, label="N", elem_id="ar_n")
         with gr.Column(scale=2):
             names = gr.HTML(elem_id="ar_names")
             share.link_row("autoregressive")
-    inputs = [seed, temp, top_k, top_p, prefix, n, corpus, form, acrostic]
-    gr.on([temp.input, top_k.input, top_p.input, n.input, prefix.submit, seed.submit, form.input, acrostic.submit],
+    inputs = [seed, temp, top_k, top_p, prefix, n, corpus, form, acrostic, rhyme]
+    gr.on([temp.input, top_k.input, top_p.input, n.input, prefix.submit, seed.submit, form.input, acrostic.submit,
+           rhyme.input],
           C.fast(generate, names, thread=True), inputs, names, api_name="autoregressive_sample", **C.FAST,
-          api_description="n names (corpus=poems: poems; form 5 or 7 and a 4-character acrostic shape them) from seed "
-          "at temperature, top_k, top_p after prefix, as HTML, each marked new or in the training data.")
+          api_description="n names (corpus=poems: poems; form 5 or 7, a 4-character acrostic and rhyme shape them) "
+          "from seed at temperature, top_k, top_p after prefix, as HTML, each marked new or in the training data.")
     dice.click(lambda: random.randint(0, 2**31 - 1), None, seed, api_name=False, queue=False).then(
         generate, inputs, names, api_name=False, **C.CHEAP)
 
@@ -443,7 +503,7 @@ def build() -> list:
                        "the model's beside the ones actually sampled.</p>", css_template=CHART_CSS, js_on_load=None,
                        elem_id="ar_step_bars")
     opts = [temp, top_k, top_p]
-    poem_opts = [corpus, form, acrostic]
+    poem_opts = [corpus, form, acrostic, rhyme]
     outs = [text_state, bars, choice, word]
     chart = "the next-character chart (HTML), the characters it offers, and the text so far (HTML)"
     start.click(step_start, [prefix, *opts, *poem_opts], outs, api_name="autoregressive_step_start", queue=False,
@@ -470,13 +530,14 @@ def build() -> list:
           queue=False)
 
     corpus.input(corpus_changed, corpus, [poem_row, form, acrostic, prefix, top_k, name_box, scored, bars, choice,
-                                           word], api_name=False, queue=False).then(
+                                           word, rhyme], api_name=False, queue=False).then(
         generate, inputs, names, api_name=False, **C.CHEAP).then(lambda: "", None, text_state, api_name=False,
                                                                   queue=False)
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
         gr.Markdown(POEM_NOTE)
+        gr.Markdown(RHYME_NOTE)
         gr.HTML(lessons.autoregressive(), elem_id="ar_diagram")
 
     share.register("autoregressive", [("seed", seed, C.seed), ("temperature", temp, share.number("Temperature", 0, MAX_TEMP)),
