@@ -59,7 +59,7 @@ def test_the_traditional_catalog_is_the_simplified_one_through_opencc(i18n):
 
     assert (Path(build_zh_tw.__file__).with_name("zh_TW.py").read_text(encoding="utf-8") == build_zh_tw.render()), \
         "ui/i18n/zh_TW.py is stale: run python -m ui.i18n.build_zh_tw"
-    assert zh_TW.HANT["种子必须是数字"] == "種子必須是數字"
+    assert zh_TW.HANT["种子"] == "種子" and zh_TW.HANT["种子必须是整数"] == "種子必須是整數"
     for zh, hant in zh_TW.HANT.items():
         assert len(hant) == len(zh) and sorted(PLACEHOLDER.findall(hant)) == sorted(PLACEHOLDER.findall(zh)), zh
     cc = build_zh_tw._Converter()
