@@ -23,7 +23,8 @@ STATE = {
     "diffusion": {"seed": "3", "label": "5", "sampler": "euler", "steps": "8", "eta": "0.5", "guidance": "2.5",
                   "n": "2", "model": "emoji"},
     "autoregressive": {"seed": "4", "temperature": "0.6", "top_k": "50", "top_p": "0.9", "prefix": "春风", "n": "5",
-                       "corpus": "poems", "form": "7", "acrostic": "春夏秋冬"},   # top_k above the names' 27
+                       "corpus": "poems", "form": "7", "acrostic": "春夏秋冬",   # top_k above the names' 27
+                       "rhyme": "true"},
     "gaussian": {"data": "bimodal", "numbers": "1 2 3 5 8", "seed": "3", "n": "200", "lr": "0.2", "steps": "40"},
 }
 OUTPUT = {"gan": "gan_img", "vae": "vae_img", "diffusion": "diff_img", "autoregressive": "ar_names",
@@ -94,8 +95,11 @@ def test_link_round_trip_every_parameter(browser, app_url, tab):
         if tab == "autoregressive":       # the linked poems, not the default names drawn before the link lands
             page.wait_for_function("() => document.querySelector('#ar_names')?.innerText.includes('春风')")
         before = settle(page, tab)
-        if tab == "autoregressive":       # the link's corpus, prefix, form and acrostic all took: 7-character acrostics
-            assert before.count("春风") == 5 and all(c in before for c in "夏秋冬"), before
+        if tab == "autoregressive":   # the link's corpus, prefix, form, acrostic and rhyme all took: rhyming acrostics
+            poems = [re.split(r"[，。]", a + b) for a, b in re.findall(r"^(春风[^\n]*)\n([^\n]*)", before, re.M)]
+            assert len(poems) == 5 and all(c in before for c in "夏秋冬"), before
+            from generators.rhyme import rhymes                  # ... and rhyme: lines 2 and 4 (and 1) end in one rhyme
+            assert all(rhymes(p[1][-1], p[3][-1]) and rhymes(p[0][-1], p[1][-1]) for p in poems), poems
             assert page.locator("#ar_poem_row").is_visible()
             # the score box holds a poem the poem model scores, not the names' example (that was an error)
             page.wait_for_function("() => document.querySelector('#ar_score')?.innerText.includes('Mean surprise')")

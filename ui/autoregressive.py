@@ -545,7 +545,7 @@ def build() -> list:
                                       ("top_p", top_p, share.number("Top-p", 0.05, 1.0)),
                                       ("prefix", prefix, _link_prefix), ("n", n, share.number("N", 1, MAX_N, True)),
                                       ("corpus", corpus, _corpus), ("form", form, share.choice("Form", FORMS)),
-                                      ("acrostic", acrostic, _link_acrostic)])
+                                      ("acrostic", acrostic, _link_acrostic), ("rhyme", rhyme, share.flag("Rhyme"))])
     # The first renders run after corpus_shown: a link's top-k of 50 is out of range until the poems' maximum
     # (200) has reached the server's copy of the slider, and Gradio refuses an input above it.
     return [(corpus_shown, [corpus], [poem_row, top_k],

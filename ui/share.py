@@ -47,7 +47,23 @@ def choice(name: str, options) -> Callable:
     return lambda v: C.choice(str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v, name, opts)
 
 
+def flag(name: str) -> Callable:
+    """A checkbox's value in a link: true/false (1/0, yes/no, on/off), or a bool from the page."""
+    def parse(v):
+        if isinstance(v, bool):
+            return v
+        word = str(v).strip().lower()
+        if word in ("true", "1", "yes", "on"):
+            return True
+        if word in ("false", "0", "no", "off"):
+            return False
+        raise I.error(f"{name} must be true or false.")
+    return parse
+
+
 def _fmt(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
     if isinstance(v, float):
         return format(v, ".10g")
     return str(v)

@@ -335,6 +335,7 @@ TEXTS: dict[str, str] = {
     # ------------------------------------------------------------------ rhyme and tones (issue 30)
     "Rhyme": "押韵",
     "Rhyme must be true or false.": "押韵只能是 true 或 false。",
+    "{name} must be true or false.": "{name}只能是 true 或 false。",
     "rhyme must be true or false": "rhyme 只能是 true 或 false",
     "rhyme needs a form: give form 5 or 7 with it": "押韵需要格式：请同时选择五言或七言",
     "{char}: {got} here, the {pattern} pattern wants {want}": "{char}：此处为{got}，{pattern}格律应为{want}",
