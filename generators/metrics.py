@@ -3,7 +3,10 @@ memorisation check (near copies of training images), 2D mode coverage, MMD.
 
 Inception weights cannot be downloaded here; for small images a classifier's penultimate features are the
 standard substitute: `mnist-features` (digits) and `emoji-features` (the nine emoji groups), picked by the model's
-dataset. Each classifier trains on the non-held-out images only; FID compares to the held-out ones.
+dataset. Each classifier trains on the non-held-out images only; FID compares to the held-out ones. Digits also
+have a second opinion, `mnist-features-b`: another architecture from another seed (`fid_b`), so that a model tuned
+against the first network's FID is checked in a space it was never tuned in. `speckle` counts isolated bright
+background pixels, which FID barely sees.
 """
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ FEATURES_CHECKPOINT = "mnist-features"
 # an image dataset → its feature network (a shipped checkpoint) and the dataset whose splits it measures against
 FEATURE_NETWORKS = {"mnist": "mnist-features", "emoji": "emoji-features"}
 FEATURE_DATA = {"mnist": "mnist", "mnist-full": "mnist", "emoji": "emoji"}
+# a second, independent feature network (another architecture, another seed) for datasets that have one
+SECOND_NETWORKS = {"mnist": "mnist-features-b"}
 
 
 @dataclass(frozen=True)
@@ -33,10 +38,13 @@ class ClassifierConfig:
     num_classes: int = 10
     channels: int = 1
     image_size: int = 28         # a multiple of 4 (two 2× poolings)
+    arch: str = "conv"           # a key of BODIES: "conv" (conv-conv-pool ×2, ReLU) | "strided" | "mlp"
 
     def __post_init__(self):
         if self.image_size % 4 or not 4 <= self.image_size <= 256:
             raise ValueError(f"image_size {self.image_size} must be a multiple of 4 from 4 to 256")
+        if self.arch not in BODIES:
+            raise ValueError(f"arch must be one of {', '.join(BODIES)}, not {self.arch!r}")
         if not 1 <= self.channels <= 4 or self.num_classes < 1 or self.width < 1 or self.features < 1:
             raise ValueError("channels must be 1–4; width, features and num_classes at least 1")
 
@@ -55,23 +63,52 @@ class _Dropout(nn.Dropout):
         return x * keep / (1 - self.p)
 
 
+def _conv_body(c: ClassifierConfig) -> nn.Sequential:
+    """conv-conv-maxpool ×2 (3×3, ReLU), dropout, linear → `features` (mnist-features, emoji-features)."""
+    w, s = c.width, c.image_size // 4
+    return nn.Sequential(
+        nn.Conv2d(c.channels, w, 3, padding=1), nn.ReLU(), nn.Conv2d(w, w, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2),
+        # state size. w × S/2 × S/2 (14 × 14 for digits)
+        nn.Conv2d(w, 2 * w, 3, padding=1), nn.ReLU(), nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2),
+        # state size. 2w × S/4 × S/4 (7 × 7 for digits)
+        nn.Flatten(), _Dropout(0.3), nn.Linear(2 * w * s * s, c.features), nn.ReLU())
+
+
+def _strided_body(c: ClassifierConfig) -> nn.Sequential:
+    """Another design for a second opinion: a 5×5 stem, then strided convs instead of pooling, GroupNorm and
+    SiLU instead of plain ReLU, dropout, linear → `features`."""
+    w, s = c.width, c.image_size // 4
+    gn = lambda ch: nn.GroupNorm(4, ch)  # noqa: E731
+    return nn.Sequential(
+        nn.Conv2d(c.channels, w, 5, padding=2), gn(w), nn.SiLU(),
+        nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), gn(2 * w), nn.SiLU(),
+        # state size. 2w × S/2 × S/2 (14 × 14 for digits)
+        nn.Conv2d(2 * w, 2 * w, 4, stride=2, padding=1), gn(2 * w), nn.SiLU(),
+        # state size. 2w × S/4 × S/4 (7 × 7 for digits)
+        nn.Flatten(), _Dropout(0.3), nn.Linear(2 * w * s * s, c.features), nn.SiLU())
+
+
+def _mlp_body(c: ClassifierConfig) -> nn.Sequential:
+    """No convolutions at all: every pixel has its own weights (so a stray dot anywhere moves the features)."""
+    d, h = c.channels * c.image_size ** 2, 16 * c.width
+    return nn.Sequential(nn.Flatten(), nn.Linear(d, h), nn.SiLU(), _Dropout(0.3), nn.Linear(h, h), nn.SiLU(),
+                         _Dropout(0.3), nn.Linear(h, c.features), nn.SiLU())
+
+
+BODIES = {"conv": _conv_body, "strided": _strided_body, "mlp": _mlp_body}    # ClassifierConfig.arch → its feature extractor
+
+
 class FeatureClassifier(nn.Module):
-    """conv-conv-pool ×2 → `features`-d features → `num_classes` logits, for C×S×S images (S % 4 == 0)."""
+    """A `features`-d feature extractor (config.arch: BODIES) → `num_classes` logits, for C×S×S images."""
 
     name = "classifier"
 
     def __init__(self, config: ClassifierConfig = ClassifierConfig()):
         super().__init__()
         self.config = c = config
-        w, s = c.width, c.image_size // 4
-        self.body = nn.Sequential(
-            nn.Conv2d(c.channels, w, 3, padding=1), nn.ReLU(), nn.Conv2d(w, w, 3, padding=1), nn.ReLU(),
-            nn.MaxPool2d(2),
-            # state size. w × S/2 × S/2 (14 × 14 for digits)
-            nn.Conv2d(w, 2 * w, 3, padding=1), nn.ReLU(), nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.ReLU(),
-            nn.MaxPool2d(2),
-            # state size. 2w × S/4 × S/4 (7 × 7 for digits)
-            nn.Flatten(), _Dropout(0.3), nn.Linear(2 * w * s * s, c.features), nn.ReLU())
+        self.body = BODIES[c.arch](c)
         self.head = nn.Sequential(_Dropout(0.3), nn.Linear(c.features, c.num_classes))
 
     @property
@@ -106,11 +143,13 @@ MnistClassifier = FeatureClassifier      # its name before the emoji network (is
 # are less rank-starved; flips and ±3-pixel shifts because an emoji's group does not change with either)
 FEATURE_RECIPES = {"mnist": dict(steps=3000, shift=2, flip=False, width=32, features=128),
                    "emoji": dict(steps=1500, shift=3, flip=True, width=16, features=64)}
+# the second network (`--second`): another architecture and another seed, the same training split
+SECOND_RECIPES = {"mnist": dict(steps=3000, shift=2, flip=False, width=16, features=128, arch="strided", seed=1)}
 
 
 def train_classifier(steps: int = 3000, batch_size: int = 128, seed: int = 0, lr: float = 1e-3,
                      dataset: str = "mnist", shift: int = 2, flip: bool = False, width: int = 32,
-                     features: int = 128):
+                     features: int = 128, arch: str = "conv"):
     """Train on the dataset's non-held-out images with ±`shift`-pixel shifts (and random left-right flips with
     `flip`); yields (step, loss) and returns the model. All randomness (weights, batches, dropout) from `seed`."""
     g = torch.Generator().manual_seed(seed)
@@ -119,7 +158,7 @@ def train_classifier(steps: int = 3000, batch_size: int = 128, seed: int = 0, lr
     if h != w or not d.num_classes:
         raise ValueError(f"{dataset!r}: the feature network needs square, labelled images")
     model = FeatureClassifier(ClassifierConfig(width=width, features=features, num_classes=d.num_classes,
-                                               channels=c, image_size=h))
+                                               channels=c, image_size=h, arch=arch))
     Family.init_weights(model, g)            # PyTorch's default schemes, drawn from g
     for m in model.modules():
         if isinstance(m, _Dropout):
@@ -260,25 +299,56 @@ def feature_dataset(model, image_shape: tuple[int, ...]) -> str:
     raise ValueError(f"no feature network for images of shape {'×'.join(map(str, image_shape))} ({shapes})")
 
 
-@functools.lru_cache(maxsize=4)
-def _reference(dataset: str):
-    """(feature network, held-out split, its features, its class probabilities) for a FEATURE_NETWORKS dataset."""
-    clf = load_classifier(FEATURE_NETWORKS[dataset])
+@functools.lru_cache(maxsize=8)
+def _reference(dataset: str, network: str | None = None):
+    """(feature network, held-out split, its features, its class probabilities) for a FEATURE_NETWORKS dataset,
+    in its network's space or in `network`'s (a SECOND_NETWORKS one)."""
+    clf = load_classifier(network or FEATURE_NETWORKS[dataset])
     real = load_dataset(dataset, "heldout")
     real_f, real_p = clf.embed(real.x)
     return clf, real, real_f, real_p
 
 
 @functools.lru_cache(maxsize=16)
-def real_fid(n: int = 1000, seed: int = 0, dataset: str = "mnist") -> float:
+def real_fid(n: int = 1000, seed: int = 0, dataset: str = "mnist", network: str | None = None) -> float:
     """The FID a perfect model would get at this sample count: n training images of `dataset` (drawn with `seed`,
-    never the held-out ones) against the held-out images, in the same feature space. FID is biased upward at small
-    n, so a model's FID means something only beside this number at the same n. Cached: every image model evaluated
-    at the same n (the Compare table's rows, and its floor row) shares one computation."""
-    clf, _, real_f, _ = _reference(dataset)
+    never the held-out ones) against the held-out images, in the same feature space (the dataset's network, or
+    `network`). FID is biased upward at small n, so a model's FID means something only beside this number at the
+    same n. Cached: every image model evaluated at the same n (the Compare table's rows, and its floor row) shares
+    one computation."""
+    clf, _, real_f, _ = _reference(dataset, network)
     train = load_dataset(dataset, "train")
     idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]
     return frechet_distance(clf.embed(train.x[idx])[0], real_f)
+
+
+def second_network(dataset: str) -> str | None:
+    """The dataset's second feature network (SECOND_NETWORKS) where its checkpoint is shipped, else None."""
+    name = SECOND_NETWORKS.get(dataset)
+    return name if name and checkpoint_paths(CHECKPOINT_DIR / name)[0].exists() else None
+
+
+# ----------------------------------------------------------------------------- clean backgrounds
+SPECKLE_DATA = ("mnist",)      # datasets drawn as light strokes on an exactly black background
+SPECKLE_BRIGHT, SPECKLE_INK, SPECKLE_RADIUS = 0.1, 0.5, 2
+
+
+def speckle(images: torch.Tensor, bright: float = SPECKLE_BRIGHT, ink: float = SPECKLE_INK,
+            radius: int = SPECKLE_RADIUS) -> torch.Tensor:
+    """Isolated bright background pixels per image, (N,) int64. A pixel of `images` (N, C, H, W) in [0, 1]
+    (its brightest channel) is speckle when it is brighter than `bright` and no pixel within `radius` (the
+    (2r+1)² square around it, itself included) is brighter than `ink`: a visible dot more than `radius` pixels
+    from any stroke. A stroke's own soft edge lies next to its ink, so it never counts."""
+    if images.dim() != 4:
+        raise ValueError(f"images must be (N, C, H, W), got shape {tuple(images.shape)}")
+    x = images.float().amax(1, keepdim=True)                              # (N, 1, H, W)
+    near_ink = F.max_pool2d(x, 2 * radius + 1, stride=1, padding=radius) > ink
+    return ((x > bright) & ~near_ink).flatten(1).sum(1)
+
+
+def speckle_share(images: torch.Tensor) -> float:
+    """The share of `images` with at least one speckle pixel (`speckle`)."""
+    return (speckle(images) > 0).float().mean().item()
 
 
 def nearest_distances(x: torch.Tensor, ref: torch.Tensor, batch: int = 250) -> torch.Tensor:
@@ -339,6 +409,16 @@ def evaluate_images(model, n: int = 1000, seed: int = 0) -> dict:
     if cond_labels:
         out["class_accuracy"] = (fake_p.argmax(1) == torch.cat(cond_labels)).float().mean().item()
     out["classifier_heldout_accuracy"] = (real_p.argmax(1) == real.y).float().mean().item()
+    second = second_network(dataset)
+    if second:                                   # the same samples in an independent feature space
+        clf_b, _, real_fb, _ = _reference(dataset, second)
+        out["feature_network_b"] = second
+        out["fid_b"] = frechet_distance(clf_b.embed(fake)[0], real_fb)
+        out["fid_b_real"] = real_fid(min(n, len(load_dataset(dataset, "train"))), seed, dataset, second)
+    if dataset in SPECKLE_DATA:                  # isolated dots on the black background, beside the real digits'
+        out["speckle"] = speckle_share(fake)
+        out["speckle_per_image"] = speckle(fake).float().mean().item()
+        out["speckle_real"] = speckle_share(real.x)
     out.update(near_copies(fake, dataset))
     out["n_samples"] = n
     out["n_real"] = len(real)
@@ -380,7 +460,8 @@ def evaluate(model, n: int = 1000, seed: int = 0) -> dict:
 
 
 def main(argv=None) -> None:
-    """python -m generators.metrics --train-features [--dataset emoji]: (re)make checkpoints/<dataset>-features."""
+    """python -m generators.metrics --train-features [--dataset emoji] [--second]: (re)make
+    checkpoints/<dataset>-features (or, with --second, the dataset's second feature network)."""
     import argparse
 
     from tqdm import tqdm
@@ -391,23 +472,31 @@ def main(argv=None) -> None:
     ap.add_argument("--train-features", action="store_true", help="train and save a feature network")
     ap.add_argument("--dataset", default="mnist", choices=sorted(FEATURE_RECIPES),
                     help="the images it classifies (default: mnist)")
+    ap.add_argument("--second", action="store_true", help="the dataset's second, independent feature network "
+                    f"(another architecture and seed: {', '.join(SECOND_NETWORKS.values())})")
     ap.add_argument("--steps", type=int, default=None, help="training steps (default: the dataset's recipe)")
-    ap.add_argument("--seed", type=int, default=0, help="seed of weights, batches, augmentation and dropout")
+    ap.add_argument("--seed", type=int, default=None, help="seed of weights, batches, augmentation and dropout "
+                    "(default: the recipe's, 0 for the first network)")
     ap.add_argument("--width", type=int, default=None, help="channels of the first conv layers (default: recipe)")
     ap.add_argument("--features", type=int, default=None, help="size of the feature vector, FID's space "
                     "(default: the dataset's recipe)")
-    ap.add_argument("--out", default=None, help="checkpoint path (default: checkpoints/<dataset>-features)")
+    ap.add_argument("--arch", default=None, choices=sorted(BODIES), help="the feature extractor's design "
+                    "(default: the recipe's; conv for the first networks)")
+    ap.add_argument("--out", default=None, help="checkpoint path (default: checkpoints/<dataset>-features, "
+                    "or the second network's name)")
     args = ap.parse_args(argv)
     if not args.train_features:
         ap.error("nothing to do: pass --train-features")
-    given = {k: getattr(args, k) for k in ("steps", "width", "features") if getattr(args, k) is not None}
-    recipe = {**FEATURE_RECIPES[args.dataset], **given}
+    if args.second and args.dataset not in SECOND_RECIPES:
+        ap.error(f"--second: {args.dataset} has no second feature network")
+    given = {k: getattr(args, k) for k in ("steps", "width", "features", "seed", "arch") if getattr(args, k) is not None}
+    recipe = {"seed": 0, **(SECOND_RECIPES if args.second else FEATURE_RECIPES)[args.dataset], **given}
     if min(recipe["steps"], recipe["width"], recipe["features"]) < 1:
         ap.error("--steps, --width and --features must be at least 1")
     args.steps = recipe["steps"]
-    out = args.out or str(CHECKPOINT_DIR / FEATURE_NETWORKS[args.dataset])
+    out = args.out or str(CHECKPOINT_DIR / (SECOND_NETWORKS if args.second else FEATURE_NETWORKS)[args.dataset])
     t0 = time.perf_counter()
-    it = train_classifier(dataset=args.dataset, seed=args.seed, **recipe)
+    it = train_classifier(dataset=args.dataset, **recipe)
     bar = tqdm(total=args.steps, desc="features")
     try:
         while True:
@@ -424,7 +513,7 @@ def main(argv=None) -> None:
                  for k in range(held.num_classes)]
     save_checkpoint(model, out, dataset=args.dataset, steps=args.steps,
                     metrics={"heldout_accuracy": acc, "heldout_accuracy_per_class": per_class},
-                    info={"seconds": time.perf_counter() - t0, "recipe": {**recipe, "seed": args.seed}})
+                    info={"seconds": time.perf_counter() - t0, "recipe": recipe})
     print(f"held-out accuracy {acc:.4f} ({len(held)} images), per class "
           f"{' '.join(f'{a:.2f}' for a in per_class)}, {time.perf_counter() - t0:.0f} s")
 
