@@ -13,6 +13,7 @@ objective "flow" (time t ∈ [0, 1], t = 1 is pure noise; the network sees t·(T
   Euler    x_{t'} = x_t + (t' − t) v̂(x_t, t)                     integrating dx/dt = v from t = 1 to 0
   Heun     x_{t'} = x_t + (t' − t) ½ (v̂(x_t, t) + v̂(x̃, t')),  x̃ the Euler step (2 network calls per step)
   x̂_0 = x_t − t v̂ (follow the straight line to t = 0). Guidance mixes v̂ exactly as it mixes ε̂.
+Both start from x_T ~ N(0, I), its values clipped to ±noise_clip where a checkpoint asks (diffusion-mnist: 3).
 """
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ class DiffusionConfig:
     default_sampler: str = "ddim"  # the sampler when none is given
     default_steps: int = 25       # the sampler's step count when none is given
     default_guidance: float = 2.0
+    default_noise_clip: float = 0.0   # x_T's values clipped to ±this when a caller gives no noise_clip (0: none)
 
     def __post_init__(self):
         check_choices(self, (("arch", ("unet", "mlp")), ("objective", tuple(SAMPLERS)), ("schedule", SCHEDULES)))
@@ -66,6 +68,13 @@ class DiffusionConfig:
             raise ValueError(f"image_size must be a multiple of 4 (the UNet halves it twice), not {self.image_size}")
         if not 0 <= self.p_uncond < 1 or not 0 < self.lr <= 1 or not 0 <= self.default_guidance <= 20:
             raise ValueError("p_uncond must be in [0, 1), lr in (0, 1], default_guidance in 0..20")
+        _check_noise_clip(self.default_noise_clip, "default_noise_clip")
+
+
+def _check_noise_clip(c, name: str = "noise_clip") -> float:
+    if isinstance(c, bool) or not isinstance(c, (int, float)) or not math.isfinite(c) or not 0 <= c <= 20:
+        raise ValueError(f"{name} must be 0 (no clipping) or a bound in (0, 20]")
+    return float(c)
 
 
 # ----------------------------------------------------------------------------- schedule
@@ -163,6 +172,8 @@ class Diffusion(Family):
         "steps": (int, None, "denoising steps (default: the checkpoint's, e.g. 25; ddpm: up to T; euler/heun: 1..100)"),
         "eta": (float, 0.0, "DDIM η: 0 = deterministic, 1 = as random as DDPM (flow models: 0)"),
         "guidance": (float, None, "classifier-free guidance scale w (1 = plain conditional; default: the checkpoint's)"),
+        "noise_clip": (float, None, "clip the starting noise x_T to ±this (0 = none; default: the checkpoint's, "
+                                    "3 for diffusion-mnist: its rare far-out values left faint dots)"),
     }
 
     def __init__(self, config: DiffusionConfig):
@@ -320,8 +331,10 @@ class Diffusion(Family):
 
     @torch.no_grad()
     def denoise(self, n: int, *, generator: torch.Generator, latents=None, labels=None, sampler: str | None = None,
-                steps: int | None = None, eta: float = 0.0, guidance: float | None = None, record_every: int = 0):
-        """Run the reverse process. Yields (i, total, t, x_t, x̂_0) every `record_every` steps (and the last)."""
+                steps: int | None = None, eta: float = 0.0, guidance: float | None = None,
+                noise_clip: float | None = None, record_every: int = 0):
+        """Run the reverse process from x_T (its values clipped to ±`noise_clip`, where not 0). Yields
+        (i, total, t, x_t, x̂_0) every `record_every` steps (and the last)."""
         sampler = self._check_sampler(sampler)
         ts = self.timesteps_for(sampler, steps)
         eta = 1.0 if sampler == "ddpm" else eta
@@ -332,7 +345,10 @@ class Diffusion(Family):
         w = self.config.default_guidance if guidance is None else guidance
         if not (isinstance(w, (int, float)) and math.isfinite(w) and 0 <= w <= 20):
             raise ValueError("guidance must be in 0..20")
+        clip = _check_noise_clip(self.config.default_noise_clip if noise_clip is None else noise_clip)
         x, y = self.sample_inputs(n, generator, latents, labels)
+        if clip:          # the far tail of N(0, I) (|x| > 3: 0.27% of values) is what the net fails to clean up
+            x = x.clamp(-clip, clip)
         step = {"eps": self._ddim_step, "flow": self._flow_step}[self.config.objective]
         for i, t in enumerate(ts):
             t_next = ts[i + 1] if i + 1 < len(ts) else None
@@ -346,10 +362,11 @@ class Diffusion(Family):
         return (x + 1) * 0.5 if self.config.arch == "unet" else x
 
     def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, sampler: str | None = None,
-               steps: int | None = None, eta: float = 0.0, guidance: float | None = None):
+               steps: int | None = None, eta: float = 0.0, guidance: float | None = None,
+               noise_clip: float | None = None):
         """n samples: images float N×C×S×S in [0,1] (C×S×S = `image_shape`) or points N×2."""
         *_, x, _ = list(self.denoise(n, generator=generator, latents=latents, labels=labels, sampler=sampler,
-                                     steps=steps, eta=eta, guidance=guidance))[-1]
+                                     steps=steps, eta=eta, guidance=guidance, noise_clip=noise_clip))[-1]
         return self._out(x)
 
     def trajectory(self, n: int, *, generator: torch.Generator, frames: int = 20, **kw):
