@@ -119,9 +119,9 @@ def test_choices_set_by_an_event_are_translated_too(i18n):
     update = train.family_changed("vae")[0]
     shown, values = zip(*update["choices"])
     assert values == tuple(train.datasets_for("vae")) and values[-1] == train.UPLOAD
-    assert shown[:-1] == values[:-1]                                  # dataset names are the same in Chinese
-    k = json.loads(shown[-1][8:])["key"]
-    assert k == "choice." + train.UPLOAD and i18n.EN[k] == train.UPLOAD and i18n.ZH[k].startswith("上传")
+    keys = [json.loads(s[8:])["key"] for s in shown]                  # every data set's name has its Chinese
+    assert keys == ["choice." + v for v in values] and [i18n.EN[k] for k in keys] == list(values)
+    assert i18n.ZH[keys[-1]].startswith("上传") and i18n.ZH["choice.mnist"] == "手写数字 MNIST"
     assert not set(i18n.EN) & {"normal", "any", "gan", "cosine", "digits"}   # values that must not become keys
 
 

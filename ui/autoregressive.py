@@ -173,16 +173,17 @@ def generate(seed, temperature, top_k, top_p, prefix, n, corpus="names", form="f
     known = model.training_items()
     poems = corpus == "poems"
     show = (lambda x: _poem_html(x, tones=True)) if poems else html.escape
+    seen, fresh = I.tr("in training data"), I.tr("new")
     rows = "".join(f"<li><b>{show(x) or '∅'}</b>{_pattern_tag(x) if poems else ''} "
                    f"<span class='{'ar-known' if x in known else 'ar-new'}'>"
-                   f"{'in training data' if x in known else 'new'}</span></li>" for x in items)
+                   f"{seen if x in known else fresh}</span></li>" for x in items)
     new = sum(x not in known for x in items)
     cls, cols = ("ar-names ar-poems ar-cjk", 2) if poems else ("ar-names", 3)
     legend = (f"<p class='ar-legend'><span class='ar-break'>字</span> " + html.escape(I.tr(
         "breaks the tonal pattern (平仄) named beside its poem at a line's 2nd, 4th or 6th character, with tones "
         "read from modern Mandarin: an approximation (How it works says why).")) + "</p>") \
         if poems and any(tonal_check(x) for x in items) else ""
-    return (f"<div class='{cls}'><p>{new} of {n} are new</p><ol>{rows}</ol>{legend}</div>"
+    return (f"<div class='{cls}'><p>{html.escape(I.tr(f'{new} of {n} are new'))}</p><ol>{rows}</ol>{legend}</div>"
             f"<style>.ar-names ol{{columns:{cols};font-size:1.05em}}.ar-new{{color:#15803d;font-size:.8em}}"
             ".ar-known{color:#6b7280;font-size:.8em}.ar-poems li{break-inside:avoid;margin-bottom:.5em;"
             f"font-size:1.1em;line-height:1.6}}{CJK_CSS}{TONE_CSS}</style>")
@@ -223,13 +224,15 @@ def _pct(x: float) -> str:
 
 
 def _sampled_label(t, k, p, form: int = 0, acrostic: str = "", rhyme: bool = False) -> str:
+    """The sampled series' name with what shapes it, each part in the request's language."""
     rule = [f"form {form}" if form else ""] + [f"acrostic {acrostic}" if acrostic else ""] + ["rhyme" * rhyme]
-    rule = [r for r in rule if r]
+    rule = [I.tr(r) for r in rule if r]
+    sep = "，" if I.wants_chinese() else ", "
     if t == 0:
-        return f"sampled (T = 0: always the likeliest{''.join(', ' + r for r in rule)})"
+        return I.tr("sampled ({what})").format(what=sep.join([I.tr("T = 0: always the likeliest"), *rule]))
     cuts = [f"T = {t:g}"] + [f"top-k {k}"] * bool(k) + [f"top-p {p:g}"] * (p < 1)
-    cuts += ["no cut"] * (not k and p == 1)
-    return f"sampled ({', '.join(cuts + rule)})"
+    cuts += [I.tr("no cut")] * (not k and p == 1)
+    return I.tr("sampled ({what})").format(what=sep.join(cuts + rule))
 
 
 def _chart(df: pd.DataFrame, t, k, p, form: int = 0, acrostic: str = "", rhyme: bool = False) -> str:
@@ -250,17 +253,18 @@ def _chart(df: pd.DataFrame, t, k, p, form: int = 0, acrostic: str = "", rhyme: 
                     f"<div class='ar-pair'><i class='ar-m' style='height:{100 * pm / scale:.2f}%'></i>"
                     f"<i class='ar-s' style='height:{100 * ps / scale:.2f}%'></i></div>"
                     f"<b class='ar-l'>{html.escape(ch.split()[0])}</b><span class='ar-v'>{_pct(pm)}</span>"
-                    f"<span class='ar-v ar-vs'>{('mask' if mk else 'cut') if ps == 0 else _pct(ps)}</span></div>")
+                    f"<span class='ar-v ar-vs'>{I.tr('mask' if mk else 'cut') if ps == 0 else _pct(ps)}</span></div>")
     rest, cut_rest, mask_rest = len(letters) - TOP, sum(x == 0 for x in s[TOP:]), sum(masked[TOP:])
-    note = (f"The other {rest} characters hold {sum(m[TOP:]):.1%} of the model's probability and "
-            f"{sum(s[TOP:]):.1%} of the sampled one" + (f" ({cut_rest} of them cut" if cut_rest else "")
-            + (f", {mask_rest} by the form's mask" if cut_rest and mask_rest else "") + (")." if cut_rest else "."))
-    cut_key = "<span><i class='ar-key ar-cutkey'></i>cut: never drawn</span>" if 0 in s[:TOP] else ""
-    cut_key += "<span><b class='ar-maskkey'>mask</b>: the form forbids it</span>" if any(masked[:TOP]) else ""
+    note = I.tr(f"The other {rest} characters hold {sum(m[TOP:]):.1%} of the model's probability and "
+                f"{sum(s[TOP:]):.1%} of the sampled one" + (f" ({cut_rest} of them cut" if cut_rest else "")
+                + (f", {mask_rest} by the form's mask" if cut_rest and mask_rest else "") + (")." if cut_rest else "."))
+    cut_key = f"<span><i class='ar-key ar-cutkey'></i>{I.tr('cut: never drawn')}</span>" if 0 in s[:TOP] else ""
+    cut_key += (f"<span><b class='ar-maskkey'>{I.tr('mask')}</b>{I.tr(': the form forbids it')}</span>"
+                if any(masked[:TOP]) else "")
     cjk = bool(form) or any(len(x) == 1 and ord(x) > 0x2e80 for x in letters[:TOP])      # a poem model's characters
     return (f"<figure class='ar-chart{' ar-cjk' * cjk}'>"
-            f"<figcaption><b>Next character: the {TOP} likeliest</b>"
-            f"<span><i class='ar-key ar-m'></i>model (T = 1)</span>"
+            f"<figcaption><b>{I.tr(f'Next character: the {TOP} likeliest')}</b>"
+            f"<span><i class='ar-key ar-m'></i>{I.tr('model (T = 1)')}</span>"
             f"<span><i class='ar-key ar-s'></i>{html.escape(_sampled_label(t, k, p, form, acrostic, rhyme))}</span>"
             f"{cut_key}"
             "</figcaption>"
@@ -408,16 +412,15 @@ def score(name, corpus="names"):
         spans.append(f"<span title='{v:.2f} nats' style='background:rgba(239,68,68,{a:.2f});padding:0 .15em;"
                      f"border-radius:3px'>{html.escape(ch)}</span>")
     mean = sum(sur) / len(sur)
-    known = " (it is in the training data)" if s in model.training_items() else ""
+    known = I.tr(" (it is in the training data)") if s in model.training_items() else ""
+    mean_text = I.tr(f"Mean surprise {mean:.2f} nats per character, total {sum(sur):.1f} nats:")
     if poems:
-        verdict = "very poem-like" if mean < 4.5 else "plausible" if mean < 6.5 else "not very poem-like"
-        return (f"<p class='ar-cjk' style='font-size:1.8em'>{''.join(spans)}</p><style>{CJK_CSS}</style>"
-                f"<p>Mean surprise {mean:.2f} nats per character, total {sum(sur):.1f} nats: <b>{verdict}</b>{known}. "
-                f"Hover a character for its −log p.</p>")
-    verdict = "very name-like" if mean < 1.8 else "plausible" if mean < 2.6 else "not very name-like"
-    return (f"<p style='font-size:2em;font-family:monospace'>{''.join(spans)}</p>"
-            f"<p>Mean surprise {mean:.2f} nats per character, total {sum(sur):.1f} nats: <b>{verdict}</b>{known}. "
-            f"Hover a letter for its −log p.</p>")
+        verdict = I.tr("very poem-like" if mean < 4.5 else "plausible" if mean < 6.5 else "not very poem-like")
+        return (f"<p class='ar-cjk ar-scored' style='font-size:1.8em'>{''.join(spans)}</p><style>{CJK_CSS}</style>"
+                f"<p>{mean_text} <b>{verdict}</b>{known}{I.tr('. Hover a character for its −log p.')}</p>")
+    verdict = I.tr("very name-like" if mean < 1.8 else "plausible" if mean < 2.6 else "not very name-like")
+    return (f"<p class='ar-scored' style='font-size:2em;font-family:monospace'>{''.join(spans)}</p>"
+            f"<p>{mean_text} <b>{verdict}</b>{known}{I.tr('. Hover a letter for its −log p.')}</p>")
 
 
 def corpus_changed(corpus):

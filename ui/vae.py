@@ -386,8 +386,9 @@ def build() -> list:
                             elem_id="vae_draw_note", visible=False)
     with gr.Accordion("Draw a digit", open=False) as draw_acc:
         with gr.Row():
+            # layers=False: one drawing needs no layer panel (whose "Layer 1" Gradio does not translate)
             sketch = gr.Sketchpad(label="Draw a digit (big, centred)", elem_id="vae_sketch", height=300, width=300,
-                                  type="numpy")
+                                  type="numpy", layers=False)
             with gr.Column():
                 pair = gr.Image(label="Your drawing (28×28) → its reconstruction", elem_id="vae_recon",
                                 format="png", interactive=False)
@@ -436,7 +437,7 @@ def build() -> list:
             frames = gr.Slider(2, MAX_FRAMES, value=10, step=1, label="Frames", elem_id="vae_frames")
         with gr.Row():
             sketch_b = gr.Sketchpad(label="Second drawing (for 'my drawing' as To)", elem_id="vae_sketch_b",
-                                    height=200, width=200, type="numpy")
+                                    height=200, width=200, type="numpy", layers=False)
             interp_btn = gr.Button("Interpolate", elem_id="vae_interp_btn")
         strip = gr.Image(label="Interpolation", elem_id="vae_strip", format="png", interactive=False)
         gif = C.download_box("GIF", "vae_gif")

@@ -99,7 +99,7 @@ TEXTS: dict[str, str] = {
     "From": "起点",
     "class": "类别",
     "To": "终点",
-    "Second drawing (for 'my drawing' as To)": "第二张手写（终点选 “my drawing” 时使用）",
+    "Second drawing (for 'my drawing' as To)": "第二张手写（终点选 “我的手绘” 时使用）",
     # ------------------------------------------------------------------ diffusion
     "η (DDIM randomness)": "η（DDIM 随机性）",
     "Guidance w": "引导强度 w",
@@ -126,7 +126,7 @@ TEXTS: dict[str, str] = {
     "Any name": "任意名字",
     "Score": "打分",
     # ------------------------------------------------------------------ Gaussian
-    "Your numbers (for “my numbers”: 2 to 5,000, commas or spaces)": "你的数字（用于 “my numbers”：2 到 5,000 个，用逗号或空格分隔）",
+    "Your numbers (for “my numbers”: 2 to 5,000, commas or spaces)": "你的数字（用于 “我的数据”：2 到 5,000 个，用逗号或空格分隔）",
     "N (built-in sets)": "N（内置数据集）",
     "Learning rate α": "学习率 α",
     "Steps from the first guess": "从初始猜测起的步数",
@@ -201,7 +201,7 @@ TEXTS: dict[str, str] = {
     "Add my trained model (from the Train tab)": "加入我训练的模型（来自训练标签页）",
     "The table opens with the numbers each checkpoint shipped with, from its JSON, at the sample count under "
     "*samples* (— where it has none). *Compute the table* measures every model afresh at the slider's count.":
-        "表格打开时显示每个检查点自带的数据（来自其 JSON），样本数见 *samples* 列（没有的显示 —）。"
+        "表格打开时显示每个检查点自带的数据（来自其 JSON），样本数见 *样本数* 列（没有的显示 —）。"
         "*计算表格* 会按滑块设定的样本数重新测量每个模型。",
     "Mode collapse: which digits does each model draw when you ask for any?": "模式崩溃：不指定类别时，每个模型会画出哪些数字？",
     "Draw the histogram": "绘制直方图",
@@ -326,9 +326,9 @@ TEXTS: dict[str, str] = {
     "a line no punctuation and no end, at its end only the right mark, after four lines only the end (an "
     "acrostic forces each line's first character the same way). The step-through marks the masked "
     "characters *mask*: even an untrained model obeys the form.":
-        "**诗。** *poems* 语料是 13,744 首唐代绝句：四句，每句 5 或 7 个字，句末依次为 ，。，。。选定格式后，采样器在温度和截断之前"
+        "**诗。** *唐诗* 语料是 13,744 首唐代绝句：四句，每句 5 或 7 个字，句末依次为 ，。，。。选定格式后，采样器在温度和截断之前"
         "先屏蔽下一个字的分布：句中不许出现标点和结束符，句末只许出现正确的标点，四句之后只许结束（藏头用同样的方法强制每句的首字）。"
-        "逐步生成时，被屏蔽的字标为 *mask*：即使是未经训练的模型也遵守格式。",
+        "逐步生成时，被屏蔽的字标为 *屏蔽*：即使是未经训练的模型也遵守格式。",
     "an acrostic needs a form: give form 5 or 7 with it": "藏头需要格式：请同时选择五言或七言",
     "form and acrostic are for poem models: this model's vocabulary has no ， and 。 (autoregressive-poems has them)":
         "格式与藏头只适用于写诗的模型：这个模型的词表里没有 ， 和 。（autoregressive-poems 有）",
@@ -371,6 +371,34 @@ TEXTS: dict[str, str] = {
         "*手写一个数字* 只适用于手写数字模型：在上面选择 **手写数字** 即可画一个。",
     "Drawings are digits: for emoji, interpolate between held-out examples.":
         "手绘图只能是数字：表情符号请在留出样本之间插值。",
+    # ------------------------------------------------------------------ the Autoregressive tab's own HTML (issue 33)
+    "in training data": "在训练数据中", "new": "新",
+    "{new} of {n} are new": "{n} 个中有 {new} 个是新的",
+    "form {n}": "每句 {n} 字", "acrostic {text}": "藏头 {text}",
+    "sampled ({what})": "采样（{what}）", "T = 0: always the likeliest": "T = 0：总是选最可能的",
+    "no cut": "不截断", "mask": "屏蔽", "cut": "截断", "cut: never drawn": "截断：永远不会被抽到",
+    ": the form forbids it": "：格式不允许它",
+    "Next character: the {n} likeliest": "下一个字符：最可能的 {n} 个", "model (T = 1)": "模型（T = 1）",
+    "The other {rest} characters hold {pm} of the model's probability and {ps} of the sampled one.":
+        "其余 {rest} 个字符占模型概率的 {pm}，占采样概率的 {ps}。",
+    "The other {rest} characters hold {pm} of the model's probability and {ps} of the sampled one ({cut} of them "
+    "cut).": "其余 {rest} 个字符占模型概率的 {pm}，占采样概率的 {ps}（其中 {cut} 个被截断）。",
+    "The other {rest} characters hold {pm} of the model's probability and {ps} of the sampled one ({cut} of them "
+    "cut, {mask} by the form's mask).":
+        "其余 {rest} 个字符占模型概率的 {pm}，占采样概率的 {ps}（其中 {cut} 个被截断，{mask} 个被格式屏蔽）。",
+    " (it is in the training data)": "（它在训练数据中）",
+    "Mean surprise {mean} nats per character, total {total} nats:": "平均每个字符意外度 {mean} 奈特，共 {total} 奈特：",
+    "very poem-like": "非常像诗", "plausible": "说得过去", "not very poem-like": "不太像诗",
+    "very name-like": "非常像名字", "not very name-like": "不太像名字",
+    ". Hover a character for its −log p.": "。把鼠标停在一个字上，可以看到它的 −log p。",
+    ". Hover a letter for its −log p.": "。把鼠标停在一个字母上，可以看到它的 −log p。",
+    # choices whose values the API keeps (issue 33): corpora, samplers, data sets
+    "names": "英文名字", "poems": "唐诗", "surnames": "英文姓氏",
+    "euler": "欧拉法 Euler", "heun": "Heun 法", "ddim": "DDIM", "ddpm": "DDPM",
+    "mnist": "手写数字 MNIST", "emoji": "表情符号", "8gaussians": "八个高斯团", "25gaussians": "二十五个高斯团",
+    "ring": "圆环", "spiral": "螺旋", "moons": "双月牙", "swissroll": "瑞士卷", "checkerboard": "棋盘格",
+    "upload (.zip of images / .txt)": "上传（图片 .zip / .txt）",
+    "bce": "二元交叉熵（非饱和）", "hinge": "合页损失", "wgan-gp": "Wasserstein 距离 + 梯度惩罚",
 }
 
 LONG: dict[str, str] = {
@@ -411,14 +439,14 @@ $$L(\mu, \sigma) = -\sum_i \log \mathcal{N}(x_i; \mu, \sigma^2) = \sum_i \Big[\l
 
 **你能分辨吗？** 判别器 $D(x) = \mathrm{sigmoid}(a x^2 + b x + c)$（二次函数，所以它能分辨过宽和过窄的正态分布）被训练成对数据说“真”、对拟合分布的样本说“假”。面对糟糕的拟合，它大多数时候是对的；随着拟合变好，它的准确率降向 50%：它分辨不出来了。GAN 把这件事反过来：它的生成器学着让判别器无从分辨，完全不需要似然。
 
-**试一试：** ① 从初始猜测开始按几次 *走一步*：σ 先变大，然后 μ 滑过去。② 把 α 设为 1.1：负对数似然曲线呈锯齿状，σ 冲过了头（这里 α 必须小于 1）。③ 选择 *bimodal*（双峰）：拟合落在闭式解上，而判别器仍能分辨：一个峰无法成为两个峰。混合高斯分布可以（`gaussian` 模型类别加上 `--components 2`，用同样的方法拟合：`python -m generators train gaussian --dataset my.npy
+**试一试：** ① 从初始猜测开始按几次 *走一步*：σ 先变大，然后 μ 滑过去。② 把 α 设为 1.1：负对数似然曲线呈锯齿状，σ 冲过了头（这里 α 必须小于 1）。③ 选择 *双峰*：拟合落在闭式解上，而判别器仍能分辨：一个峰无法成为两个峰。混合高斯分布可以（`gaussian` 模型类别加上 `--components 2`，用同样的方法拟合：`python -m generators train gaussian --dataset my.npy
 --components 2`）。""",
 
     "lesson.train": r"""**现场训练一个模型。** 选一个模型类别和一个数据集，按 **开始**，观察损失和样本（始终来自同一组固定噪声）如何随着学习而变化。**暂停** 会保留这次运行；**开始** 继续运行；**走一步** 只运行一步。已完成的运行以灰色留在图上，所以改一个设置就能对比。在二维数据集上，GAN 会显示判别器的看法（红色：“真”），以及生成器被推动方向的箭头。""",
 
     "lesson.train_more": r"""**原理讲解。** 每个模型类别都用同一个循环训练：取一个批次，计算该类别的损失 $L(\theta)$（GAN：两个玩家各自的损失；VAE：$-$ELBO；扩散模型：$\lVert\varepsilon - \varepsilon_\theta\rVert^2$；自回归模型：下一个字符的交叉熵），然后沿梯度方向更新权重，$\theta \leftarrow \theta - \eta\,\nabla_\theta L$（Adam 为每个权重自适应调整 $\eta$）。
 
-**试一试：** ① 在 *8gaussians* 上训练 GAN，按开始：橙色的点一个接一个地找到八个模式；看红/蓝判决图如何追着它们跑。② 停止，把学习率设为 0.01 再开始：把新曲线与灰色曲线对比。③ 在 *mnist* 上训练潜在维度为 2 的 VAE，然后 *下载延时 GIF*：样本会越来越清晰。""",
+**试一试：** ① 在 *八个高斯团* 上训练 GAN，按开始：橙色的点一个接一个地找到八个模式；看红/蓝判决图如何追着它们跑。② 停止，把学习率设为 0.01 再开始：把新曲线与灰色曲线对比。③ 在 *手写数字 MNIST* 上训练潜在维度为 2 的 VAE，然后 *下载延时 GIF*：样本会越来越清晰。""",
 
     "lesson.compare": r"""**原理讲解。** 图片在一个随应用内置的小型 MNIST 分类器的特征空间中比较（代替 Inception）。**FID** 分别对真实特征和生成特征拟合一个高斯分布，并测量两者的距离，$\text{FID} = \lVert \mu_r - \mu_g \rVert^2 + \operatorname{Tr}\big(\Sigma_r + \Sigma_g - 2(\Sigma_r\Sigma_g)^{1/2}\big)$（越低越好）。**精确率**：有多少样本像某个真实数字；**召回率**：有多少真实数字有某个样本与之相像。名字按留出集上每个字符的负对数似然打分。
 
