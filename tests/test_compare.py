@@ -69,6 +69,15 @@ def test_the_shipped_image_models_numbers_rank_diffusion_first():
     assert m["diffusion-mnist"]["fid"] <= 1.3 * m["diffusion-mnist"]["fid_real"]
     assert m["diffusion-mnist"]["class_accuracy"] >= 0.97 and m["gan-mnist"]["class_accuracy"] >= 0.97
     assert all(r["fid_real"] < r["fid"] for r in m.values())     # no model beats real digits at the same n
+    # ... and in the second, independent feature network (issue 30): the same order, within 1.3× of real
+    assert m["diffusion-mnist"]["fid_b"] < m["gan-mnist"]["fid_b"] < m["vae-mnist"]["fid_b"]
+    assert m["diffusion-mnist"]["fid_b"] <= 1.3 * m["diffusion-mnist"]["fid_b_real"]
+    # clean backgrounds: the diffusion digits' share with an isolated dot is within 1 point of real digits'
+    assert m["diffusion-mnist"]["speckle"] <= m["diffusion-mnist"]["speckle_real"] + 0.01
+    table = tab.shipped_table().set_index("model")                 # and the Compare tab shows them, floor too
+    assert table.loc["diffusion-mnist", "FID-b ↓"] == f"{m['diffusion-mnist']['fid_b']:.1f}"
+    assert table.loc["gan-mnist", "background dots ↓"] == f"{100 * m['gan-mnist']['speckle']:.1f}%"
+    assert table.loc[tab.REAL, "FID-b ↓"] == f"{m['diffusion-mnist']['fid_b_real']:.1f}"
 
 
 def test_the_table_opens_with_each_checkpoints_own_numbers():

@@ -50,7 +50,8 @@ ROWS = shipped_rows()
 IMAGE_GROUPS = {k: v for k, v in ROWS.items() if k not in ("text", "points")}   # {image dataset: its models}
 IMAGE_MODELS = ROWS["mnist"]                       # the digit models: the same-seed row, the mode-collapse histogram
 ALL_MODELS = tuple(m for group in ROWS.values() for m in group)
-COLUMNS = ["model", "parameters", "samples", "class accuracy", "FID ↓", "precision", "recall", "classes covered",
+COLUMNS = ["model", "parameters", "samples", "class accuracy", "FID ↓", "FID-b ↓", "background dots ↓", "precision",
+           "recall", "classes covered",
            "modes covered", "NLL/point ↓", "NLL/char ↓", "bigram NLL/char", "new", "ms per sample"]
 MAX_EVAL = 2000
 _TABLE: dict[int, pd.DataFrame] = {}
@@ -62,7 +63,8 @@ def _row(name: str, r: dict) -> dict:
     num = lambda k, f="{:.3f}": f.format(r[k]) if k in r else ""  # noqa: E731
     modes = f"{r['modes_covered']}/{r['modes_total']}" if "modes_covered" in r else ""
     return {"model": name, "parameters": f"{r['parameters']:,}", "samples": r.get("n_samples", ""),
-            "class accuracy": pct("class_accuracy"), "FID ↓": num("fid", "{:.1f}"), "precision": num("precision"),
+            "class accuracy": pct("class_accuracy"), "FID ↓": num("fid", "{:.1f}"), "FID-b ↓": num("fid_b", "{:.1f}"),
+            "background dots ↓": pct("speckle"), "precision": num("precision"),
             "recall": num("recall"), "classes covered": r.get("classes_covered", ""), "modes covered": modes,
             "NLL/point ↓": num("heldout_nll"),
             "NLL/char ↓": num("heldout_nll_per_char"), "bigram NLL/char": num("bigram_heldout_nll_per_char"),
@@ -75,10 +77,11 @@ REAL_ROWS = {"mnist": REAL, "emoji": "real emoji (FID floor)"}    # the floor ro
 UNMEASURED = "—"                                   # the samples of a row whose JSON holds no numbers
 
 
-def _real_row(group: str, n, fid: str) -> dict:
-    """The floor for a group's FID: its real training images against the held-out ones, at the same n."""
+def _real_row(group: str, n, fid: str, fid_b: str = "", dots: str = "") -> dict:
+    """The floor for a group's FID (and FID-b, in the second feature network, mnist-features-b): its real training
+    images against the held-out ones, at the same n; its background dots: the held-out images' own share."""
     return {**{c: "" for c in COLUMNS}, "model": REAL_ROWS.get(group, f"real {group} (FID floor)"), "samples": n,
-            "FID ↓": fid}
+            "FID ↓": fid, "FID-b ↓": fid_b, "background dots ↓": dots}
 
 
 def _table(rows: dict[str, dict], floors: dict[str, dict]) -> pd.DataFrame:
@@ -97,8 +100,11 @@ def _floors(metrics: dict[str, dict], samples) -> dict[str, dict]:
     floors = {}
     for group, names in IMAGE_GROUPS.items():
         at = {samples(metrics[m]): f"{metrics[m]['fid_real']:.1f}" for m in names if "fid_real" in metrics[m]}
+        at_b = {samples(metrics[m]): f"{metrics[m]['fid_b_real']:.1f}" for m in names if "fid_b_real" in metrics[m]}
+        dots = {f"{100 * metrics[m]['speckle_real']:.1f}%" for m in names if "speckle_real" in metrics[m]}
         ns = list(at) or [UNMEASURED]
-        floors[group] = _real_row(group, ns[0] if len(ns) == 1 else " / ".join(map(str, ns)), " / ".join(at.values()))
+        floors[group] = _real_row(group, ns[0] if len(ns) == 1 else " / ".join(map(str, ns)), " / ".join(at.values()),
+                                  " / ".join(at_b.values()), " / ".join(sorted(dots)))
     return floors
 
 

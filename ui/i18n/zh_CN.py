@@ -462,7 +462,7 @@ $$L(\mu, \sigma) = -\sum_i \log \mathcal{N}(x_i; \mu, \sigma^2) = \sum_i \Big[\l
 PAGE: dict[str, str] = {
     # ------------------------------------------------------------------ the Compare table (ui/compare.py COLUMNS)
     "model": "模型", "parameters": "参数量", "samples": "样本数", "class accuracy": "类别准确率",
-    "FID ↓": "FID ↓", "precision": "精确率", "recall": "召回率", "classes covered": "覆盖的类别",
+    "FID ↓": "FID ↓", "FID-b ↓": "FID-b ↓", "background dots ↓": "背景杂点 ↓", "precision": "精确率", "recall": "召回率", "classes covered": "覆盖的类别",
     "modes covered": "覆盖的模式", "NLL/point ↓": "NLL/点 ↓", "NLL/char ↓": "NLL/字符 ↓",
     "bigram NLL/char": "二元组 NLL/字符", "new": "新颖率", "ms per sample": "每个样本毫秒数",
     "real digits (FID floor)": "真实数字（FID 下限）", "real emoji (FID floor)": "真实表情符号（FID 下限）",
