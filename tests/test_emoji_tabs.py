@@ -226,3 +226,16 @@ def test_a_link_opens_the_emoji_gan_and_the_page_draws_it(browser, app_url):
         assert np.abs(drawn.astype(int) - VAE.render(*z, "emoji", "5")).max() > 20       # another group differs
     finally:
         ctx.close()
+
+
+def test_switching_the_diffusion_picker_takes_the_models_own_sampler_steps_and_guidance():
+    """A user's switch to emoji draws at the emoji model's defaults (Heun-10, w 2), not the digits' w 1.33 left in
+    the slider; switching back restores the digits'; a link sets the picker without this event."""
+    from ui import diffusion as D
+
+    for world, shipped in (("emoji", "diffusion-emoji"), ("digits", "diffusion-mnist")):
+        c = C.pretrained(shipped).config
+        *_, sampler, steps, _eta, guidance = D.switched(world, "any", "0", "euler")
+        assert (sampler["value"], steps["value"], guidance["value"]) == (c.default_sampler, c.default_steps,
+                                                                          c.default_guidance)
+    assert C.pretrained("diffusion-emoji").config.default_guidance != C.pretrained("diffusion-mnist").config.default_guidance
