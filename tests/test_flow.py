@@ -216,14 +216,14 @@ def test_particles_show_ddpm_beside_flow_from_the_same_noise():
 
 def test_main_view_offers_the_flow_samplers_for_a_flow_model(as_session, flow_unet):
     radio, steps, eta = tab.sampler_controls("ddpm")                    # the shipped flow model
-    assert radio["choices"] == ["euler", "heun"] and radio["value"] == "heun" and eta["visible"] is False
+    assert [v for _, v in radio["choices"]] == ["euler", "heun"] and radio["value"] == "heun" and eta["visible"] is False
     eps = generators.build("diffusion", "mnist", objective="eps", channels=8, timesteps=50, seed=0).eval()
     as_session(eps)                                                     # a trained ε model sent from Train
     radio, steps, eta = tab.sampler_controls("ddpm")
-    assert radio["choices"] == ["ddim", "ddpm"] and radio["value"] == "ddpm" and eta["visible"] is True
+    assert [v for _, v in radio["choices"]] == ["ddim", "ddpm"] and radio["value"] == "ddpm" and eta["visible"] is True
     as_session(flow_unet)
     radio, steps, eta = tab.sampler_controls("ddim")
-    assert radio["choices"] == ["euler", "heun"] and radio["value"] == "euler"
+    assert [v for _, v in radio["choices"]] == ["euler", "heun"] and radio["value"] == "euler"
     assert steps["maximum"] == 100 and eta["visible"] is False
     assert tab.sampler_controls({"a": 1})[0]["value"] == "euler"
     img = tab.render(0, "3", "heun", 3, 0.5, 2.0, 1)                     # η is DDIM's: not passed to a flow model
