@@ -98,6 +98,8 @@ def test_no_unlisted_latin_word_on_the_chinese_page(browser, app_url, locale):
             while closed.count():                        # open every accordion; one may hold another
                 closed.first.click()
             wait_until_idle(page)
+            # the diagrams' and tables' texts are translated by the page's own script on the next frame
+            page.wait_for_function("() => window.LatentLab.pageUntranslated() === 0")
             for text, where in page.evaluate(TEXT_NODES, OUTPUT):
                 for word in latin_words(text):
                     found.setdefault(word, set()).add(f"{tab}#{where}: {text[:80]!r}")

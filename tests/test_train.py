@@ -530,11 +530,14 @@ def test_a_costly_figure_is_held_back_while_running_and_drawn_once_the_run_pause
     time, so the tab keeps the CLI's pace; the sample grid follows every preview, and a paused or finished run
     shows its latest figure."""
     r = T.Run()
-    stream = sync_stream(T.start(r, *settings(family="vae", dataset="mnist", steps=40, latent=None, every=2)))
+    # a run far longer than the pause lands in: a quiet machine trains ~100 VAE steps before the stream's first
+    # update (one a second), and 40 steps let the 3 below reach the end, where a finished run draws its figure
+    stream = sync_stream(T.start(r, *settings(family="vae", dataset="mnist", steps=5000, latent=None, every=2)))
     next(stream)
     T.pause(r)
     list(stream)
     assert r.phase == "paused" and r.figure_drawn == r.drawn        # drawn: the run is not running
+    assert r.step + 3 < 5000, r.step
     r.phase, r.figure_cost = "running", 100.0                       # pretend a figure costs 100 s
     list(T.advance(r, max_steps=3))                                 # a new preview arrives (step 4)
     out = T.outputs(r)

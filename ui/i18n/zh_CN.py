@@ -394,7 +394,7 @@ TEXTS: dict[str, str] = {
     ". Hover a letter for its −log p.": "。把鼠标停在一个字母上，可以看到它的 −log p。",
     # choices whose values the API keeps (issue 33): corpora, samplers, data sets
     "names": "英文名字", "poems": "唐诗", "surnames": "英文姓氏",
-    "euler": "欧拉法 Euler", "heun": "Heun 法", "ddim": "DDIM", "ddpm": "DDPM",
+    "euler": "欧拉法 Euler", "heun": "Heun 法", "ddim": "扩散采样器 DDIM", "ddpm": "扩散采样器 DDPM",
     "mnist": "手写数字 MNIST", "emoji": "表情符号", "8gaussians": "八个高斯团", "25gaussians": "二十五个高斯团",
     "ring": "圆环", "spiral": "螺旋", "moons": "双月牙", "swissroll": "瑞士卷", "checkerboard": "棋盘格",
     "upload (.zip of images / .txt)": "上传（图片 .zip / .txt）",

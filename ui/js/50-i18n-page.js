@@ -51,6 +51,21 @@
     });
   }
 
+  // For a page (and its tests) to wait on: how many texts in scope still show English that has a translation
+  // (0 once the queued pass has run; Gradio re-rendering a cell makes it > 0 until the next one).
+  window.LatentLab.pageUntranslated = () => {
+    if (dict === null || (!Object.keys(dict).length && window.LatentLab?.[KEY])) load();
+    let n = 0;
+    document.querySelectorAll(SCOPE).forEach((root) => {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const t = node.data.trim(), zh = translate(t);
+        if (zh !== null && zh !== t) n += 1;
+      }
+    });
+    return n;
+  };
+
   let queued = false;
   function schedule() {
     if (queued) return;
