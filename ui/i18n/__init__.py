@@ -36,6 +36,8 @@ LONG_SOURCES = {
     "lesson.vae": ("ui.vae", "LESSON"),
     "lesson.diffusion": ("ui.diffusion", "LESSON"),
     "lesson.autoregressive": ("ui.autoregressive", "LESSON"),
+    "lesson.poems": ("ui.autoregressive", "POEM_NOTE"),
+    "lesson.rhyme": ("ui.autoregressive", "RHYME_NOTE"),
     "lesson.gaussian": ("ui.gaussian", "LESSON"),
     "lesson.train": ("ui.train", "LESSON"),
     "lesson.train_more": ("ui.lessons", "TRAIN_LESSON"),

@@ -321,14 +321,6 @@ TEXTS: dict[str, str] = {
     "At most {n} characters can be scored.": "最多只能给 {n} 个字符打分。",
     "The poem is as long as the model allows.": "这首诗已达到模型允许的最大长度。",
     "Type a poem to score.": "请输入一首诗来打分。",
-    "**Poems.** The *poems* corpus is 13,744 Tang quatrains: four lines of 5 or 7 characters ending ，。，。. "
-    "With a form, the sampler masks the next-character distribution before temperature and the cuts: inside "
-    "a line no punctuation and no end, at its end only the right mark, after four lines only the end (an "
-    "acrostic forces each line's first character the same way). The step-through marks the masked "
-    "characters *mask*: even an untrained model obeys the form.":
-        "**诗。** *唐诗* 语料是 13,744 首唐代绝句：四句，每句 5 或 7 个字，句末依次为 ，。，。。选定格式后，采样器在温度和截断之前"
-        "先屏蔽下一个字的分布：句中不许出现标点和结束符，句末只许出现正确的标点，四句之后只许结束（藏头用同样的方法强制每句的首字）。"
-        "逐步生成时，被屏蔽的字标为 *屏蔽*：即使是未经训练的模型也遵守格式。",
     "an acrostic needs a form: give form 5 or 7 with it": "藏头需要格式：请同时选择五言或七言",
     "form and acrostic are for poem models: this model's vocabulary has no ， and 。 (autoregressive-poems has them)":
         "格式与藏头只适用于写诗的模型：这个模型的词表里没有 ， 和 。（autoregressive-poems 有）",
@@ -344,21 +336,6 @@ TEXTS: dict[str, str] = {
     "breaks the tonal pattern (平仄) named beside its poem at a line's 2nd, 4th or 6th character, with tones "
     "read from modern Mandarin: an approximation (How it works says why).":
         "在句中第二、四、六字处不合诗旁所注的平仄格律；声调按现代普通话读出，只是近似（原因见“工作原理”）。",
-    "**Rhyme and tones.** *Rhyme* masks the line ends too: line 4's last character must rhyme with "
-    "line 2's (in the 7-character form line 2's with line 1's as well), and may not repeat it. A rhyme is "
-    "the character's pinyin final, tone and medial ignored, in 13 groups (guang, shuang and xiang all "
-    "rhyme in -ang). The poem list underlines the characters that break the regulated tonal pattern (ping "
-    "and ze: level and oblique) at a line's 2nd, 4th and 6th character (the 1st, 3rd and 5th are free), "
-    "against the level-start or the oblique-start pattern, whichever fits the first line better; the "
-    "pattern is named beside each poem. Tones 1 and 2 count as level, 3 and 4 as oblique. This is an "
-    "approximation: both rhyme and tone are read from modern Mandarin, and Tang's entering tone (rusheng) "
-    "has merged into all four modern tones, so some characters read level today were oblique then (bó, "
-    "bái, guó).":
-        "**押韵与平仄。** 勾选*押韵*后，句末也被屏蔽：第四句的末字必须与第二句的末字押韵（七言还要求第二句与第一句押韵），"
-        "且不得重复该字。韵按字的拼音韵母划分，不计声调和介音，共 13 个韵部（光 guang、霜 shuang、乡 xiang 同押 -ang 韵）。"
-        "诗的列表中，句中第二、四、六字不合平仄格律的字加下划线标出（一三五不论，二四六分明），对照的是平起或仄起两式中"
-        "与首句更相合的一式，式名注在每首诗旁。第一、二声算平，第三、四声算仄。这只是近似：韵和声调都按现代普通话读出，"
-        "而唐代的入声已分派进现代的四个声调，所以有些今天读平声的字在当时是仄声（泊 bó、白 bái、国 guó）。",
     # ------------------------------------------------------------------ the image tabs' model picker (issue 20: emoji)
     "Model": "模型", "Digits (MNIST)": "手写数字（MNIST）", "Emoji (Twemoji)": "表情符号（Twemoji）",
     "Smileys & Emotion": "笑脸与情感", "People & Body": "人物与身体", "Animals & Nature": "动物与自然",
@@ -402,6 +379,8 @@ TEXTS: dict[str, str] = {
 }
 
 LONG: dict[str, str] = {
+    "lesson.rhyme": r"""**押韵与平仄。** 勾选*押韵*后，句末也被屏蔽：第四句的末字必须与第二句的末字押韵（七言还要求第二句与第一句押韵），且不得重复该字。韵按字的拼音韵母划分，不计声调和介音，共 13 个韵部（光 guang、霜 shuang、乡 xiang 同押 -ang 韵）。诗的列表中，句中第二、四、六字不合平仄格律的字加下划线标出（一三五不论，二四六分明），对照的是平起或仄起两式中与首句更相合的一式，式名注在每首诗旁。第一、二声算平，第三、四声算仄。这只是近似：韵和声调都按现代普通话读出，而唐代的入声已分派进现代的四个声调，所以有些今天读平声的字在当时是仄声（泊 bó、白 bái、国 guó）。""",
+    "lesson.poems": r"""**诗。** *唐诗* 语料是 13,744 首唐代绝句：四句，每句 5 或 7 个字，句末依次为 ，。，。。选定格式后，采样器在温度和截断之前先屏蔽下一个字的分布：句中不许出现标点和结束符，句末只许出现正确的标点，四句之后只许结束（藏头用同样的方法强制每句的首字）。逐步生成时，被屏蔽的字标为 *屏蔽*：即使是未经训练的模型也遵守格式。""",
     "header": r"""# Latent Lab 潜在空间实验室
 可以亲手操作的生成模型：拖动潜在变量滑块、挑一个种子、看噪声变成数字、现场训练一个模型。每个标签页都运行真实的模型（内置于 `checkpoints/`）：拖动在 CPU 上即时计算，繁重的工作有 GPU 时在 GPU 上运行。""",
 
