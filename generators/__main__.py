@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ap = argparse.ArgumentParser(prog="python -m generators", description="Latent Lab: sample, train and "
                                  f"evaluate generative models ({', '.join(c.TITLE for c in REGISTRY.values())}).")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="{sample,train,eval,export}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="{sample,train,eval,export,data}")
 
     sp = sub.add_parser("sample", help="draw samples from a checkpoint and write them to a file")
     fsub = sp.add_subparsers(dest="family", required=True, metavar="FAMILY")
@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--device", default="cpu", help="auto | cpu | cuda (default cpu: byte-identical output)")
         p.add_argument("--out", required=True,
                        help=".png (grid, grey or colour), .npy (uint8 N×H×W grey images, N×H×W×3 colour ones, float32 "
-                            "N×2 points or N numbers), .gif, or .txt (text)")
+                            "N×2 points or N numbers), .gif, or .txt (text); melodies: .mid, .wav, .abc, .txt "
+                            "(note names) or .png (piano rolls)")
         for opt, (typ, default, help_) in getattr(cls, "SAMPLE_OPTIONS", {}).items():
             if typ is bool:                                        # a switch (--rhyme), off unless given
                 p.add_argument("--" + opt.replace("_", "-"), dest=opt, action="store_true", help=help_)
@@ -115,8 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
         p = fsub.add_parser(name, help=f"train a {name}")
         p.add_argument("--dataset", default=cls.DEFAULT_DATASET,
                        help="mnist, mnist-full, emoji (32×32 colour, 9 groups), a 2D set (8gaussians, 25gaussians, "
-                            "ring, spiral, moons, swissroll, checkerboard), names, surnames, a .txt file (one item per "
-                            f"line), a .zip of images or a .npy of N×2 points or N numbers (default {cls.DEFAULT_DATASET})")
+                            "ring, spiral, moons, swissroll, checkerboard), names, surnames, melodies (han, german, "
+                            "lorraine, luxembourg: Essen folk songs, parsed once into the cache), a .txt file (one "
+                            "item per line), a .zip of images, a .npy of N×2 points or N numbers, or an .abc or .mid "
+                            f"of melodies (default {cls.DEFAULT_DATASET})")
         p.add_argument("--steps", type=_positive_int(MAX_STEPS), default=None,
                        help="training steps (default: the family's for the dataset, e.g. 2000)")
         p.add_argument("--batch-size", type=_positive_int(65536), default=None,
@@ -150,7 +153,31 @@ def build_parser() -> argparse.ArgumentParser:
     xp.add_argument("checkpoint", help="shipped checkpoint name (gan-mnist, vae-mnist, …) or path")
     xp.add_argument("--out", default=None, help="the .onnx file (default: beside the checkpoint, <name>.onnx)")
     xp.add_argument("--force", action="store_true", help="export again even when the cached .onnx is up to date")
+    dp = sub.add_parser("data", help="parse an Essen melody collection once into the cache (music21; Han ~1 min)")
+    dp.add_argument("collection", choices=("han", "german", "lorraine", "luxembourg", "all"),
+                    help="which songs (all: every collection)")
+    dp.add_argument("--force", action="store_true", help="parse again even when the cache has them")
     return ap
+
+
+def cmd_data(args) -> None:
+    from tqdm import tqdm
+
+    from . import music
+
+    for c in music.COLLECTIONS if args.collection == "all" else (args.collection,):
+        if music.is_cached(c) and not args.force:
+            print(f"{c}: {len(music.load_songs(c))} songs already in {music.cache_path(c)}", file=sys.stderr)
+            continue
+        bars: dict = {}
+
+        def progress(k, files, i, n, c=c):
+            bar = bars.get(k) or bars.setdefault(k, tqdm(total=n, desc=f"{c} {k + 1}/{files}", unit="song"))
+            bar.update(i - bar.n)
+        path = music.build_collection(c, progress=progress)
+        for bar in bars.values():
+            bar.close()
+        print(f"{c}: {len(music.load_songs(c))} songs in {path}", file=sys.stderr)
 
 
 def write_samples(samples, out: Path, *, model=None, frames=None) -> None:
@@ -161,6 +188,9 @@ def write_samples(samples, out: Path, *, model=None, frames=None) -> None:
     from .base import _atomic_write, gif_bytes, make_grid, png_bytes, to_uint8
 
     suffix = out.suffix.lower()
+    if model is not None and model.data_kind == "melody":
+        _atomic_write(out, melody_file(samples, suffix, model))
+        return
     if isinstance(samples, list):
         if suffix not in (".txt",):
             raise ValueError("text samples are written to a .txt file")
@@ -192,6 +222,32 @@ def write_samples(samples, out: Path, *, model=None, frames=None) -> None:
         raise ValueError(f"unknown output type {suffix!r} (use .png, .npy or .gif)")
 
 
+MELODY_OUT = (".mid", ".wav", ".abc", ".txt", ".png")
+
+
+def melody_file(samples, suffix: str, model) -> bytes:
+    """A melody model's samples as one file: .mid (one after another), .wav (likewise, a bar of silence between),
+    .abc (one tune each), .txt (note names, a melody a line) or .png (their piano rolls)."""
+    from . import music
+    from .base import make_grid, png_bytes
+    from .melody_metrics import melodies_of
+
+    mels = [music.from_text(s) for s in samples] if isinstance(samples, list) else melodies_of(model, samples)
+    if suffix == ".mid":
+        return music.midi_bytes(mels)
+    if suffix == ".wav":
+        gap = np.zeros(8, np.int8)
+        return music.wav_bytes(music.synthesize(np.concatenate([x for m in mels for x in (m, gap)][:-1])))
+    if suffix == ".abc":
+        return music.abc_text(mels, title=str(getattr(model, "meta", {}).get("name", "Latent Lab"))).encode()
+    if suffix == ".txt":
+        return ("\n".join(music.format_notes(m) for m in mels) + "\n").encode()
+    if suffix == ".png":
+        return png_bytes(make_grid(np.stack([music.roll_image(m, music.ROLL_STEPS if len(m) <= 32 else len(m), 3)
+                                             for m in mels]), nrow=2 if len(mels) > 1 else 1))
+    raise ValueError(f"melodies are written to {', '.join(MELODY_OUT)}, not {suffix!r}")
+
+
 def _npy_bytes(arr: np.ndarray) -> bytes:
     import io
     buf = io.BytesIO()
@@ -206,6 +262,9 @@ def cmd_sample(args) -> None:
     model = load(args.checkpoint, device=args.device, family=args.family)
     g = make_generator(args.seed, model.device)
     opts = {k: getattr(args, k) for k in getattr(type(model), "SAMPLE_OPTIONS", {})}
+    if model.data_kind == "melody" and opts.get("prefix"):          # a melody's start is typed as note names
+        from . import music
+        opts["prefix"] = music.to_text(music.parse_notes(opts["prefix"], max_steps=model.config.block_size - 2))
     out = Path(args.out)
     if args.label is not None and not (model.num_classes and 0 <= args.label < model.num_classes):
         raise ValueError(f"label must be in 0..{model.num_classes - 1}" if model.num_classes
@@ -323,7 +382,8 @@ def main(argv=None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval, "export": cmd_export}[args.command](args)
+        {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval, "export": cmd_export,
+         "data": cmd_data}[args.command](args)
     except (ValueError, CheckpointError, FileNotFoundError, NotImplementedError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -41,6 +41,7 @@ class AutoregressiveConfig:
     lr: float = 2e-3
     weight_decay: float = 0.01
     tie_embeddings: bool = False                # transformer: the output layer reuses the input embedding
+    melody: bool = False                        # the characters are melody events (generators/music.py)
 
     def __post_init__(self):
         check_choices(self, (("arch", ("transformer", "lstm")),))
@@ -257,7 +258,8 @@ class Autoregressive(Family):
         "temperature": (float, 1.0, "softmax temperature (0 = greedy)"),
         "top_k": (int, 0, "sample only among the k most likely characters (0 = all)"),
         "top_p": (float, 1.0, "nucleus sampling: the smallest set of characters with this much mass"),
-        "prefix": (str, "", "every sample starts with these characters"),
+        "prefix": (str, "", "every sample starts with these characters (a melody model's: note names, e.g. "
+                            "\"D5:4 A4 C5\")"),
         "form": (int, 0, "poem models: 5 or 7 characters a line, four lines ending ，。，。 (0 = free)"),
         "acrostic": (str, "", "poem models, with --form: 4 characters, line i starts with character i"),
         "rhyme": (bool, False, "poem models, with --form: line 4 rhymes with line 2 (form 7: line 2 with line 1 "
@@ -274,12 +276,20 @@ class Autoregressive(Family):
 
     # 2 CPU cores: held-out NLL below the character bigram's from ~50 steps; 500 steps ≈ 10 s
     RUN_DEFAULTS: ClassVar[dict] = {"text": RunDefaults(Recipe(warmup=50, schedule="cosine", ema_decay=0.99),
-                                                        batch_size=64, steps=500)}
+                                                        batch_size=64, steps=500),
+                                    "melody": RunDefaults(Recipe(warmup=100, schedule="cosine", ema_decay=0.99),
+                                                          batch_size=64, steps=3000)}
 
     @classmethod
     def config_for(cls, dataset: str, **overrides) -> AutoregressiveConfig:
-        if dataset_kind(dataset) != "text":
-            raise ValueError(f"the autoregressive family trains on text, not {dataset_kind(dataset)} ({dataset!r})")
+        kind = dataset_kind(dataset)
+        if kind not in ("text", "melody"):
+            raise ValueError(f"the autoregressive family trains on text or melodies, not {kind} ({dataset!r})")
+        if kind == "melody":         # every event, seen or not, so any melody can be typed and scored
+            from .music import EVENT_CHARS, TEXT_STEPS
+            base = {"vocab": EVENT_CHARS, "block_size": TEXT_STEPS + 1, "lr": 3e-3, "n_embd": 128, "n_layer": 4,
+                    "dropout": 0.1, "melody": True}
+            return AutoregressiveConfig(**{**base, **overrides})
         texts = load_dataset(dataset, "all").texts
         vocab = "".join(sorted(set("".join(texts)) - {BOUNDARY}))
         longest = max(len(t) for t in texts) + 1
@@ -298,7 +308,7 @@ class Autoregressive(Family):
 
     @property
     def data_kind(self) -> str:
-        return "text"
+        return "melody" if self.config.melody else "text"
 
     def latent_spec(self) -> LatentSpec:
         return LatentSpec((self.config.block_size,), "tokens", "one character at a time, each drawn from p(x_t | x_<t)")
@@ -361,8 +371,9 @@ class Autoregressive(Family):
         return self._rhymes
 
     def prepare_data(self, dataset):
-        if dataset.kind != "text":
-            raise ValueError(f"the autoregressive model trains on text, {dataset.name!r} is {dataset.kind}")
+        if dataset.kind != self.data_kind:
+            raise ValueError(f"this autoregressive model trains on {self.data_kind}, {dataset.name!r} is "
+                             f"{dataset.kind}")
         T = self.config.block_size
         texts = [t for t in dataset.texts if len(t) < T]
         X = torch.zeros(len(texts), T, dtype=torch.long)

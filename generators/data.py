@@ -20,7 +20,8 @@ import torch
 TOY_SETS = ("8gaussians", "25gaussians", "ring", "spiral", "moons", "swissroll", "checkerboard")
 TEXT_SETS = ("names", "surnames", "poems")     # poems: generators/datasets/poems.py
 IMAGE_SETS = ("mnist", "mnist-full", "emoji")     # emoji: generators/datasets/emoji.py (3×32×32 RGB)
-DATASETS = IMAGE_SETS + TOY_SETS + TEXT_SETS
+MELODY_SETS = ("han", "german", "lorraine", "luxembourg")   # Essen folk songs in music21: generators/music.py
+DATASETS = IMAGE_SETS + TOY_SETS + TEXT_SETS + MELODY_SETS
 SPLITS = ("train", "heldout", "all")
 TOY_TRAIN_SIZE = 20_000
 
@@ -30,11 +31,13 @@ class Dataset:
     """One split of a dataset, kept as tensors so batches can live on the training device."""
 
     name: str
-    kind: str                       # "image" | "points" | "text" | "values" (1-D numbers, x (N, 1))
+    kind: str                       # "image" | "points" | "text" | "values" (1-D numbers, x (N, 1)) | "melody"
+                                    # (texts: event strings for the autoregressive family, x: piano rolls N×1×32×32)
     x: torch.Tensor | None = None   # images N×1×28×28 float [0,1] or points N×2
     y: torch.Tensor | None = None   # class labels (images) or None
     texts: list[str] = field(default_factory=list)
     num_classes: int = 0
+    songs: tuple = ()               # melody: the split's whole songs (music.Song)
 
     def __len__(self) -> int:
         return len(self.texts) if self.kind == "text" else int(self.x.shape[0])
@@ -280,7 +283,7 @@ MAX_IMAGES = 20_000                  # images in a zip
 MAX_ZIP_PIXELS = 100_000_000         # decoded pixels over all images of a zip
 MAX_POINTS = 1_000_000               # rows of a .npy
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
-USER_EXT = (".zip", ".txt", ".npy")
+USER_EXT = (".zip", ".txt", ".npy", ".abc", ".mid", ".midi")
 
 
 def _header_pixels(data: bytes) -> int:
@@ -372,7 +375,18 @@ def load_user_data(path, split: str = "train") -> Dataset:
         return load_image_zip(path, split)
     if suffix == ".npy":
         return load_points_npy(path, split)
-    raise ValueError("use a .zip of images, a .txt file with one item per line, or a .npy of numbers or points")
+    if suffix in (".abc", ".mid", ".midi"):
+        from . import music
+
+        songs = music.read_melody_file(path)
+        if len(songs) < 10:       # a song or a few: 4-bar pieces are the items the held-out rule splits
+            songs = [music.Song(f"{s.title} {k + 1}", s.events[a:a + 32], s.steps_per_bar)
+                     for s in songs for k, a in enumerate(range(0, len(s.events), 32))]
+        if len(songs) < 10:
+            raise ValueError(f"{Path(str(path)).name} is too short to train on: at least 10 pieces of 4 bars")
+        return melody_dataset(Path(str(path)).stem[:40], songs, split)
+    raise ValueError("use a .zip of images, a .txt file with one item per line, a .npy of numbers or points, or "
+                     "an .abc or .mid of melodies")
 
 
 def _user_kind(name: str) -> str | None:
@@ -383,7 +397,27 @@ def _user_kind(name: str) -> str | None:
             return "points" if a.ndim == 2 else "values"
         except (ValueError, OSError, EOFError):
             return "points"                       # loading it says what is wrong
-    return {".zip": "image", ".txt": "text"}.get(suffix)
+    return {".zip": "image", ".txt": "text", ".abc": "melody", ".mid": "melody", ".midi": "melody"}.get(suffix)
+
+
+def melody_dataset(name: str, songs, split: str = "train") -> Dataset:
+    """Songs → one split (song index % 10 == 0 held out) as the families read it: `texts`, 64-step event windows
+    (a new one every 32 steps) for the autoregressive family; `x`, 32-step piano rolls (every 16) for the image
+    families."""
+    from . import music
+
+    picked = tuple(songs[i] for i in split_indices(len(songs), split))
+    texts = [music.to_text(w) for s in picked for w in music.windows(s, music.TEXT_STEPS, music.TEXT_STEPS // 2)]
+    rolls = [music.to_roll(w) for s in picked for w in music.windows(s, music.ROLL_STEPS, music.ROLL_STEPS // 2)]
+    x = torch.from_numpy(np.stack(rolls)) if rolls else torch.zeros(0, 1, music.N_PITCH, music.ROLL_STEPS)
+    return Dataset(name, "melody", x=x, texts=texts, songs=picked)
+
+
+def load_melodies(name: str, split: str = "train") -> Dataset:
+    """An Essen collection (han, german, lorraine, luxembourg), parsed once into the cache (music.load_songs)."""
+    from . import music
+
+    return melody_dataset(name, music.load_songs(name, build=True), split)
 
 
 def load_dataset(name: str, split: str = "train") -> Dataset:
@@ -402,6 +436,8 @@ def load_dataset(name: str, split: str = "train") -> Dataset:
         return load_poems(split)
     if name in TEXT_SETS:
         return load_names(name, split)
+    if name in MELODY_SETS:
+        return load_melodies(name, split)
     if name.lower().endswith(USER_EXT) and Path(name).is_file():
         return load_user_data(name, split)
     raise ValueError(f"unknown dataset {name!r} (use {', '.join(DATASETS)}, or a .txt, .zip or .npy file)")
@@ -414,6 +450,8 @@ def dataset_kind(name: str) -> str:
         return "points"
     if name in TEXT_SETS:
         return "text"
+    if name in MELODY_SETS:
+        return "melody"
     if kind := _user_kind(name):
         return kind
     raise ValueError(f"unknown dataset {name!r} (use {', '.join(DATASETS)})")

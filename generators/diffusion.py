@@ -53,6 +53,7 @@ class DiffusionConfig:
     default_steps: int = 25       # the sampler's step count when none is given
     default_guidance: float = 2.0
     default_noise_clip: float = 0.0   # x_T's values clipped to ±this when a caller gives no noise_clip (0: none)
+    melody: bool = False          # the images are piano rolls (1×32×32) of melody windows (generators/music.py)
 
     def __post_init__(self):
         check_choices(self, (("arch", ("unet", "mlp")), ("objective", tuple(SAMPLERS)), ("schedule", SCHEDULES)))
@@ -193,6 +194,9 @@ class Diffusion(Family):
             channels, size, classes = image_geometry(dataset)
             if (channels, size, classes) != (1, 28, 10):     # emoji: 3×32×32 in 9 groups
                 base.update(image_channels=channels, image_size=size, num_classes=classes)
+        elif kind == "melody":       # piano rolls 1×32×32, unconditional
+            base = dict(arch="unet", objective="flow", channels=32, lr=2e-3, image_size=32, num_classes=0,
+                        melody=True)
         else:
             raise ValueError(f"the diffusion family trains on images or 2D points, not text ({dataset!r})")
         if overrides.get("objective", base.get("objective")) == "flow":   # nearly straight paths: few Euler steps
@@ -203,7 +207,7 @@ class Diffusion(Family):
 
     @property
     def data_kind(self) -> str:
-        return "image" if self.config.arch == "unet" else "points"
+        return ("melody" if self.config.melody else "image") if self.config.arch == "unet" else "points"
 
     @property
     def image_shape(self) -> tuple[int, int, int] | None:
@@ -220,6 +224,7 @@ class Diffusion(Family):
     # run (batch 64, 2,000 steps, constant 1e-3) covers 2/8 and 0/25; checkpoints/README.md, "Points run defaults"
     RUN_DEFAULTS: ClassVar[dict] = {
         "image": RunDefaults(Recipe(warmup=100, schedule="cosine", ema_decay=0.99), batch_size=128, steps=500),
+        "melody": RunDefaults(Recipe(warmup=100, schedule="cosine", ema_decay=0.995), batch_size=64, steps=4000),
         "points": RunDefaults(Recipe(warmup=100, schedule="cosine", grad_clip=1.0, ema_decay=0.99),
                               batch_size=256, steps=8000)}
 

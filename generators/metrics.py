@@ -443,14 +443,20 @@ def evaluate_points(model, n: int = 1000, seed: int = 0) -> dict:
     return out
 
 
-EVALUATORS = {"image": evaluate_images, "points": evaluate_points}
+def _evaluate_melodies(model, n: int = 300, seed: int = 0) -> dict:
+    from .melody_metrics import evaluate_melodies
+
+    return evaluate_melodies(model, n=n, seed=seed)
+
+
+EVALUATORS = {"image": evaluate_images, "points": evaluate_points, "melody": _evaluate_melodies}
 
 
 def evaluate(model, n: int = 1000, seed: int = 0) -> dict:
     """All measures that apply to `model`, with the sample count next to them (FID depends on it)."""
     fn = EVALUATORS.get(model.data_kind)
     out = fn(model, n=n, seed=seed) if fn else {}
-    if hasattr(model, "extra_metrics"):          # family-specific: VAE ELBO, text NLL, …
+    if hasattr(model, "extra_metrics") and model.data_kind != "melody":   # family-specific: VAE ELBO, text NLL, …
         out.update(model.extra_metrics(n=n, seed=seed))
     if not out:
         raise ValueError(f"no evaluator for {model.data_kind} models")

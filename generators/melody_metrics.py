@@ -1,0 +1,79 @@
+"""Measures of melody models, the same for every family: the share of notes inside a pentatonic scale, how much of
+a sample copies a training song, and (autoregressive) held-out NLL per event against an n-gram baseline."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from . import music
+from .base import make_generator
+from .data import load_dataset
+
+COPY_RUN = 16                      # a sample "copies" a song when it shares this many consecutive notes with it
+
+
+def sample_melodies(model, n: int, *, generator: torch.Generator, **options) -> list[np.ndarray]:
+    """n melodies (event arrays) from any melody model: event strings from the autoregressive family, piano rolls
+    read back (music.from_roll) from the image families."""
+    if model.data_kind != "melody":
+        raise ValueError(f"this {model.name} model does not make melodies")
+    out = model.sample(n, generator=generator, **options)
+    if model.name == "autoregressive":
+        return [music.from_text(s) for s in out]
+    return [music.from_roll(x) for x in out.detach().float().clamp(0, 1).cpu().numpy()]
+
+
+def melodies_of(model, images) -> list[np.ndarray]:
+    """Piano rolls N×1×32×32 (a tensor) → event arrays."""
+    return [music.from_roll(x) for x in images.detach().float().clamp(0, 1).cpu().numpy()]
+
+
+def _mean(xs) -> float:
+    xs = [x for x in xs if x == x]
+    return float(np.mean(xs)) if xs else float("nan")
+
+
+def copy_stats(samples, index: music.CopyIndex) -> dict:
+    runs = [index.longest(s) for s in samples]
+    return {"copy_share": float(np.mean([r >= COPY_RUN for r in runs])) if runs else 0.0,
+            "longest_copy_median": float(np.median(runs)) if runs else 0.0,
+            "longest_copy_max": int(max(runs)) if runs else 0, "copy_run": COPY_RUN}
+
+
+def evaluate_melodies(model, n: int = 300, seed: int = 0) -> dict:
+    """Samples' pentatonic share (and the held-out windows' own, at the same length), copies of training songs,
+    and for the autoregressive family held-out NLL per event beside a 5-gram's."""
+    name = model.meta.get("dataset", "") if hasattr(model, "meta") else ""
+    t0 = time.perf_counter()
+    samples = sample_melodies(model, n, generator=make_generator(seed, model.device))
+    per_sample = (time.perf_counter() - t0) / max(n, 1)
+    out = {"n_samples": n, "sample_seconds_per_sample": per_sample, "dataset": name,
+           "scale_share": _mean(music.scale_share(s) for s in samples),
+           "notes_per_sample": float(np.mean([len(music.notes(s)) for s in samples])),
+           "silent_share": float(np.mean([not music.notes(s) for s in samples]))}
+    try:
+        train, held = load_dataset(name, "train"), load_dataset(name, "heldout")
+    except ValueError:                       # a user's file that is gone, or no dataset named: samples only
+        return out
+    steps = music.TEXT_STEPS if model.name == "autoregressive" else music.ROLL_STEPS
+    held_w = [w for s in held.songs for w in music.windows(s, steps, steps // 2)]
+    out["scale_share_heldout"] = _mean(music.scale_share(w) for w in held_w)
+    index = music.CopyIndex([s.events for s in train.songs])
+    out.update(copy_stats(samples, index))
+    # the floor: held-out songs share phrases with training songs too (variants of one tune are in the corpus)
+    out["copy_share_heldout"] = copy_stats(held_w, index)["copy_share"]
+    out["n_heldout_windows"] = len(held_w)
+    if model.name == "autoregressive":
+        texts = [t for t in held.texts if len(t) < model.config.block_size]
+        out["nll_per_event"] = float(np.mean(model.nll(texts))) if texts else float("nan")
+        out["ngram_nll_per_event"] = music.NGram(train.texts, 5).nll(texts)
+        out["ngram_order"] = 5
+    elif model.name == "vae":
+        x = held.x[:500].to(model.device)
+        rec = melodies_of(model, model.reconstruct(x))
+        real = melodies_of(model, x)
+        out["reconstruction_event_accuracy"] = float(np.mean([(a == b).mean() for a, b in zip(rec, real)]))
+        out["n_heldout"] = len(real)
+    return out
