@@ -123,4 +123,6 @@ def _build() -> gr.Blocks:
 demo = build_demo()
 
 if __name__ == "__main__":
+    from generators import music
+    music.warm(train.APP_MELODIES)             # melodies parsed once into the cache, in the background
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"), **LAUNCH_KWARGS)

@@ -17,7 +17,7 @@ from generators.rhyme import tonal_check
 
 from . import common as C
 from . import i18n as I
-from . import lessons, share
+from . import lessons, melody, share
 from .gradio_seam import added_last
 
 MAIN_EVENT = "autoregressive_sample"          # the tab's main named event (the conformance suite calls it, hostile values too)
@@ -235,7 +235,8 @@ def _sampled_label(t, k, p, form: int = 0, acrostic: str = "", rhyme: bool = Fal
     return I.tr("sampled ({what})").format(what=sep.join(cuts + rule))
 
 
-def _chart(df: pd.DataFrame, t, k, p, form: int = 0, acrostic: str = "", rhyme: bool = False) -> str:
+def _chart(df: pd.DataFrame, t, k, p, form: int = 0, acrostic: str = "", rhyme: bool = False,
+           unit: str = "character") -> str:
     """The TOP likeliest characters as grouped bars, model beside sampled, values under them; a character that can
     never be drawn (sampled probability 0) is hatched grey and marked "cut", or "mask" where the poem's form
     forbids it; the others summed in a line below."""
@@ -255,7 +256,7 @@ def _chart(df: pd.DataFrame, t, k, p, form: int = 0, acrostic: str = "", rhyme: 
                     f"<b class='ar-l'>{html.escape(ch.split()[0])}</b><span class='ar-v'>{_pct(pm)}</span>"
                     f"<span class='ar-v ar-vs'>{I.tr('mask' if mk else 'cut') if ps == 0 else _pct(ps)}</span></div>")
     rest, cut_rest, mask_rest = len(letters) - TOP, sum(x == 0 for x in s[TOP:]), sum(masked[TOP:])
-    note = I.tr(f"The other {rest} characters hold {sum(m[TOP:]):.1%} of the model's probability and "
+    note = I.tr(f"The other {rest} {unit}s hold {sum(m[TOP:]):.1%} of the model's probability and "
                 f"{sum(s[TOP:]):.1%} of the sampled one" + (f" ({cut_rest} of them cut" if cut_rest else "")
                 + (f", {mask_rest} by the form's mask" if cut_rest and mask_rest else "") + (")." if cut_rest else "."))
     cut_key = f"<span><i class='ar-key ar-cutkey'></i>{I.tr('cut: never drawn')}</span>" if 0 in s[:TOP] else ""
@@ -263,7 +264,7 @@ def _chart(df: pd.DataFrame, t, k, p, form: int = 0, acrostic: str = "", rhyme: 
                 if any(masked[:TOP]) else "")
     cjk = bool(form) or any(len(x) == 1 and ord(x) > 0x2e80 for x in letters[:TOP])      # a poem model's characters
     return (f"<figure class='ar-chart{' ar-cjk' * cjk}'>"
-            f"<figcaption><b>{I.tr(f'Next character: the {TOP} likeliest')}</b>"
+            f"<figcaption><b>{I.tr(f'Next {unit}: the {TOP} likeliest')}</b>"
             f"<span><i class='ar-key ar-m'></i>{I.tr('model (T = 1)')}</span>"
             f"<span><i class='ar-key ar-s'></i>{html.escape(_sampled_label(t, k, p, form, acrostic, rhyme))}</span>"
             f"{cut_key}"
@@ -536,6 +537,8 @@ def build() -> list:
                                            word, rhyme], api_name=False, queue=False).then(
         generate, inputs, names, api_name=False, **C.CHEAP).then(lambda: "", None, text_state, api_name=False,
                                                                   queue=False)
+
+    melody.build_autoregressive()
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])

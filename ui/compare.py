@@ -36,8 +36,8 @@ def shipped_rows() -> dict[str, tuple[str, ...]]:
     from generators.data import DATASETS, IMAGE_SETS, dataset_kind
 
     names = dict.fromkeys(n for f in generators.REGISTRY
-                          for n in (generators.DEFAULT_CHECKPOINT[f], *(f"{f}-{d}" for d in DATASETS)))
-    rows: dict[str, list[str]] = {**{d: [] for d in IMAGE_SETS}, "text": [], "points": []}
+                          for n in (generators.DEFAULT_CHECKPOINT[f], *(f"{f}-{d}" for d in (*DATASETS, "melodies"))))
+    rows: dict[str, list[str]] = {**{d: [] for d in IMAGE_SETS}, "text": [], "melody": [], "points": []}
     for name in names:
         if name in generators.shipped_checkpoints():
             dataset = str(_meta(name).get("dataset", ""))
@@ -46,13 +46,17 @@ def shipped_rows() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in rows.items() if v or k in ("text", "points")}
 
 
+NOT_IMAGES = ("text", "melody", "points")
+
+
 ROWS = shipped_rows()
-IMAGE_GROUPS = {k: v for k, v in ROWS.items() if k not in ("text", "points")}   # {image dataset: its models}
+IMAGE_GROUPS = {k: v for k, v in ROWS.items() if k not in NOT_IMAGES}   # {image dataset: its models}
 IMAGE_MODELS = ROWS["mnist"]                       # the digit models: the same-seed row, the mode-collapse histogram
 ALL_MODELS = tuple(m for group in ROWS.values() for m in group)
 COLUMNS = ["model", "parameters", "samples", "class accuracy", "FID ↓", "FID-b ↓", "background dots ↓", "precision",
            "recall", "classes covered",
-           "modes covered", "NLL/point ↓", "NLL/char ↓", "bigram NLL/char", "new", "ms per sample"]
+           "modes covered", "NLL/point ↓", "NLL/char ↓", "bigram NLL/char", "new", "ms per sample",
+           "NLL/event ↓", "5-gram NLL/event", "notes in pentatonic", "copies ≥16 notes ↓"]
 MAX_EVAL = 2000
 _TABLE: dict[int, pd.DataFrame] = {}
 _LOCK = threading.Lock()
@@ -69,12 +73,15 @@ def _row(name: str, r: dict) -> dict:
             "NLL/point ↓": num("heldout_nll"),
             "NLL/char ↓": num("heldout_nll_per_char"), "bigram NLL/char": num("bigram_heldout_nll_per_char"),
             "new": pct("novelty"),
-            "ms per sample": f"{1000 * r['sample_seconds_per_sample']:.2f}" if "sample_seconds_per_sample" in r else ""}
+            "ms per sample": f"{1000 * r['sample_seconds_per_sample']:.2f}" if "sample_seconds_per_sample" in r else "",
+            "NLL/event ↓": num("nll_per_event"), "5-gram NLL/event": num("ngram_nll_per_event"),
+            "notes in pentatonic": pct("scale_share"), "copies ≥16 notes ↓": pct("copy_share")}
 
 
 REAL = "real digits (FID floor)"
 REAL_ROWS = {"mnist": REAL, "emoji": "real emoji (FID floor)"}    # the floor row under each image group
 UNMEASURED = "—"                                   # the samples of a row whose JSON holds no numbers
+MELODY_FLOOR = "held-out Han songs"                # the melodies' floor row: the songs' own shares
 
 
 def _real_row(group: str, n, fid: str, fid_b: str = "", dots: str = "") -> dict:
@@ -89,7 +96,7 @@ def _table(rows: dict[str, dict], floors: dict[str, dict]) -> pd.DataFrame:
     out = []
     for group, names in ROWS.items():
         out += [rows[name] for name in names]
-        if group in IMAGE_GROUPS:
+        if group in IMAGE_GROUPS or group == "melody" and group in floors:
             out.append(floors[group])
     return pd.DataFrame(out, columns=COLUMNS)
 
@@ -105,6 +112,12 @@ def _floors(metrics: dict[str, dict], samples) -> dict[str, dict]:
         ns = list(at) or [UNMEASURED]
         floors[group] = _real_row(group, ns[0] if len(ns) == 1 else " / ".join(map(str, ns)), " / ".join(at.values()),
                                   " / ".join(at_b.values()), " / ".join(sorted(dots)))
+    held = [metrics[m] for m in ROWS.get("melody", ()) if "scale_share_heldout" in metrics.get(m, {})]
+    if held:                 # the melodies' floor: the held-out songs' own shares (4- and 8-bar windows)
+        share = lambda k: " / ".join(sorted({f"{100 * r[k]:.1f}%" for r in held if k in r}))  # noqa: E731
+        floors["melody"] = {**{c: "" for c in COLUMNS}, "model": MELODY_FLOOR,
+                            "notes in pentatonic": share("scale_share_heldout"),
+                            "copies ≥16 notes ↓": share("copy_share_heldout")}
     return floors
 
 

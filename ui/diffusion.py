@@ -18,7 +18,7 @@ from generators.diffusion import SAMPLERS
 
 from . import common as C
 from . import i18n as I
-from . import lessons, share
+from . import lessons, melody, share
 
 MAIN_EVENT = "diffusion_render"          # the tab's main named event (the conformance suite calls it, hostile values too)
 
@@ -414,6 +414,8 @@ def build() -> list:
                          api_name=False, **C.CHEAP)
     switch.then(render, inputs, img, api_name=False, **C.GPU)
     switch.then(forward, [f_label, f_t, seed, world], [f_img, f_curve, f_txt], api_name=False, **C.CHEAP)
+
+    melody.build_diffusion()
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])

@@ -23,22 +23,25 @@ import generators
 from generators.base import train_fields
 from generators.data import (IMAGE_SETS, MAX_IMAGES, MAX_UPLOAD, TEXT_SETS, TOY_SETS,  # noqa: F401 (MAX_IMAGES: tests)
                              Dataset, load_dataset, load_user_data)
+from generators import music
 from generators.recipe import load_run, run_defaults, save_run
 
 from . import common as C
 from . import i18n as I
-from . import lessons
+from . import lessons, melody
 from .train_slots import _SLOTS, _WAITING, MAX_RUNS, _release, _try_slot, waiting_phase  # noqa: F401 (tests)
 from .train_stream import (UPDATE_S, _finish, advance, begin, chunks, close_stream,  # noqa: F401 (UPDATE_S: tests)
                            pause_run, pull)
-from .train_views import (MAX_TIMELAPSE, Run, _run, curve_frame, curve_update, curves_csv,  # noqa: F401
+from .train_views import (MAX_TIMELAPSE, Run, _export_name, _run, curve_frame, curve_update, curves_csv,  # noqa: F401
                           figure_2d, keep_frame, outputs, status_text, timelapse_gif)
 
 MAX_STEPS = 20_000
 WAITING_ROOM = 32            # Starts handled at once: MAX_RUNS run, the rest are told their place in line and wait
                              # without a worker thread; beyond that Gradio's queue shows its own position
 UPLOAD = "upload (.zip of images / .txt)"   # the value the API takes: kept as it was (a .npy goes too)
-DATASETS = [*(d for d in IMAGE_SETS if d != "mnist-full"), *TOY_SETS, *TEXT_SETS, UPLOAD]   # (full MNIST downloads)
+APP_MELODIES = ("han", "german")   # the melody collections the app reads into its cache (music.warm, app.py)
+DATASETS = [*(d for d in IMAGE_SETS if d != "mnist-full"), *TOY_SETS, *TEXT_SETS, *APP_MELODIES,
+            UPLOAD]   # (full MNIST downloads)
 
 
 def family_fields() -> dict[str, dict]:
@@ -124,6 +127,9 @@ def _config(family, dataset, upload, lr, batch, steps, *rest):
     if dataset == UPLOAD:
         data = load_upload(upload)
         data.source = upload
+    elif dataset in APP_MELODIES and not music.is_cached(dataset):        # requests never parse (music.py)
+        raise I.error(f"The {dataset} songs are still being read into the cache (once, about a minute after the "
+                      "app first starts). Try again shortly.")
     else:
         data = load_dataset(dataset, "train")
     values = {**dict(zip(FIRST_FIELDS, first)), **dict(zip(LATER_FIELDS, later))}
@@ -381,6 +387,19 @@ def _field_widget(name: str, value, *, visible: bool):
                      visible=visible, min_width=140)
 
 
+@C.engine_errors
+def hear(state):
+    """The run's latest previews as melodies: piano rolls to play, the WAV, .mid and .wav downloads."""
+    r = _run(state)
+    if r.model is None or r.model.data_kind != "melody" or r.samples is None:
+        raise I.error("Train a melody model (a dataset of songs: han, german, or your .abc / .mid) to hear its "
+                      "samples.")
+    s = r.samples
+    mels = [music.from_text(x) for x in s] if isinstance(s, list) else melody.music_of(s)
+    return melody.outputs(mels[:8], [f"{i + 1}" for i in range(min(8, len(mels)))],
+                          f"{_export_name(r)}_step{r.step}")
+
+
 def build() -> list:
     fams = available_families()
     first = fams[0] if fams else None
@@ -392,8 +411,9 @@ def build() -> list:
             ds = datasets_for(first) if first else []
             dataset = gr.Dropdown(ds, value="8gaussians" if "8gaussians" in ds else ds[0] if ds else None,
                                   label="Dataset", elem_id="train_dataset")
-            upload = gr.File(label="Your data: .zip of images, .txt (one item per line) or .npy of N×2 points or "
-                                   "N numbers, 20 MB max", file_types=[".zip", ".txt", ".npy"], type="filepath",
+            upload = gr.File(label="Your data: .zip of images, .txt (one item per line), .npy of N×2 points or "
+                                   "N numbers (20 MB max), or .abc / .mid melodies (2 MB max)",
+                             file_types=[".zip", ".txt", ".npy", ".abc", ".mid", ".midi"], type="filepath",
                              height=120, visible=dataset.value == UPLOAD, elem_id="train_upload")
             steps0, batch0, lr0, *values0 = dataset_changed(first, dataset.value)
             with gr.Row():
@@ -470,6 +490,12 @@ def build() -> list:
     unexplore_btn.click(unexplore, None, note, api_name=False, queue=False)
     ckpt.upload(upload_checkpoint, [state, ckpt], [state, status], api_name=False)
 
+    with gr.Row():
+        hear_btn = gr.Button("Hear the samples (melody runs)", elem_id="train_hear")
+    hear_outs = melody.output_components("train")
+    melody.reveal(hear_btn.click(hear, state, hear_outs, api_name="train_melodies",
+                                 api_description="The latest fixed-noise samples of this session's melody run: "
+                                 "(HTML piano rolls, (rate, samples) of the WAV, [.mid, .wav])."), hear_outs)
     with gr.Row():
         gif_btn = gr.Button("Download timelapse GIF", elem_id="train_timelapse_btn")
         csv_btn = gr.Button("Download curves CSV", elem_id="train_csv_btn")

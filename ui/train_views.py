@@ -151,6 +151,9 @@ def outputs(r: Run):
     if key != r.drawn or s is None:
         r.drawn = key
         img = C.grid_image(s, nrow=4, scale=3) if torch.is_tensor(s) and s.dim() == 4 else None
+        if isinstance(s, list) and r.model is not None and r.model.data_kind == "melody":   # note names
+            from generators import music
+            s = [music.format_notes(music.from_text(x)) for x in s]
         txt = (gr.update(value="\n".join(s), visible=True) if isinstance(s, list)      # a text model's samples
                else gr.update(value="", visible=False))
     fig = gr.skip()

@@ -13,7 +13,7 @@ from generators.base import gif_bytes, make_generator, png_bytes
 from . import browser as B
 from . import common as C
 from . import i18n as I
-from . import lessons, share
+from . import lessons, melody, share
 from .gradio_seam import added_last
 from .vae_map import (CHECKPOINT_2D, MAP_LIM, MAP_PX, _map_with, _model2d, decode_point, latent_map,  # noqa: F401
                       manifold, map_click)
@@ -454,6 +454,8 @@ def build() -> list:
     B.server_drew(switch.then(render, inputs, img, api_name=False, **C.CHEAP).then(
         browser_state, binputs, state, api_name=False, **C.CHEAP), "vae")
     switch.then(grid, ginputs, grid_img, api_name=False, **C.CHEAP)
+
+    melody.build_vae()
 
     with gr.Accordion("How it works", open=False):
         gr.Markdown(LESSON, latex_delimiters=[{"left": "$", "right": "$", "display": False}])

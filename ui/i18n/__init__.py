@@ -43,6 +43,9 @@ LONG_SOURCES = {
     "lesson.train_more": ("ui.lessons", "TRAIN_LESSON"),
     "lesson.compare": ("ui.lessons", "COMPARE_LESSON"),
     "classroom.intro": ("ui.classroom", "INTRO"),
+    "lesson.melody_ar": ("ui.melody", "AR_NOTE"),
+    "lesson.melody_vae": ("ui.melody", "VAE_NOTE"),
+    "lesson.melody_diffusion": ("ui.melody", "DIFFUSION_NOTE"),
 }
 TRANSLATED_PROPS = ("label", "info", "placeholder")
 

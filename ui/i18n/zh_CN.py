@@ -6,6 +6,7 @@ ui/i18n/__init__.py's LONG_SOURCES. Equations ($…$) and code spans stay exactl
 """
 from __future__ import annotations
 
+from . import zh_CN_music as music
 from .zh_CN_errors import ERRORS
 
 TEXTS: dict[str, str] = {
@@ -140,8 +141,6 @@ TEXTS: dict[str, str] = {
         "D(x) = sigmoid(a·x² + b·x + c)，训练固定的步数。",
     "Real vs fake, and D(x)": "真实与伪造，以及 D(x)",
     # ------------------------------------------------------------------ Train
-    "Your data: .zip of images, .txt (one item per line) or .npy of N×2 points or N numbers, 20 MB max":
-        "你的数据：图片的 .zip、.txt（每行一项）或 N×2 个点 / N 个数的 .npy，最大 20 MB",
     "Latent size": "潜在维度",
     "GAN loss": "GAN 损失函数",
     "D steps per G step": "每个 G 步对应的 D 步数",
@@ -273,6 +272,7 @@ TEXTS: dict[str, str] = {
     "upload (.zip of images / .txt)": "上传（图片 .zip / .txt）",
     "cosine": "余弦 (cosine)", "linear": "线性 (linear)",
     **ERRORS,                 # the server's error messages: ui/i18n/zh_CN_errors.py
+    **music.TEXTS,            # the melody views: ui/i18n/zh_CN_music.py
     # ------------------------------------------------------------------ matplotlib figures (I.localize_figure)
     "held-out digits": "留出集数字",
     "class (read by the feature network)": "类别（由特征网络判读）",
@@ -433,6 +433,7 @@ $$L(\mu, \sigma) = -\sum_i \log \mathcal{N}(x_i; \mu, \sigma^2) = \sum_i \Big[\l
 
     "classroom.intro": r"""**课堂模式。** 你是两位玩家的教练。**判别器 D 走一步** 训练判别器一次：观察热力图（红色：D 认为“真”）移向真实点（蓝色）、远离生成的点（橙色）。**生成器 G 走一步** 训练生成器一次：橙色的点沿黑色箭头移动，顺着 D 的坡度爬向“真”。试试看：① 按 5 次 D 走一步，G 一次也不按：D 赢了，它的地图把真与假分开了。② 然后交替按 G、D、G、D……：橙色的点追逐各个模式。③ 只按很多次 G 走一步：G 对一个过时的 D 过拟合，点都堆到一个区域——这就是慢动作的模式崩溃。""",
 }
+LONG.update(music.LONG)
 
 
 # Texts the page translates itself (ui/js/50-i18n-page.js, from app.py's <head>): inside the Compare table, the
@@ -500,6 +501,7 @@ PAGE: dict[str, str] = {
     "Gaussian: maximum likelihood by gradient descent, then a discriminator's test":
         "高斯分布：用梯度下降做最大似然，再用判别器检验",
 }
+PAGE.update(music.PAGE)
 
 # Gradio's own frontend keys that its zh-CN (and en) lists lack, seen on the page in 6.31: key → (English, Chinese)
 GRADIO: dict[str, tuple[str, str]] = {
