@@ -44,7 +44,7 @@ def main(argv=None) -> None:
                                                                 1.0, 0, 1.0)),
         ("VAE: interpolate A → B, 5 points", lambda: M.interpolate(1, 2, 5)),
         ("VAE: decode the sliders", lambda: M.decode_sliders(0.5, -1.0, 0, 0)),
-        ("diffusion: 4 melodies, 20 Euler steps", lambda: M.denoise(0, 20, 4)),
+        ("diffusion: 4 melodies, 10 Euler steps", lambda: M.denoise(0, 10, 4)),
     ]
     e = music.load_songs("han")[0].events[:64]
     rows += [("synthesise 8 bars (8 s of audio)", lambda: music.synthesize(e)),

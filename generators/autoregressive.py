@@ -278,7 +278,7 @@ class Autoregressive(Family):
     RUN_DEFAULTS: ClassVar[dict] = {"text": RunDefaults(Recipe(warmup=50, schedule="cosine", ema_decay=0.99),
                                                         batch_size=64, steps=500),
                                     "melody": RunDefaults(Recipe(warmup=100, schedule="cosine", ema_decay=0.99),
-                                                          batch_size=64, steps=3000)}
+                                                          batch_size=64, steps=1000)}
 
     @classmethod
     def config_for(cls, dataset: str, **overrides) -> AutoregressiveConfig:
@@ -287,8 +287,10 @@ class Autoregressive(Family):
             raise ValueError(f"the autoregressive family trains on text or melodies, not {kind} ({dataset!r})")
         if kind == "melody":         # every event, seen or not, so any melody can be typed and scored
             from .music import EVENT_CHARS, TEXT_STEPS
-            base = {"vocab": EVENT_CHARS, "block_size": TEXT_STEPS + 1, "lr": 3e-3, "n_embd": 128, "n_layer": 4,
-                    "dropout": 0.1, "melody": True}
+            # 349k parameters, dropout 0.2: held-out NLL 1.07 nats/event at 750–1,000 steps (a 4-layer, 128-wide,
+            # dropout-0.1 model trained 3,000 steps memorised: 2.61, and 24% of its samples copied 16+ notes)
+            base = {"vocab": EVENT_CHARS, "block_size": TEXT_STEPS + 1, "lr": 3e-3, "n_embd": 96, "n_layer": 3,
+                    "dropout": 0.2, "melody": True}
             return AutoregressiveConfig(**{**base, **overrides})
         texts = load_dataset(dataset, "all").texts
         vocab = "".join(sorted(set("".join(texts)) - {BOUNDARY}))

@@ -440,7 +440,8 @@ def load_dataset(name: str, split: str = "train") -> Dataset:
         return load_melodies(name, split)
     if name.lower().endswith(USER_EXT) and Path(name).is_file():
         return load_user_data(name, split)
-    raise ValueError(f"unknown dataset {name!r} (use {', '.join(DATASETS)}, or a .txt, .zip or .npy file)")
+    raise ValueError(f"unknown dataset {name!r} (use {', '.join(DATASETS)}, or a .txt, .zip, .npy, .abc or .mid "
+                     "file)")
 
 
 def dataset_kind(name: str) -> str:

@@ -77,3 +77,38 @@ def evaluate_melodies(model, n: int = 300, seed: int = 0) -> dict:
         out["reconstruction_event_accuracy"] = float(np.mean([(a == b).mean() for a, b in zip(rec, real)]))
         out["n_heldout"] = len(real)
     return out
+
+
+def ship(run: str, name: str, n: int = 1000, seed: int = 0) -> dict:
+    """A training run's checkpoint → checkpoints/<name>: its (EMA) weights in half precision, config, derived fields
+    (a VAE's fitted prior) and `evaluate`'s numbers at n samples of the shipped weights in its JSON."""
+    from . import load
+    from .base import CHECKPOINT_DIR, save_checkpoint
+    from .metrics import evaluate
+
+    from .base import checkpoint_paths, read_meta, write_meta
+
+    model = load(run, device="cpu").eval()
+    model.meta.update(model.derived_meta())          # a VAE's prior fitted to the encoded training songs
+    info = {k: model.meta[k] for k in ("ema", "recipe", "prior") if k in model.meta}
+    path = save_checkpoint(model.half(), CHECKPOINT_DIR / name, dataset=model.meta["dataset"], info=info,
+                           steps=model.meta.get("steps", 0))        # half precision: half the bytes on a Space
+    r = evaluate(load(path, device="cpu").eval(), n=n, seed=seed)   # measured as shipped (loaded back as float32)
+    keep = {k: v for k, v in r.items()               # what describes the model (timings belong to a machine)
+            if k not in ("checkpoint", "device", "family", "parameters", "sample_seconds_per_sample")}
+    cpath = checkpoint_paths(path)[1]
+    write_meta(cpath, {**read_meta(cpath), "metrics": keep})
+    return keep
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(prog="python -m generators.melody_metrics",
+                                 description="ship a melody run: checkpoints/NAME with evaluate()'s numbers")
+    ap.add_argument("run", help="the run's checkpoint path")
+    ap.add_argument("name", help="the shipped name, e.g. autoregressive-melodies")
+    ap.add_argument("--n", type=int, default=1000, help="samples to measure (default 1000)")
+    args = ap.parse_args()
+    print(json.dumps(ship(args.run, args.name, args.n), indent=2, sort_keys=True))

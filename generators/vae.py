@@ -148,8 +148,10 @@ class VAE(Family):
             raise ValueError(f"the VAE family trains on images or melodies, not {kind} ({dataset!r})")
         base = {"lr": 2e-3}                                     # lr tuned with RUN_DEFAULTS
         channels, size, classes = image_geometry(dataset)
-        if kind == "melody":         # MusicVAE in miniature: 32×32 piano rolls, 16 latent dimensions, no classes
-            base.update(channels=1, image_size=32, num_classes=0, width=32, hidden=256, latent_dim=16, melody=True)
+        if kind == "melody":         # MusicVAE in miniature: 32×32 piano rolls, 16 latent dimensions, no classes;
+            # β 0.25 (4,000 steps): held-out rolls read back 65.5% of events right against 41.3% at β 1 (0.1: 68.4%)
+            base.update(channels=1, image_size=32, num_classes=0, width=32, hidden=256, latent_dim=16, beta=0.25,
+                        melody=True)
         elif (channels, size, classes) != (1, 28, 10):           # emoji: 3×32×32, conditional on the 9 groups
             # 8 latent dimensions, not 16: each group's ~190 encoded emoji then fill their prior components
             # (6,000 steps: 56.8% of samples read as their group vs 52.1% at 16; vae-emoji ships wider still)
@@ -325,10 +327,11 @@ class VAE(Family):
 
     def derived_meta(self) -> dict:
         """The prior fitted to the encoded training images of the checkpoint's dataset (VAEs trained on a bundled
-        set: MNIST, emoji)."""
-        from .data import load_dataset
+        set: MNIST, emoji, the melodies)."""
+        from .data import MELODY_SETS, load_dataset
 
-        if (getattr(self, "meta", None) or {}).get("dataset") not in ("mnist", "mnist-full", *IMAGE_GEOMETRY):
+        if (getattr(self, "meta", None) or {}).get("dataset") not in ("mnist", "mnist-full", *IMAGE_GEOMETRY,
+                                                                       *MELODY_SETS):
             return {}
         d = load_dataset(self.meta["dataset"], "train")
         return {"prior": self.fit_prior(d.x, d.y if self.num_classes else None)}

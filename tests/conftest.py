@@ -15,6 +15,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="latent-lab-gradio-"))
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the session's own cache folder (melodies parsed here, never into the user's ~/.cache); subprocesses inherit it
+os.environ.setdefault("LATENT_LAB_CACHE", tempfile.mkdtemp(prefix="latent-lab-cache-"))
+MELODY_TUNES = 40          # tunes a file the test cache parses: 80 Han songs (8 held out), ~4 s instead of ~60
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -34,9 +37,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def melody_cache() -> None:
+    """The Han and German songs in the session's cache, the first MELODY_TUNES tunes of each file (music21's own
+    parser on the real corpus files; the app's background warm-up does the whole collections)."""
+    from generators import music
+
+    for c in ("han", "german"):
+        if not music.is_cached(c):
+            music.build_collection(c, limit=MELODY_TUNES)
+
+
 @pytest.fixture(scope="session")
-def app_url():
-    """app.demo served on a free loopback port for the whole session."""
+def melodies():
+    melody_cache()
+
+
+@pytest.fixture(scope="session")
+def app_url(melodies):
+    """app.demo served on a free loopback port for the whole session (the melody views' songs in its cache)."""
     import app
 
     port = free_port()

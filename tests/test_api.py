@@ -41,6 +41,9 @@ NEEDS_FIRST = {
                         "names instead).",
     "/train_curves_csv": "Train a model first: there are no loss curves yet.",
     "/compare_mine": "Train a model in the Train tab and press 'Explore this model' first.",
+    "/autoregressive_melody_force": "Pick one of the notes shown.",
+    "/train_melodies": "Train a melody model (a dataset of songs: han, german, or your .abc / .mid) to hear its "
+                       "samples.",
 }
 
 

@@ -42,9 +42,10 @@ from ui import compare as tab  # noqa: E402
 
 def layout() -> list[str]:
     """The table's rows in order: each image group (digits, emoji) with its floor row under it, then the text
-    and points models."""
+    models, the melody models with the held-out songs' row under them, and the points models."""
+    floor = {**tab.REAL_ROWS, "melody": tab.MELODY_FLOOR}
     return [row for group, names in tab.ROWS.items()
-            for row in (*names, *([tab.REAL_ROWS[group]] if group in tab.IMAGE_GROUPS else []))]
+            for row in (*names, *([floor[group]] if group in tab.IMAGE_GROUPS or group == "melody" else []))]
 
 
 def test_metric_table_ranks_the_shipped_models():
@@ -162,7 +163,8 @@ def test_the_table_is_filled_when_the_tab_opens_and_its_headers_break_between_wo
     rows = page.locator("#cmp_table .virtual-body [role=row]")
     rows.first.wait_for()                                                     # nothing pressed
     expected = tab.shipped_table()
-    assert rows.count() == len(tab.ALL_MODELS) + len(tab.IMAGE_GROUPS) == len(expected)
+    floors = len(tab.IMAGE_GROUPS) + ("melody" in tab.ROWS)                  # and the held-out songs' row
+    assert rows.count() == len(tab.ALL_MODELS) + floors == len(expected)
     cells = page.evaluate("() => [...document.querySelectorAll('#cmp_table .virtual-body [role=row]')]"
                           ".map((r) => [...r.querySelectorAll('[role=gridcell]')].map((c) => c.innerText.trim()))")
     assert [r[0] for r in cells] == list(expected["model"])

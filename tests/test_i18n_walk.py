@@ -36,6 +36,9 @@ LATIN_OK = {
     "log", "exp",
     # the Wasserstein distance's namesake (WGAN-GP's loss)
     "Wasserstein",
+    # the melodies: the folk-song collection's proper name, the models the melody views imitate (named as their
+    # authors wrote them), and the solfège syllables Chinese music classes sing (唱名 do re mi sol la)
+    "Essen", "MelodyRNN", "MusicVAE", "do", "re", "mi", "sol", "la",
 }
 PINYIN = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]")          # a word with a tone mark is pinyin: 白 bái, 国 guó
 LATIN_OK_FOLDED = {w.casefold() for w in LATIN_OK}             # EULER-25 in a caption is Euler

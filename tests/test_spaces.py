@@ -16,7 +16,8 @@ import yaml
 from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-MAX_CHECKPOINTS_MB = 40          # every file ≤ 10 MB (no LFS on a Space); the emoji and poem models in half precision
+MAX_CHECKPOINTS_MB = 45          # every file ≤ 10 MB (no LFS on a Space); the emoji, poem and melody models in half
+                                 # precision (the melodies, issue 31, took it past 40)
 
 
 def front_matter() -> dict:

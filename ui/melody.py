@@ -30,7 +30,7 @@ EMPTY = "<p class='mel-empty'>…</p>"
 
 MELODY_CSS = """
 .mel-list { display: flex; flex-wrap: wrap; gap: 12px; }
-.mel { margin: 0; display: flex; flex-direction: column; gap: 4px; max-width: 100%; }
+.mel { margin: 0; display: flex; flex-direction: column; gap: 4px; max-width: 100%; }     /* as wide as its roll */
 .mel-roll { position: relative; line-height: 0; border: 1px solid var(--border-color-primary); border-radius: 4px;
             overflow: hidden; }
 .mel-roll img { image-rendering: pixelated; max-width: 100%; }
@@ -39,7 +39,8 @@ MELODY_CSS = """
 .mel figcaption { display: flex; align-items: center; gap: .5em; font-size: .9em; }
 .mel-play { min-width: 2.2em; height: 2em; border-radius: 1em; border: 1px solid var(--border-color-primary);
             background: var(--button-secondary-background-fill); color: var(--body-text-color); cursor: pointer; }
-.mel-notes { font-family: monospace; font-size: .75em; opacity: .8; max-width: 32em; overflow-wrap: anywhere; }
+.mel-notes { font-family: monospace; font-size: .75em; opacity: .8; width: 0; min-width: 100%;
+             overflow-wrap: anywhere; }
 """
 
 
@@ -453,7 +454,7 @@ def build_diffusion() -> None:
         _lesson(DIFFUSION_NOTE)
         with gr.Row():
             seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, elem_id="diffusion_melody_seed")
-            steps = gr.Slider(1, 50, value=20, step=1, label="Steps", elem_id="diffusion_melody_steps")
+            steps = gr.Slider(1, 50, value=10, step=1, label="Steps", elem_id="diffusion_melody_steps")
             n = gr.Slider(1, MAX_N, value=4, step=1, label="N", elem_id="diffusion_melody_n")
             go = gr.Button("Denoise melodies", variant="primary", elem_id="diffusion_melody_go")
         outs = output_components("diffusion")
@@ -470,7 +471,7 @@ $dx/dt = v_\theta$ from noise at $t = 1$ to a roll at $t = 0$ in Euler steps. Ea
 read as the melody. We chose diffusion over the GAN here: a roll is nearly all empty, and a GAN's generator
 settles on a few safe patterns there, while the denoiser is trained on every roll at every noise level.
 
-**Try this:** ① *Denoise melodies* with 20 steps, then with 2: the melodies fall apart into scattered notes.
+**Try this:** ① *Denoise melodies* with 10 steps, then with 2: the melodies fall apart into scattered notes.
 ② Change the seed and listen: do the samples sound like the songs of the VAE and Autoregressive tabs? ③ Compare
 the models' *notes in pentatonic* and *copies* columns in the Compare tab.
 """

@@ -39,10 +39,10 @@ ERRORS: dict[str, str] = {
     "the .npy must hold N numbers (1-D data) or N×2 numbers (2D points)": ".npy 必须包含 N 个数（一维数据）或 N×2 个数（二维点）",
     "the .npy needs 10 to {n} rows": ".npy 需要 10 到 {n} 行",
     "the .npy's numbers must be finite and within ±10⁶": ".npy 中的数必须是有限的，且在 ±10⁶ 以内",
-    "use a .zip of images, a .txt file with one item per line, or a .npy of numbers or points":
-        "请使用图片的 .zip、每行一项的 .txt 文件，或数值/点集的 .npy",
-    "unknown dataset {name} (use {options}, or a .txt, .zip or .npy file)":
-        "未知的数据集 {name}（请使用 {options}，或一个 .txt、.zip 或 .npy 文件）",
+    "use a .zip of images, a .txt file with one item per line, a .npy of numbers or points, or an .abc or .mid of "
+    "melodies": "请使用图片的 .zip、每行一项的 .txt 文件、数值/点集的 .npy，或旋律的 .abc / .mid",
+    "unknown dataset {name} (use {options}, or a .txt, .zip, .npy, .abc or .mid file)":
+        "未知的数据集 {name}（请使用 {options}，或一个 .txt、.zip、.npy、.abc 或 .mid 文件）",
     "unknown dataset {name} (use {options})": "未知的数据集 {name}（请使用 {options}）",
     "unknown toy dataset {name} (use {options})": "未知的二维玩具数据集 {name}（请使用 {options}）",
     "dataset is empty": "数据集是空的",
