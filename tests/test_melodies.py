@@ -251,8 +251,8 @@ def test_the_train_tab_trains_melodies_and_plays_their_samples(melodies, tmp_pat
     assert r.phase == "finished" and r.model.data_kind == "melody"
     texts = [o[5] for o in outs if isinstance(o[5], dict) and o[5].get("value")][-1]["value"].splitlines()
     assert texts and all(music.parse_notes(t, max_steps=200) is not None for t in texts if t)   # note names
-    view, (rate, pcm), files = T.hear(r)
-    assert view.count("class='mel'") == 8 and rate == music.SAMPLE_RATE and len(pcm) and len(files) == 2
+    view, wav, files = T.hear(r)
+    assert view.count("class='mel'") == 8 and wav in files and _wav_seconds(wav) > 0 and len(files) == 2
     abc = tmp_path / "mine.abc"
     abc.write_text(music.abc_text([music.load_songs("han")[i].events for i in range(12)]))
     outs = list(sync_stream(T.start(None, *{**base, "family": "vae", "dataset": T.UPLOAD, "upload": str(abc),
@@ -357,6 +357,22 @@ def _so_far(word_html: str) -> list:
 
     m = re.search(r"data-notes='([^']*)'", word_html)
     return [tuple(n) for n in json.loads(html.unescape(m.group(1)))] if m else []
+
+
+def test_visitors_who_make_the_same_melody_at_once_each_get_the_whole_wav(app_url):
+    """The same seed from several visitors at once: every one downloads a complete WAV (the player's file is written
+    once and copied into Gradio's cache atomically, not rewritten in place at a shared path)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    def visit(_):
+        return Client(app_url, verbose=False).predict(7, 1, 1, api_name="/diffusion_melody")
+
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(visit, range(4)))
+    assert len({view for view, _, _ in got}) == 1                                  # the same melody for all
+    assert {_wav_seconds(wav) for _, wav, _ in got} == {32 * music.STEP_SECONDS}   # each file whole
 
 
 def test_the_melody_step_through_forces_and_draws(client):

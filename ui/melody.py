@@ -102,16 +102,21 @@ def sound(mels) -> tuple[int, np.ndarray]:
 
 
 def files(mels, name: str, heard: tuple[int, np.ndarray]) -> list[str]:
-    """The .mid and the .wav (of `heard`, sound()'s samples) to download, named by what they hold."""
+    """The .mid and the .wav (of `heard`, sound()'s samples) to download, named by what they hold, each written once
+    into a folder of its own."""
     rate, pcm = heard
     return [C.temp_file(music.midi_bytes(list(mels)), name + ".mid"),
             C.temp_file(music.wav_bytes(pcm.astype(np.float32) / 32767, rate), name + ".wav")]
 
 
 def outputs(mels, labels, name: str, intro: str = ""):
-    """(gallery HTML, (rate, samples) for gr.Audio, [.mid, .wav] downloads)."""
+    """(gallery HTML, the .wav for gr.Audio, [.mid, .wav] downloads). The player gets the download's file, not
+    samples: Gradio writes samples to a content-addressed cache path in place, so two visitors who made the same
+    melody could fetch it while it is rewritten (a truncated WAV, seen in the ZeroGPU test); a file is copied into
+    the cache under a temporary name and renamed."""
     heard = sound(mels)
-    return gallery(mels, labels, intro), heard, files(mels, name, heard)
+    mid, wav = files(mels, name, heard)
+    return gallery(mels, labels, intro), wav, [mid, wav]
 
 
 def reveal(event, outs) -> None:
@@ -123,7 +128,7 @@ def reveal(event, outs) -> None:
 def output_components(prefix: str) -> list:
     view = gr.HTML(EMPTY, elem_id=f"{prefix}_melodies", css_template=MELODY_CSS)
     with gr.Row():
-        audio = gr.Audio(label="Hear them (the server's WAV)", type="numpy", interactive=False, visible=False,
+        audio = gr.Audio(label="Hear them (the server's WAV)", type="filepath", interactive=False, visible=False,
                          elem_id=f"{prefix}_melody_audio", format="wav")
         dl = gr.File(label="Download .mid and .wav", file_count="multiple", interactive=False, visible=False,
                      elem_id=f"{prefix}_melody_files")
@@ -309,7 +314,7 @@ def build_autoregressive() -> None:
         song.submit(song_start, song, [start, title], api_name="autoregressive_melody_song", queue=False)
         reveal(go.click(continue_melody, [start, seed, *opts, n], outs, api_name="autoregressive_melody",
                  api_description="n continuations of start (note names such as 'D5:4 A4 C5', C4 = do) by the melody "
-                 "Transformer: (HTML piano rolls, (rate, samples) of the WAV, [.mid, .wav])."), outs)
+                 "Transformer: (HTML piano rolls, the WAV, [.mid, .wav])."), outs)
         with gr.Row():
             s_start = gr.Button("Step through from the start", elem_id="ar_melody_step_start")
             s_sample = gr.Button("Let the model choose", elem_id="ar_melody_step")
@@ -406,7 +411,7 @@ def build_vae() -> None:
         outs = output_components("vae")
         reveal(go.click(interpolate, [a, b, k], outs, api_name="vae_melody_interpolate",
                  api_description="Encodes the first 4 bars of held-out Han songs a and b and decodes `steps` points "
-                 "between their latents: (HTML piano rolls, (rate, samples), [.mid, .wav])."), outs)
+                 "between their latents: (HTML piano rolls, the WAV, [.mid, .wav])."), outs)
         with gr.Row():
             zs = [gr.Slider(-MAX_Z, MAX_Z, value=0, step=0.1, label=f"z[{i}]", elem_id=f"vae_melody_z{i + 1}")
                   for i in range(VAE_DIMS)]
@@ -414,7 +419,7 @@ def build_vae() -> None:
         C.api_signature(decode_sliders, zs, [f"z{i}" for i in range(VAE_DIMS)])
         reveal(gr.on([z.release for z in zs], decode_sliders, zs, z_outs, api_name="vae_melody_decode",
                      queue=False, api_description="Decodes the latent (z0..z3, the rest 0) into one 4-bar melody: (HTML piano "
-                     "roll, (rate, samples), [.mid, .wav])."), z_outs)
+                     "roll, the WAV, [.mid, .wav])."), z_outs)
 
 
 VAE_NOTE = r"""
@@ -460,7 +465,7 @@ def build_diffusion() -> None:
         outs = output_components("diffusion")
         reveal(go.click(denoise, [seed, steps, n], outs, api_name="diffusion_melody", **C.GPU,
                  api_description="n melodies denoised from seed's noise in `steps` Euler steps (a flow model on "
-                 "4-bar piano rolls): (HTML piano rolls, (rate, samples), [.mid, .wav])."), outs)
+                 "4-bar piano rolls): (HTML piano rolls, the WAV, [.mid, .wav])."), outs)
 
 
 DIFFUSION_NOTE = r"""

@@ -495,7 +495,7 @@ def build() -> list:
     hear_outs = melody.output_components("train")
     melody.reveal(hear_btn.click(hear, state, hear_outs, api_name="train_melodies",
                                  api_description="The latest fixed-noise samples of this session's melody run: "
-                                 "(HTML piano rolls, (rate, samples) of the WAV, [.mid, .wav])."), hear_outs)
+                                 "(HTML piano rolls, the WAV, [.mid, .wav])."), hear_outs)
     with gr.Row():
         gif_btn = gr.Button("Download timelapse GIF", elem_id="train_timelapse_btn")
         csv_btn = gr.Button("Download curves CSV", elem_id="train_csv_btn")
