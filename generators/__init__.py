@@ -17,6 +17,7 @@ from .base import (CHECKPOINT_DIR, CheckpointError, Family, LatentSpec, check_se
                    clean_stale_temp_files, config_from_json, load_state_into, make_generator, read_meta,
                    read_safetensors, resolve_device, save_checkpoint)
 from .diffusion import Diffusion
+from .errors import EngineError
 from .gan import GAN
 from .gaussian import Gaussian
 from .vae import VAE
@@ -27,14 +28,15 @@ DEFAULT_CHECKPOINT = {"gan": "gan-mnist", "vae": "vae-mnist", "diffusion": "diff
                       "autoregressive": "autoregressive-names", "gaussian": "gaussian-8gaussians"}
 
 __all__ = ["REGISTRY", "DEFAULT_CHECKPOINT", "load", "build", "save_checkpoint", "make_generator", "check_seed",
-           "resolve_device", "CheckpointError", "Family", "LatentSpec", "resolve_checkpoint", "shipped_checkpoints"]
+           "resolve_device", "CheckpointError", "EngineError", "Family", "LatentSpec", "resolve_checkpoint",
+           "shipped_checkpoints"]
 
 
 def get_family(name: str) -> type[Family]:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown family {name!r} (use {', '.join(REGISTRY)})") from None
+        raise EngineError("unknown family {name!r} (use {options})", name=name, options=", ".join(REGISTRY)) from None
 
 
 def build(family: str, dataset: str = "mnist", *, seed: int | None = None, **overrides) -> Family:
@@ -63,8 +65,11 @@ def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
     wpath, _ = checkpoint_paths(base)
     if not wpath.exists():
         if is_path:
-            raise CheckpointError(f"no checkpoint at {wpath}")
-        raise CheckpointError(f"unknown checkpoint {s!r} (shipped: {', '.join(shipped_checkpoints()) or 'none'})")
+            raise CheckpointError("no checkpoint at {path}", path=str(wpath))
+        shipped = shipped_checkpoints()
+        if not shipped:
+            raise CheckpointError("unknown checkpoint {name!r} (shipped: none)", name=s)
+        raise CheckpointError("unknown checkpoint {name!r} (shipped: {options})", name=s, options=", ".join(shipped))
     return wpath
 
 
@@ -83,9 +88,9 @@ def load(name_or_path: str | os.PathLike, device: str | torch.device = "auto", *
     meta = read_meta(cpath)
     fam = meta.get("family")
     if fam not in REGISTRY:
-        raise CheckpointError(f"{cpath.name}: unknown family {fam!r}")
+        raise CheckpointError("{name}: unknown family {family!r}", name=cpath.name, family=fam)
     if family is not None and fam != family:
-        raise CheckpointError(f"{wpath.name} is a {fam} checkpoint, not {family}")
+        raise CheckpointError("{name} is a {family} checkpoint, not {other}", name=wpath.name, family=fam, other=family)
     cls = REGISTRY[fam]
     config = config_from_json(cls.Config, meta.get("config"))
     tensors = read_safetensors(wpath)

@@ -20,6 +20,7 @@ from torch import nn
 from .base import Family, LatentSpec, check_choices, check_whole_numbers, make_generator, train_field
 from .data import dataset_kind, load_dataset
 from .datasets.poems import LINE_ENDS, poem_form
+from .errors import EngineError
 from .recipe import Recipe, RunDefaults
 
 BOUNDARY = "."   # token 0: start and end of every item
@@ -46,20 +47,20 @@ class AutoregressiveConfig:
     def __post_init__(self):
         check_choices(self, (("arch", ("transformer", "lstm")),))
         if not isinstance(self.tie_embeddings, bool):
-            raise ValueError("tie_embeddings must be true or false")
+            raise EngineError("tie_embeddings must be true or false")
         if self.tie_embeddings and self.arch != "transformer":
-            raise ValueError("tie_embeddings is for the transformer")
+            raise EngineError("tie_embeddings is for the transformer")
         if not isinstance(self.vocab, str) or not 1 <= len(self.vocab) <= MAX_VOCAB or \
                 len(set(self.vocab)) != len(self.vocab):
-            raise ValueError(f"vocab must be 1..{MAX_VOCAB} distinct characters")
+            raise EngineError("vocab must be 1..{n} distinct characters", n=MAX_VOCAB)
         if BOUNDARY in self.vocab:
-            raise ValueError(f"vocab cannot contain the boundary character {BOUNDARY!r}")
+            raise EngineError("vocab cannot contain the boundary character {char!r}", char=BOUNDARY)
         check_whole_numbers(self, (("block_size", 2, 1024), ("n_layer", 1, 24), ("n_head", 1, 32),
                                    ("n_embd", 1, 2048), ("hidden", 1, 4096)))
         if self.arch == "transformer" and self.n_embd % self.n_head:
-            raise ValueError("n_embd must be a multiple of n_head")
+            raise EngineError("n_embd must be a multiple of n_head")
         if not 0 <= self.dropout < 1 or not 0 < self.lr <= 1:
-            raise ValueError("dropout must be in [0, 1) and lr in (0, 1]")
+            raise EngineError("dropout must be in [0, 1) and lr in (0, 1]")
 
 
 class CausalSelfAttention(nn.Module):
@@ -81,7 +82,7 @@ class CausalSelfAttention(nn.Module):
         # causal: query t sees keys ≤ its absolute position (T0 + t)
         y = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None or T > 1 and k.shape[2] == T)
         if cache is not None and T > 1 and k.shape[2] != T:
-            raise ValueError("a multi-token step after a cache is not supported")
+            raise EngineError("a multi-token step after a cache is not supported")
         return self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
 
 
@@ -182,7 +183,7 @@ class FormMask:
                  rhyme: tuple[torch.Tensor, torch.Tensor] | None = None):
         V = len(stoi) + 1
         self.form, self.V = form, V
-        self.what = f"{form}-character form" + (" and acrostic" * bool(acrostic)) + (" and rhyme" * bool(rhyme))
+        self.has_acrostic, self.has_rhyme = bool(acrostic), bool(rhyme)     # what a prefix's error names
         punct = torch.zeros(V, dtype=torch.bool, device=device)
         punct[[stoi[ch] for ch in PUNCTUATION if ch in stoi]] = True
         self.punct = punct
@@ -208,10 +209,24 @@ class FormMask:
                                                                                   device=dev),)
         for i, t in enumerate(ids):
             if not bool(self.allowed(state)[0, t]):
-                raise ValueError(f"the prefix does not fit the {self.what}: character {i + 1} ({text[i]!r}) "
-                                 "cannot come there")
+                self._refuse(i + 1, text[i])
             state = self.advance(state, torch.tensor([t], device=dev))
         return tuple(s.expand(n, *s.shape[1:]).clone() for s in state)
+
+    def _refuse(self, i: int, char: str):
+        """Raise the error for character i (1-based) `char` of a prefix that breaks the form (and its options)."""
+        form = self.form
+        if self.has_acrostic and self.has_rhyme:
+            raise EngineError("the prefix does not fit the {form}-character form and acrostic and rhyme: character {i} "
+                              "({char!r}) cannot come there", form=form, i=i, char=char)
+        if self.has_acrostic:
+            raise EngineError("the prefix does not fit the {form}-character form and acrostic: character {i} "
+                              "({char!r}) cannot come there", form=form, i=i, char=char)
+        if self.has_rhyme:
+            raise EngineError("the prefix does not fit the {form}-character form and rhyme: character {i} ({char!r}) "
+                              "cannot come there", form=form, i=i, char=char)
+        raise EngineError("the prefix does not fit the {form}-character form: character {i} ({char!r}) cannot come "
+                          "there", form=form, i=i, char=char)
 
     def allowed(self, state) -> torch.Tensor:
         """A state ((n,) lines done, (n,) characters in the current line, (n, 4) line ends) → (n, V) bool: the
@@ -284,7 +299,8 @@ class Autoregressive(Family):
     def config_for(cls, dataset: str, **overrides) -> AutoregressiveConfig:
         kind = dataset_kind(dataset)
         if kind not in ("text", "melody"):
-            raise ValueError(f"the autoregressive family trains on text or melodies, not {kind} ({dataset!r})")
+            raise EngineError("the autoregressive family trains on text or melodies, not {kind} ({name!r})", kind=kind,
+                              name=dataset)
         if kind == "melody":         # every event, seen or not, so any melody can be typed and scored
             from .music import EVENT_CHARS, TEXT_STEPS
             # 349k parameters, dropout 0.2: held-out NLL 1.07 nats/event at 750–1,000 steps (a 4-layer, 128-wide,
@@ -319,7 +335,7 @@ class Autoregressive(Family):
     def encode_text(self, s: str) -> list[int]:
         bad = sorted({ch for ch in s if ch not in self.stoi})
         if bad:
-            raise ValueError(f"characters not in this model's vocabulary: {''.join(bad)!r}")
+            raise EngineError("characters not in this model's vocabulary: {chars!r}", chars="".join(bad))
         return [self.stoi[ch] for ch in s]
 
     def decode_tokens(self, toks) -> str:
@@ -334,28 +350,28 @@ class Autoregressive(Family):
         """The mask of `form` (5 or 7), `acrostic` (4 characters or "") and `rhyme`, validated; None for free
         sampling."""
         if isinstance(form, bool) or not isinstance(form, int) or form not in FORMS:
-            raise ValueError("form must be 0 (free), 5 or 7")
+            raise EngineError("form must be 0 (free), 5 or 7")
         if not isinstance(acrostic, str):
-            raise ValueError("acrostic must be text")
+            raise EngineError("acrostic must be text")
         if not isinstance(rhyme, bool):
-            raise ValueError("rhyme must be true or false")
+            raise EngineError("rhyme must be true or false")
         if not form and not acrostic and not rhyme:
             return None
         if not self.writes_poems:
-            raise ValueError("form and acrostic are for poem models: this model's vocabulary has no ， and 。 "
-                             "(autoregressive-poems has them)")
+            raise EngineError("form and acrostic are for poem models: this model's vocabulary has no ， and 。 "
+                              "(autoregressive-poems has them)")
         if rhyme and not form:
-            raise ValueError("rhyme needs a form: give form 5 or 7 with it")
+            raise EngineError("rhyme needs a form: give form 5 or 7 with it")
         if acrostic:
             if not form:
-                raise ValueError("an acrostic needs a form: give form 5 or 7 with it")
+                raise EngineError("an acrostic needs a form: give form 5 or 7 with it")
             if len(acrostic) != 4:
-                raise ValueError(f"the acrostic must be exactly 4 characters (one per line), got {len(acrostic)}")
+                raise EngineError("the acrostic must be exactly 4 characters (one per line), got {n}", n=len(acrostic))
             bad = sorted({ch for ch in acrostic if ch not in self.stoi})
             if bad:
-                raise ValueError(f"acrostic characters not in this model's vocabulary: {''.join(bad)!r}")
+                raise EngineError("acrostic characters not in this model's vocabulary: {chars!r}", chars="".join(bad))
             if any(ch in PUNCTUATION for ch in acrostic):
-                raise ValueError("the acrostic's characters start lines: they cannot be punctuation")
+                raise EngineError("the acrostic's characters start lines: they cannot be punctuation")
         return FormMask(self.stoi, form, acrostic, device=self.device, rhyme=self.rhyme_table() if rhyme else None)
 
     def rhyme_table(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -374,8 +390,8 @@ class Autoregressive(Family):
 
     def prepare_data(self, dataset):
         if dataset.kind != self.data_kind:
-            raise ValueError(f"this autoregressive model trains on {self.data_kind}, {dataset.name!r} is "
-                             f"{dataset.kind}")
+            raise EngineError("this autoregressive model trains on {kind}, {name!r} is {other}", kind=self.data_kind,
+                              name=dataset.name, other=dataset.kind)
         T = self.config.block_size
         texts = [t for t in dataset.texts if len(t) < T]
         X = torch.zeros(len(texts), T, dtype=torch.long)
@@ -407,7 +423,8 @@ class Autoregressive(Family):
         out = []
         for t in texts:
             if len(t) >= self.config.block_size:
-                raise ValueError(f"{t[:20]!r}… is longer than {self.config.block_size - 1} characters")
+                raise EngineError("{text!r}… is longer than {n} characters", text=t[:20],
+                                  n=self.config.block_size - 1)
             ids = self.encode_text(t)
             x = torch.tensor([[0] + ids], device=self.device)
             y = torch.tensor(ids + [0], device=self.device)
@@ -419,7 +436,7 @@ class Autoregressive(Family):
         """−log p of each character of `text`, then of the end token (nats)."""
         ids = self.encode_text(text)
         if len(ids) >= self.config.block_size:
-            raise ValueError(f"at most {self.config.block_size - 1} characters")
+            raise EngineError("at most {n} characters", n=self.config.block_size - 1)
         x = torch.tensor([[0] + ids], device=self.device)
         logp = F.log_softmax(self.net(x)[0], -1)
         return [-logp[i, t].item() for i, t in enumerate(ids + [0])]
@@ -433,7 +450,7 @@ class Autoregressive(Family):
         mask = self.form_mask(form, acrostic, rhyme)
         ids = self.encode_text(prefix)
         if len(ids) >= self.config.block_size:
-            raise ValueError(f"the prefix can be at most {self.config.block_size - 1} characters")
+            raise EngineError("the prefix can be at most {n} characters", n=self.config.block_size - 1)
         allowed = self._allowed_after(mask, ids, prefix)
         logits = self.net(torch.tensor([[0] + ids], device=self.device))[0, -1]
         masked = logits if allowed is None else logits.masked_fill(~allowed, float("-inf"))
@@ -451,11 +468,11 @@ class Autoregressive(Family):
     # ------------------------------------------------------------------ sampling
     def _check_options(self, temperature, top_k, top_p):
         if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and 0 <= temperature <= 5):
-            raise ValueError("temperature must be in 0..5")
+            raise EngineError("temperature must be in 0..5")
         if isinstance(top_k, bool) or not isinstance(top_k, int) or not 0 <= top_k <= len(self.config.vocab) + 1:
-            raise ValueError(f"top_k must be a whole number in 0..{len(self.config.vocab) + 1}")
+            raise EngineError("top_k must be a whole number in 0..{hi}", hi=len(self.config.vocab) + 1)
         if not (isinstance(top_p, (int, float)) and math.isfinite(top_p) and 0 < top_p <= 1):
-            raise ValueError("top_p must be in (0, 1]")
+            raise EngineError("top_p must be in (0, 1]")
 
     @torch.no_grad()
     def sample(self, n: int, *, generator: torch.Generator, latents=None, labels=None, temperature: float = 1.0,
@@ -464,17 +481,17 @@ class Autoregressive(Family):
         """n strings, each starting with `prefix`; the KV cache (or LSTM state) makes each step O(1) in length.
         A poem model with `form` 5 or 7 (an `acrostic`, `rhyme`) draws every token from the form's mask (FormMask)."""
         if labels is not None:
-            raise ValueError("the autoregressive model is unconditional: it takes no label")
+            raise EngineError("the autoregressive model is unconditional: it takes no label")
         if latents is not None:
-            raise ValueError("the autoregressive model has no latents: its randomness is the generator")
+            raise EngineError("the autoregressive model has no latents: its randomness is the generator")
         self._check_options(temperature, top_k, top_p)
         if not isinstance(prefix, str):
-            raise ValueError("prefix must be text")
+            raise EngineError("prefix must be text")
         mask = self.form_mask(form, acrostic, rhyme)
         pre = self.encode_text(prefix)
         T = self.config.block_size
         if len(pre) >= T - 1:
-            raise ValueError(f"the prefix can be at most {T - 2} characters")
+            raise EngineError("the prefix can be at most {n} characters", n=T - 2)
         dev = self.device
         if mask is not None:
             form_state = mask.start(n, pre, prefix)

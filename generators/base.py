@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .errors import CheckpointError, EngineError  # noqa: F401 (long imported from here)
 from .images import gif_bytes, make_grid, png_bytes, slerp, to_uint8, upscale  # noqa: F401 (long imported from here)
 
 FORMAT_VERSION = 1
@@ -27,10 +28,6 @@ MAX_CHECKPOINT_BYTES = 512 * 1024 * 1024  # no shipped or uploaded model is near
 _DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "I64": torch.int64,
            "I32": torch.int32, "U8": torch.uint8, "BOOL": torch.bool, "F64": torch.float64}
 _DTYPE_SIZE = {"F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U8": 1, "BOOL": 1, "F64": 8}
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file that cannot be used; the message is one line naming the problem."""
 
 
 # ----------------------------------------------------------------------------- the contract
@@ -124,7 +121,8 @@ class Family(nn.Module):
     def prepare_data(self, dataset) -> tuple[torch.Tensor, ...]:
         """The dataset as tensors with a common first dimension; the loop draws batches from them."""
         if dataset.kind != self.data_kind:
-            raise ValueError(f"this {self.name} model is for {self.data_kind} data, {dataset.name!r} is {dataset.kind}")
+            raise EngineError("this {family} model is for {kind} data, {name!r} is {other}", family=self.name,
+                              kind=self.data_kind, name=dataset.name, other=dataset.kind)
         if dataset.kind == "image" and self.num_classes:
             return dataset.x, dataset.y
         return (dataset.x,)
@@ -194,9 +192,9 @@ class Family(nn.Module):
         shape = self.latent_spec().shape
         z = torch.as_tensor(latents, dtype=self.dtype, device=self.device)
         if tuple(z.shape) != (n, *shape):
-            raise ValueError(f"latents must have shape {(n, *shape)}, got {tuple(z.shape)}")
+            raise EngineError("latents must have shape {want}, got {got}", want=(n, *shape), got=tuple(z.shape))
         if not bool(torch.isfinite(z).all()):
-            raise ValueError("latents must be finite numbers")
+            raise EngineError("latents must be finite numbers")
         return z
 
     def check_labels(self, labels, n: int) -> torch.Tensor | None:
@@ -204,14 +202,14 @@ class Family(nn.Module):
         if labels is None:
             return None
         if self.num_classes == 0:
-            raise ValueError(f"this {self.name} model is unconditional: it takes no label")
+            raise EngineError("this {family} model is unconditional: it takes no label", family=self.name)
         t = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
         if t.numel() == 1:
             t = t.expand(n)
         if t.numel() != n:
-            raise ValueError(f"got {t.numel()} labels for {n} samples")
+            raise EngineError("got {n} labels for {m} samples", n=t.numel(), m=n)
         if bool(((t < 0) | (t >= self.num_classes)).any()):
-            raise ValueError(f"label must be in 0..{self.num_classes - 1}")
+            raise EngineError("label must be in 0..{hi}", hi=self.num_classes - 1)
         return t.to(self.device)
 
 
@@ -220,7 +218,7 @@ def check_whole_numbers(config, bounds) -> None:
     for k, lo, hi in bounds:
         v = getattr(config, k)
         if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-            raise ValueError(f"{k} must be a whole number in {lo}..{hi}")
+            raise EngineError("{name} must be a whole number in {lo}..{hi}", name=k, lo=lo, hi=hi)
 
 
 def check_reals(config, bounds) -> None:
@@ -228,14 +226,15 @@ def check_reals(config, bounds) -> None:
     for k, lo, hi in bounds:
         v = getattr(config, k)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
-            raise ValueError(f"{k} must be in {lo:g}..{hi:g}")
+            raise EngineError("{name} must be in {lo:g}..{hi:g}", name=k, lo=lo, hi=hi)
 
 
 def check_choices(config, options) -> None:
     """Each (field, allowed values): the config's field must be one of them."""
     for k, allowed in options:
         if getattr(config, k) not in allowed:
-            raise ValueError(f"{k} must be one of {', '.join(map(str, allowed))}, not {getattr(config, k)!r}")
+            raise EngineError("{name} must be one of {options}, not {value!r}", name=k,
+                              options=", ".join(map(str, allowed)), value=getattr(config, k))
 
 
 # ----------------------------------------------------------------------------- devices and seeds
@@ -244,13 +243,13 @@ from .device import resolve_device  # noqa: E402  (the one owner of devices; re-
 
 def check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer, float)):
-        raise ValueError(f"seed must be a whole number, got {type(seed).__name__}")
+        raise EngineError("seed must be a whole number, got {type}", type=type(seed).__name__)
     if isinstance(seed, float):
         if not math.isfinite(seed) or seed != int(seed):
-            raise ValueError("seed must be a whole number")
+            raise EngineError("seed must be a whole number")
         seed = int(seed)
     if not 0 <= int(seed) <= MAX_SEED:
-        raise ValueError(f"seed must be in 0..{MAX_SEED}")
+        raise EngineError("seed must be in 0..{max}", max=MAX_SEED)
     return int(seed)
 
 
@@ -274,7 +273,7 @@ def config_from_json(cls, data: dict):
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise CheckpointError(f"config has unknown field(s) {', '.join(unknown)}")
+        raise CheckpointError("config has unknown field(s) {fields}", fields=", ".join(unknown))
     kw = {}
     for k, v in data.items():
         default = fields[k].default
@@ -284,7 +283,7 @@ def config_from_json(cls, data: dict):
     try:
         return cls(**kw)
     except (TypeError, ValueError) as e:
-        raise CheckpointError(f"bad config: {e}") from None
+        raise CheckpointError("bad config: {why}", why=str(e)) from None
 
 
 def _temp_prefix(path: Path) -> str:
@@ -391,58 +390,62 @@ def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
     try:
         size = path.stat().st_size
     except OSError as e:
-        raise CheckpointError(f"cannot read {path.name}: {e.strerror}") from None
+        raise CheckpointError("cannot read {name}: {why}", name=path.name, why=e.strerror) from None
     if size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"{path.name} is {size} bytes, over the {MAX_CHECKPOINT_BYTES}-byte limit")
+        raise CheckpointError("{name} is {size} bytes, over the {limit}-byte limit", name=path.name, size=size,
+                              limit=MAX_CHECKPOINT_BYTES)
     with open(path, "rb") as f:
         head = f.read(8)
         if len(head) < 8:
-            raise CheckpointError(f"{path.name} is not a safetensors file (too short)")
+            raise CheckpointError("{name} is not a safetensors file (too short)", name=path.name)
         (n,) = struct.unpack("<Q", head)
         if n > MAX_HEADER_BYTES or n + 8 > size:
-            raise CheckpointError(f"{path.name} is not a safetensors file (bad header length {n})")
+            raise CheckpointError("{name} is not a safetensors file (bad header length {n})", name=path.name, n=n)
         raw = f.read(n)
     try:
         header = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):    # RecursionError: "[[[[…" nesting
-        raise CheckpointError(f"{path.name} is not a safetensors file (header is not JSON)") from None
+        raise CheckpointError("{name} is not a safetensors file (header is not JSON)", name=path.name) from None
     if not isinstance(header, dict):
-        raise CheckpointError(f"{path.name} is not a safetensors file (header is not an object)")
+        raise CheckpointError("{name} is not a safetensors file (header is not an object)", name=path.name)
     data_len = size - 8 - n
     for name, entry in header.items():
         if name == "__metadata__":
             continue
         if not isinstance(entry, dict) or entry.get("dtype") not in _DTYPES:
-            raise CheckpointError(f"{path.name}: tensor {name!r} has an unsupported dtype")
+            raise CheckpointError("{name}: tensor {tensor!r} has an unsupported dtype", name=path.name, tensor=name)
         shape, offs = entry.get("shape"), entry.get("data_offsets")
         if (not isinstance(shape, list) or not all(isinstance(s, int) and 0 <= s < 2**40 for s in shape)
                 or not isinstance(offs, list) or len(offs) != 2 or not all(isinstance(o, int) for o in offs)):
-            raise CheckpointError(f"{path.name}: tensor {name!r} has a malformed entry")
+            raise CheckpointError("{name}: tensor {tensor!r} has a malformed entry", name=path.name, tensor=name)
         nbytes = math.prod(shape) * _DTYPE_SIZE[entry["dtype"]]
         if not (0 <= offs[0] <= offs[1] <= data_len) or offs[1] - offs[0] != nbytes:
-            raise CheckpointError(f"{path.name}: tensor {name!r} declares {nbytes} bytes that the file does not hold")
+            raise CheckpointError("{name}: tensor {tensor!r} declares {n} bytes that the file does not hold",
+                                  name=path.name, tensor=name, n=nbytes)
     from safetensors.torch import load
 
     try:
         with open(path, "rb") as f:
             return load(f.read())
     except Exception as e:  # safetensors raises its own error types
-        raise CheckpointError(f"{path.name} is corrupt: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        raise CheckpointError("{name} is corrupt: {why}", name=path.name,
+                              why=str(e).splitlines()[0] if str(e) else type(e).__name__) from None
 
 
 def read_meta(cpath: Path) -> dict:
     try:
         if cpath.stat().st_size > 1024 * 1024:
-            raise CheckpointError(f"{cpath.name} is too large for a config")
+            raise CheckpointError("{name} is too large for a config", name=cpath.name)
         meta = json.loads(cpath.read_text())
     except FileNotFoundError:
-        raise CheckpointError(f"config file {cpath.name} is missing") from None
+        raise CheckpointError("config file {name} is missing", name=cpath.name) from None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):   # RecursionError: "[[[[…" nesting
-        raise CheckpointError(f"{cpath.name} is not valid JSON") from None
+        raise CheckpointError("{name} is not valid JSON", name=cpath.name) from None
     if not isinstance(meta, dict):
-        raise CheckpointError(f"{cpath.name} must hold a JSON object")
+        raise CheckpointError("{name} must hold a JSON object", name=cpath.name)
     if meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{cpath.name}: unsupported format_version {meta.get('format_version')!r}")
+        raise CheckpointError("{name}: unsupported format_version {version!r}", name=cpath.name,
+                              version=meta.get("format_version"))
     return meta
 
 
@@ -451,19 +454,26 @@ def load_state_into(model: nn.Module, tensors: dict[str, torch.Tensor], source: 
     own = model.state_dict()
     weights = {k: v for k, v in tensors.items() if not k.startswith("extra.")}
     missing, unexpected = sorted(set(own) - set(weights)), sorted(set(weights) - set(own))
+    if len(missing) > 3:
+        raise CheckpointError("{name}: missing tensor(s) {tensors} …", name=source, tensors=", ".join(missing[:3]))
     if missing:
-        raise CheckpointError(f"{source}: missing tensor(s) {', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}")
+        raise CheckpointError("{name}: missing tensor(s) {tensors}", name=source, tensors=", ".join(missing))
+    if len(unexpected) > 3:
+        raise CheckpointError("{name}: unexpected tensor(s) {tensors} …", name=source,
+                              tensors=", ".join(unexpected[:3]))
     if unexpected:
-        raise CheckpointError(f"{source}: unexpected tensor(s) {', '.join(unexpected[:3])}{' …' if len(unexpected) > 3 else ''}")
+        raise CheckpointError("{name}: unexpected tensor(s) {tensors}", name=source, tensors=", ".join(unexpected))
     for k, v in weights.items():
         if tuple(v.shape) != tuple(own[k].shape):
-            raise CheckpointError(f"{source}: tensor {k} has shape {tuple(v.shape)}, expected {tuple(own[k].shape)}")
+            raise CheckpointError("{name}: tensor {tensor} has shape {shape}, expected {want}", name=source, tensor=k,
+                                  shape=tuple(v.shape), want=tuple(own[k].shape))
         if v.dtype in (torch.float16, torch.bfloat16) and own[k].dtype == torch.float32:
             v = weights[k] = v.float()     # stored at half size (the emoji checkpoints), computed in float32
         if v.dtype != own[k].dtype:
-            raise CheckpointError(f"{source}: tensor {k} has dtype {v.dtype}, expected {own[k].dtype}")
+            raise CheckpointError("{name}: tensor {tensor} has dtype {dtype}, expected {want}", name=source, tensor=k,
+                                  dtype=str(v.dtype), want=str(own[k].dtype))
         if v.is_floating_point() and not bool(torch.isfinite(v).all()):
-            raise CheckpointError(f"{source}: tensor {k} holds NaN or Inf")
+            raise CheckpointError("{name}: tensor {tensor} holds NaN or Inf", name=source, tensor=k)
     model.load_state_dict(weights)
 
 

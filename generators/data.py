@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .errors import EngineError
+
 TOY_SETS = ("8gaussians", "25gaussians", "ring", "spiral", "moons", "swissroll", "checkerboard")
 TEXT_SETS = ("names", "surnames", "poems")     # poems: generators/datasets/poems.py
 IMAGE_SETS = ("mnist", "mnist-full", "emoji")     # emoji: generators/datasets/emoji.py (3×32×32 RGB)
@@ -52,7 +54,7 @@ def split_indices(n: int, split: str) -> np.ndarray:
         return idx[idx % 10 == 0]
     if split == "all":
         return idx
-    raise ValueError(f"unknown split {split!r} (use {', '.join(SPLITS)})")
+    raise EngineError("unknown split {name!r} (use {options})", name=split, options=", ".join(SPLITS))
 
 
 # ----------------------------------------------------------------------------- MNIST
@@ -86,15 +88,16 @@ def parse_idx(path: str | os.PathLike) -> np.ndarray:
     with opener(path, "rb") as f:
         data = f.read()
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise ValueError(f"{Path(path).name} is not an IDX file")
+        raise EngineError("{name} is not an IDX file", name=Path(path).name)
     dtypes = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
     if data[2] not in dtypes:
-        raise ValueError(f"{Path(path).name}: unknown IDX dtype {data[2]:#x}")
+        raise EngineError("{name}: unknown IDX dtype {dtype:#x}", name=Path(path).name, dtype=data[2])
     ndim = data[3]
     dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
     arr = np.frombuffer(data, dtype=dtypes[data[2]], offset=4 + 4 * ndim)
     if arr.size != math.prod(dims):
-        raise ValueError(f"{Path(path).name}: expected {math.prod(dims)} values, found {arr.size}")
+        raise EngineError("{name}: expected {want} values, found {got}", name=Path(path).name, want=math.prod(dims),
+                          got=arr.size)
     return arr.reshape(dims)
 
 
@@ -117,12 +120,12 @@ def load_mnist_full(split: str = "train", cache_dir: str | os.PathLike | None = 
                     download: bool = True) -> Dataset:
     """Full MNIST (60k train / 10k test as held-out); downloads once when online."""
     if split not in ("train", "heldout"):
-        raise ValueError("mnist-full has splits train and heldout")
+        raise EngineError("mnist-full has splits train and heldout")
     cache = Path(cache_dir or default_cache_dir()) / "mnist"
     img_f, lab_f = MNIST_FILES[split]
     if not (cache / img_f).exists():
         if not download:
-            raise FileNotFoundError(f"full MNIST not found in {cache}")
+            raise EngineError("full MNIST not found in {folder}", folder=str(cache))
         download_mnist(cache.parent)
     X = parse_idx(cache / img_f).astype(np.float32)[:, None] / 255.0
     y = parse_idx(cache / lab_f).astype(np.int64)
@@ -144,17 +147,17 @@ def image_to_gray(data: bytes, name: str = "image", size: int = 28,
     from PIL import Image
 
     if not data:
-        raise ValueError(f"{name} is empty")
+        raise EngineError("{name} is empty", name=name)
     try:
         im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
-        raise ValueError(f"{name} declares too many pixels (a decompression bomb?)") from None
+        raise EngineError("{name} declares too many pixels (a decompression bomb?)", name=name) from None
     except Exception:    # untrusted bytes: PIL raises OSError, SyntaxError, ValueError, EOFError, …
-        raise ValueError(f"{name} is not a readable image") from None
+        raise EngineError("{name} is not a readable image", name=name) from None
     with im:
         if im.width * im.height > max_pixels:
-            raise ValueError(f"{name} is {im.width}×{im.height} pixels, over the {max_pixels:,}-pixel limit "
-                             "for one image")
+            raise EngineError("{name} is {w}×{h} pixels, over the {limit:,}-pixel limit for one image", name=name,
+                              w=im.width, h=im.height, limit=max_pixels)
         try:
             im.draft("L", (size * 4, size * 4))     # JPEG: decode at a reduced scale where possible
             im.load()
@@ -167,7 +170,7 @@ def image_to_gray(data: bytes, name: str = "image", size: int = 28,
                 im = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
             g = im.convert("L").resize((size, size), Image.BILINEAR)       # CMYK, palette, RGB → grey
         except Exception:    # truncated or corrupt pixel data
-            raise ValueError(f"{name} is not a readable image") from None
+            raise EngineError("{name} is not a readable image", name=name) from None
         return np.asarray(g, dtype=np.float32) / 255.0
 
 
@@ -213,7 +216,7 @@ def sample_toy(name: str, n: int, generator: torch.Generator) -> torch.Tensor:
         x2 = rand(n) - torch.randint(0, 2, (n,), generator=g) * 2.0
         x2 = x2 + (torch.floor(x1) % 2)
         return torch.stack([x1, x2], 1) * 2.0
-    raise ValueError(f"unknown toy dataset {name!r} (use {', '.join(TOY_SETS)})")
+    raise EngineError("unknown toy dataset {name!r} (use {options})", name=name, options=", ".join(TOY_SETS))
 
 
 def toy_modes(name: str) -> torch.Tensor | None:
@@ -252,7 +255,7 @@ def _name_list(which: str) -> tuple[str, ...]:
 def load_names(which: str = "names", split: str = "train") -> Dataset:
     """Unique lower-cased names, sorted; held-out = index % 10 == 0."""
     if which not in ("names", "surnames"):
-        raise ValueError(f"unknown text dataset {which!r}")
+        raise EngineError("unknown text dataset {name!r}", name=which)
     items = _name_list(which)
     return Dataset(which, "text", texts=[items[i] for i in split_indices(len(items), split)])
 
@@ -262,18 +265,18 @@ def load_text_file(path: str | os.PathLike, split: str = "train", max_items: int
     """A user's .txt, one item per line (blank lines dropped); validated and size-capped."""
     p = Path(path)
     if p.stat().st_size > 20 * 1024 * 1024:
-        raise ValueError("text file is larger than 20 MB")
+        raise EngineError("text file is larger than 20 MB")
     try:
         lines = [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines()]
     except UnicodeDecodeError:
-        raise ValueError("text file is not UTF-8") from None
+        raise EngineError("text file is not UTF-8") from None
     items = [ln for ln in lines if ln]
     if len(items) < 10:
-        raise ValueError("text file needs at least 10 non-empty lines")
+        raise EngineError("text file needs at least 10 non-empty lines")
     if len(items) > max_items:
-        raise ValueError(f"text file has more than {max_items} lines")
+        raise EngineError("text file has more than {n} lines", n=max_items)
     if any(len(s) > max_len for s in items):
-        raise ValueError(f"every line must be at most {max_len} characters")
+        raise EngineError("every line must be at most {n} characters", n=max_len)
     return Dataset(p.stem, "text", texts=[items[i] for i in split_indices(len(items), split)])
 
 
@@ -302,9 +305,9 @@ def _size_checked(path) -> Path:
         p = Path(path)
         size = p.stat().st_size
     except (OSError, ValueError, TypeError):
-        raise ValueError("the file cannot be read") from None
+        raise EngineError("the file cannot be read") from None
     if size > MAX_UPLOAD:
-        raise ValueError(f"the file is larger than {MAX_UPLOAD // 2**20} MB")
+        raise EngineError("the file is larger than {n} MB", n=MAX_UPLOAD // 2**20)
     return p
 
 
@@ -315,30 +318,30 @@ def load_image_zip(path, split: str = "train") -> Dataset:
 
     p = _size_checked(path)
     if not zipfile.is_zipfile(p):
-        raise ValueError(f"{p.name[:80]} is not a zip file")
+        raise EngineError("{name} is not a zip file", name=p.name[:80])
     imgs, pixels = [], 0
     try:
         with zipfile.ZipFile(p) as zf:
             members = [m for m in zf.infolist() if not m.is_dir() and m.filename.lower().endswith(IMAGE_EXT)]
             if len(members) > MAX_IMAGES:
-                raise ValueError(f"the zip holds more than {MAX_IMAGES} images")
+                raise EngineError("the zip holds more than {n} images", n=MAX_IMAGES)
             if sum(m.file_size for m in members) > 10 * MAX_UPLOAD:
-                raise ValueError("the zip unpacks to more than 200 MB")
+                raise EngineError("the zip unpacks to more than 200 MB")
             for m in members:
                 if m.file_size > MAX_UPLOAD:
-                    raise ValueError(f"{m.filename[:80]} unpacks to more than {MAX_UPLOAD // 2**20} MB")
+                    raise EngineError("{name} unpacks to more than {n} MB", name=m.filename[:80], n=MAX_UPLOAD // 2**20)
                 data = zf.read(m)
                 pixels += _header_pixels(data)
                 if pixels > MAX_ZIP_PIXELS:
-                    raise ValueError(f"the images hold more than {MAX_ZIP_PIXELS:,} pixels in all: "
-                                     "resize them (28×28 is enough)")
+                    raise EngineError("the images hold more than {n:,} pixels in all: resize them (28×28 is enough)",
+                                      n=MAX_ZIP_PIXELS)
                 imgs.append(image_to_gray(data, m.filename[:80]))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, EOFError, OSError) as e:
         # a corrupt member (bad CRC), an encrypted one, an unknown compression method
-        raise ValueError(f"the zip cannot be read: {str(e).splitlines()[0][:120] if str(e) else type(e).__name__}") \
-            from None
+        raise EngineError("the zip cannot be read: {why}",
+                          why=str(e).splitlines()[0][:120] if str(e) else type(e).__name__) from None
     if len(imgs) < 10:
-        raise ValueError("the zip needs at least 10 images (.png, .jpg, .bmp, .gif, .webp)")
+        raise EngineError("the zip needs at least 10 images (.png, .jpg, .bmp, .gif, .webp)")
     x = torch.from_numpy(np.stack(imgs))[:, None]
     if x.mean() > 0.5:
         x = 1 - x                                  # dark strokes on light paper → bright strokes, like MNIST
@@ -352,16 +355,16 @@ def load_points_npy(path, split: str = "train") -> Dataset:
     try:
         a = np.load(p, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
-        raise ValueError(f"{p.name[:80]} is not a numeric .npy file ({str(e).splitlines()[0][:80] if str(e) else ''})") \
-            from None
+        raise EngineError("{name} is not a numeric .npy file ({why})", name=p.name[:80],
+                          why=str(e).splitlines()[0][:80] if str(e) else "") from None
     if not isinstance(a, np.ndarray) or a.dtype.kind not in "iuf" or a.ndim not in (1, 2) or \
             (a.ndim == 2 and a.shape[1] != 2):
-        raise ValueError("the .npy must hold N numbers (1-D data) or N×2 numbers (2D points)")
+        raise EngineError("the .npy must hold N numbers (1-D data) or N×2 numbers (2D points)")
     if not 10 <= len(a) <= MAX_POINTS:
-        raise ValueError(f"the .npy needs 10 to {MAX_POINTS:,} rows")
+        raise EngineError("the .npy needs 10 to {n:,} rows", n=MAX_POINTS)
     x = torch.from_numpy(a.astype(np.float32).reshape(len(a), -1))
     if not bool(torch.isfinite(x).all()) or float(x.abs().max()) > 1e6:
-        raise ValueError("the .npy's numbers must be finite and within ±10⁶")
+        raise EngineError("the .npy's numbers must be finite and within ±10⁶")
     kind = "points" if x.shape[1] == 2 else "values"
     return Dataset(p.stem[:40], kind, x=x[torch.from_numpy(split_indices(len(x), split))])
 
@@ -383,10 +386,11 @@ def load_user_data(path, split: str = "train") -> Dataset:
             songs = [music.Song(f"{s.title} {k + 1}", s.events[a:a + 32], s.steps_per_bar)
                      for s in songs for k, a in enumerate(range(0, len(s.events), 32))]
         if len(songs) < 10:
-            raise ValueError(f"{Path(str(path)).name} is too short to train on: at least 10 pieces of 4 bars")
+            raise EngineError("{name} is too short to train on: at least 10 pieces of 4 bars",
+                              name=Path(str(path)).name)
         return melody_dataset(Path(str(path)).stem[:40], songs, split)
-    raise ValueError("use a .zip of images, a .txt file with one item per line, a .npy of numbers or points, or "
-                     "an .abc or .mid of melodies")
+    raise EngineError("use a .zip of images, a .txt file with one item per line, a .npy of numbers or points, or "
+                      "an .abc or .mid of melodies")
 
 
 def _user_kind(name: str) -> str | None:
@@ -440,8 +444,8 @@ def load_dataset(name: str, split: str = "train") -> Dataset:
         return load_melodies(name, split)
     if name.lower().endswith(USER_EXT) and Path(name).is_file():
         return load_user_data(name, split)
-    raise ValueError(f"unknown dataset {name!r} (use {', '.join(DATASETS)}, or a .txt, .zip, .npy, .abc or .mid "
-                     "file)")
+    raise EngineError("unknown dataset {name!r} (use {options}, or a .txt, .zip, .npy, .abc or .mid file)", name=name,
+                      options=", ".join(DATASETS))
 
 
 def dataset_kind(name: str) -> str:
@@ -455,4 +459,4 @@ def dataset_kind(name: str) -> str:
         return "melody"
     if kind := _user_kind(name):
         return kind
-    raise ValueError(f"unknown dataset {name!r} (use {', '.join(DATASETS)})")
+    raise EngineError("unknown dataset {name!r} (use {options})", name=name, options=", ".join(DATASETS))

@@ -28,6 +28,8 @@ if ZEROGPU:
 
 import torch  # noqa: E402
 
+from .errors import EngineError  # noqa: E402
+
 CPU = torch.device("cpu")
 # What the visitor is told when a GPU call was refused and ran on the CPU (ui/i18n translates each sentence).
 REFUSALS = {
@@ -68,9 +70,9 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if device == "auto":
         return heavy_device()
     if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
-        raise ValueError(f"unknown device {device!r} (use auto, cpu or cuda)")
+        raise EngineError("unknown device {name!r} (use auto, cpu or cuda)", name=device)
     if str(device).startswith("cuda") and not cuda_usable():
-        raise ValueError("device cuda asked for, but no CUDA GPU is available")
+        raise EngineError("device cuda asked for, but no CUDA GPU is available")
     return torch.device(device)
 
 

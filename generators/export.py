@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import Family, _atomic_write, checkpoint_paths
+from .errors import EngineError
 
 OPSET = 17          # onnxruntime-web's WASM backend runs it
 TOLERANCE = 1e-4    # max |onnx − torch| on random latents, fp32
@@ -27,7 +28,11 @@ class Decoder(nn.Module):
         if type(model).decoder_output is Family.decoder_output:
             from . import REGISTRY
             able = [n for n, c in REGISTRY.items() if c.decoder_output is not Family.decoder_output]
-            raise ValueError(f"only {' and '.join(able)} decoders export to ONNX, not {model.name}")
+            if len(able) == 2:
+                raise EngineError("only {first} and {second} decoders export to ONNX, not {family}", first=able[0],
+                                  second=able[1], family=model.name)
+            raise EngineError("only {families} decoders export to ONNX, not {family}", families=" and ".join(able),
+                              family=model.name)
         self.model = model
         self.conditional = bool(model.num_classes)
 
@@ -134,5 +139,6 @@ def export(name_or_path, out: str | os.PathLike | None = None, *, force: bool = 
         _atomic_write(out, half_weights(buf.getvalue()))
     diff = max_difference(model, out) if check else float("nan")
     if check and not diff <= TOLERANCE:
-        raise ValueError(f"ONNX export of {wpath.stem} differs from PyTorch by {diff:.2e} (> {TOLERANCE:g})")
+        raise EngineError("ONNX export of {name} differs from PyTorch by {diff:.2e} (> {tolerance:g})", name=wpath.stem,
+                          diff=diff, tolerance=TOLERANCE)
     return out, diff

@@ -14,6 +14,7 @@ from torch import nn
 
 from .base import Family, LatentSpec, check_choices, check_reals, check_whole_numbers, fingerprint, train_field
 from .data import dataset_kind
+from .errors import EngineError
 from .images import image_geometry
 from .recipe import Recipe, RunDefaults
 
@@ -51,10 +52,10 @@ class GANConfig:
                                    ("channels", 1, 4), ("image_size", 4, 256)))
         check_reals(self, (("default_truncation", 0.0, 2.0),))
         if not (isinstance(self.aux_weight, (int, float)) and 0 <= self.aux_weight <= 100):
-            raise ValueError("aux_weight must be in 0..100")
+            raise EngineError("aux_weight must be in 0..100")
         if self.aux_weight and (self.label_planes or not self.num_classes):
-            raise ValueError("the auxiliary class loss needs num_classes > 0 and label_planes off "
-                             "(a class head that sees the label planes would only read them back)")
+            raise EngineError("the auxiliary class loss needs num_classes > 0 and label_planes off "
+                              "(a class head that sees the label planes would only read them back)")
         if self.arch == "dcgan":
             _levels(self.image_size)
 
@@ -65,7 +66,7 @@ def _levels(size: int) -> tuple[int, int]:
         k = round(math.log2(size / base)) if size >= base else -1
         if k >= 1 and base * 2**k == size:
             return base, k
-    raise ValueError(f"image_size {size} must be 7·2^k or 4·2^k (e.g. 28, 32, 64)")
+    raise EngineError("image_size {size} must be 7·2^k or 4·2^k (e.g. 28, 32, 64)", size=size)
 
 
 class DCGANGenerator(nn.Module):
@@ -166,7 +167,7 @@ class GAN(Family):
             self.G, self.D = DCGANGenerator(c), DCGANDiscriminator(c)
         else:
             if c.num_classes:
-                raise ValueError("the mlp GAN is unconditional: set num_classes=0")
+                raise EngineError("the mlp GAN is unconditional: set num_classes=0")
             self.G = _mlp(c.latent_dim, c.hidden, c.layers, 2, nn.ReLU)
             self.D = _mlp(2, c.hidden, c.layers, 1, lambda: nn.LeakyReLU(0.2))
         self._directions = {}
@@ -186,7 +187,7 @@ class GAN(Family):
             if overrides.get("num_classes") == 0 or overrides.get("label_planes"):
                 base.update(label_planes=True, aux_weight=0.0)   # no classes to learn, or D is to read them
         else:
-            raise ValueError(f"the GAN family trains on images or 2D points, not text ({dataset!r})")
+            raise EngineError("the GAN family trains on images or 2D points, not text ({dataset!r})", dataset=dataset)
         return GANConfig(**{**base, **overrides})
 
     @property
@@ -215,7 +216,7 @@ class GAN(Family):
         if truncation is None:
             truncation = self.config.default_truncation
         if not (isinstance(truncation, (int, float)) and math.isfinite(truncation) and 0 <= truncation <= 2):
-            raise ValueError("truncation must be in 0..2")
+            raise EngineError("truncation must be in 0..2")
         z, y = self.sample_inputs(n, generator, latents, labels)
         return self.generate(z * truncation, y)
 
@@ -289,7 +290,8 @@ class GAN(Family):
         on the first dimensions (the GAN tab's sliders)."""
         z = self.draw_latents(1, generator)
         if len(offsets) > z.shape[1] or len(pca) > z.shape[1]:
-            raise ValueError(f"at most {z.shape[1]} offsets and principal directions for this {z.shape[1]}-dimensional latent")
+            raise EngineError("at most {n} offsets and principal directions for this {n}-dimensional latent",
+                              n=z.shape[1])
         if len(pca):
             u, _ = self.principal_directions(max(8, len(pca)))
             z = z + torch.as_tensor(pca, dtype=z.dtype, device=z.device) @ u[: len(pca)]

@@ -21,6 +21,7 @@ from torch import nn
 
 from .base import Family, LatentSpec, check_reals, check_whole_numbers, make_generator, train_field
 from .data import TOY_SETS, dataset_kind, load_dataset
+from .errors import EngineError
 from .recipe import Recipe, RunDefaults
 
 MAX_COMPONENTS = 64
@@ -42,15 +43,16 @@ class GaussianConfig:
         check_whole_numbers(self, (("dim", 1, 2), ("components", 1, MAX_COMPONENTS)))
         check_reals(self, (("init_sigma", 1e-3, 1e3), ("lr", 1e-7, 10.0)))
         if not isinstance(self.dataset, str) or len(self.dataset) > 1000:
-            raise ValueError("dataset must be a name or a path of at most 1000 characters")
+            raise EngineError("dataset must be a name or a path of at most 1000 characters")
         for name, lo, hi in (("loc", -1e12, 1e12), ("scale", 1e-12, 1e12)):
             v = getattr(self, name)
             if (not isinstance(v, tuple) or len(v) not in (0, self.dim) or not all(
                     isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and lo <= t <= hi
                     for t in v)):
-                raise ValueError(f"{name} must be {self.dim} finite number(s) in {lo:g}..{hi:g}, or none")
+                raise EngineError("{name} must be {dim} finite number(s) in {lo:g}..{hi:g}, or none",
+                                  name=name, dim=self.dim, lo=lo, hi=hi)
         if len(self.loc) != len(self.scale):
-            raise ValueError("loc and scale must both be given, or neither")
+            raise EngineError("loc and scale must both be given, or neither")
 
 
 def frame(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -62,7 +64,7 @@ def frame(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     scale = (q[2] - q[0]) / 1.349
     scale = torch.where(scale > 0, scale, x.std(0, unbiased=False))
     if not bool((scale > 1e-12).all()):
-        raise ValueError("the data has no spread: every value is the same")
+        raise EngineError("the data has no spread: every value is the same")
     return q[1], scale
 
 
@@ -132,10 +134,12 @@ class Gaussian(Family):
     def config_for(cls, dataset: str, **overrides) -> GaussianConfig:
         kind = dataset_kind(dataset)
         if kind not in ("points", "values"):
-            raise ValueError(f"gaussian models fit points or numbers, not {kind} ({dataset!r})")
+            raise EngineError("gaussian models fit points or numbers, not {kind} ({dataset!r})",
+                              kind=kind, dataset=dataset)
         dim = 2 if kind == "points" else 1
         if overrides.get("dim", dim) != dim:
-            raise ValueError(f"{dataset!r} holds {kind}: a gaussian model for it has dim {dim}")
+            raise EngineError("{dataset!r} holds {kind}: a gaussian model for it has dim {dim}",
+                              dataset=dataset, kind=kind, dim=dim)
         loc, scale = _toy_frame(dataset) if dataset in TOY_SETS else _rounded_frame(load_dataset(dataset, "train").x)
         base = dict(dim=dim, components=8 if kind == "points" else 1, dataset=str(dataset), loc=loc, scale=scale)
         return GaussianConfig(**{**base, **overrides})
@@ -193,10 +197,11 @@ class Gaussian(Family):
         if d == 1 and x.dim() == 1:
             x = x[:, None]
         if x.dim() != 2 or x.shape[1] != d:
-            raise ValueError(f"points must have shape (N, {d})" + (" or (N,)" if d == 1 else "") +
-                             f", got {tuple(x.shape)}")
+            if d == 1:
+                raise EngineError("points must have shape (N, {d}) or (N,), got {shape}", d=d, shape=tuple(x.shape))
+            raise EngineError("points must have shape (N, {d}), got {shape}", d=d, shape=tuple(x.shape))
         if not bool(torch.isfinite(x).all()):
-            raise ValueError("points must be finite numbers")
+            raise EngineError("points must be finite numbers")
         return x
 
     @torch.no_grad()
@@ -221,7 +226,7 @@ class Gaussian(Family):
     def component_ellipses(self, nsigma: float = 1.0) -> list[tuple[float, float, float, float, float]]:
         """Each component's nσ ellipse (2-D models): (centre x, centre y, width, height, angle in degrees)."""
         if self.config.dim != 2:
-            raise ValueError("ellipses are for 2-D models")
+            raise EngineError("ellipses are for 2-D models")
         _, mu, cov = self.mixture_components()
         evals, evecs = torch.linalg.eigh(cov.double())                      # ascending (K, 2), columns (K, 2, 2)
         angle = torch.rad2deg(torch.atan2(evecs[:, 1, 1], evecs[:, 0, 1]))  # the major axis' direction
@@ -246,7 +251,7 @@ class Gaussian(Family):
         """n draws x = μₖ + Lₖ z: float (n, 2) for a 2-D model, (n,) for a 1-D one; all randomness from `generator`
         (or given `latents` (n, D), which fix every draw)."""
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 10**7:
-            raise ValueError("n must be a whole number in 0..10^7")
+            raise EngineError("n must be a whole number in 0..10^7")
         z, _ = self.sample_inputs(n, generator, latents, labels)          # unconditional: labels are refused
         k, z = self._component(z)
         m = self.mixture
@@ -321,9 +326,9 @@ def demo_data(name: str, n: int, seed: int) -> torch.Tensor:
     """n numbers (float64 (n,)) from a built-in set, all randomness from `seed`: normal N(1.5, 0.7²), bimodal
     ½N(−1.5, 0.5²) + ½N(1.5, 0.6²), skewed exp(N(0, 0.6²)) (log-normal: a long right tail)."""
     if name not in DEMO_SETS:
-        raise ValueError(f"data must be one of {', '.join(DEMO_SETS)}, not {name!r}")
+        raise EngineError("data must be one of {options}, not {name!r}", options=", ".join(DEMO_SETS), name=name)
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_NUMBERS:
-        raise ValueError(f"N must be a whole number in 2..{MAX_NUMBERS}")
+        raise EngineError("N must be a whole number in 2..{hi}", hi=MAX_NUMBERS)
     g = make_generator(seed)
     eps = torch.randn(n, generator=g, dtype=torch.float64)
     if name == "normal":
@@ -337,19 +342,20 @@ def demo_data(name: str, n: int, seed: int) -> torch.Tensor:
 def parse_numbers(text: str) -> torch.Tensor:
     """Typed numbers, separated by commas, semicolons or spaces → float64 (N,): 2 to MAX_NUMBERS finite ones in ±10⁶."""
     if not isinstance(text, str):
-        raise ValueError("the numbers must be text")
+        raise EngineError("the numbers must be text")
     if len(text) > MAX_NUMBERS_TEXT:
-        raise ValueError(f"type at most {MAX_NUMBERS_TEXT:,} characters of numbers")
+        raise EngineError("type at most {n:,} characters of numbers", n=MAX_NUMBERS_TEXT)
     parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
     if not 2 <= len(parts) <= MAX_NUMBERS:
-        raise ValueError(f"type 2 to {MAX_NUMBERS:,} numbers separated by commas or spaces (got {len(parts)})")
+        raise EngineError("type 2 to {n:,} numbers separated by commas or spaces (got {got})", n=MAX_NUMBERS,
+                          got=len(parts))
     try:
         x = torch.tensor([float(p) for p in parts], dtype=torch.float64)
     except ValueError:
         bad = next(p for p in parts if not _is_number(p))
-        raise ValueError(f"{bad[:20]!r} is not a number") from None
+        raise EngineError("{text!r} is not a number", text=bad[:20]) from None
     if not bool(torch.isfinite(x).all()) or float(x.abs().max()) > MAX_ABS:
-        raise ValueError("the numbers must be finite and within ±10⁶")
+        raise EngineError("the numbers must be finite and within ±10⁶")
     return x
 
 
@@ -393,9 +399,9 @@ def descend(x: torch.Tensor, fit: NormalFit, *, lr: float, steps: int) -> Normal
     """`steps` steps of plain gradient descent θ ← θ − α ∂L/∂θ on the mean NLL L, θ = (μ̃, log σ̃) in the data's frame
     x̃ = (x − loc) / scale: ∂L/∂μ̃ = (μ̃ − mean x̃) / σ̃², ∂L/∂log σ̃ = 1 − mean (x̃ − μ̃)² / σ̃²."""
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 2):
-        raise ValueError("the learning rate must be in (0, 2]")
+        raise EngineError("the learning rate must be in (0, 2]")
     if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 100_000:
-        raise ValueError("steps must be a whole number in 0..100000")
+        raise EngineError("steps must be a whole number in 0..100000")
     loc, scale = (float(t) for t in frame(x[:, None]))
     z = (torch.as_tensor(x, dtype=torch.float64) - loc) / scale
     z1, z2 = float(z.mean()), float((z * z).mean())                   # the only statistics L needs

@@ -10,6 +10,7 @@ import torch
 from . import music
 from .base import make_generator
 from .data import load_dataset
+from .errors import EngineError
 
 COPY_RUN = 16                      # a sample "copies" a song when it shares this many consecutive notes with it
 
@@ -18,7 +19,7 @@ def sample_melodies(model, n: int, *, generator: torch.Generator, **options) -> 
     """n melodies (event arrays) from any melody model: event strings from the autoregressive family, piano rolls
     read back (music.from_roll) from the image families."""
     if model.data_kind != "melody":
-        raise ValueError(f"this {model.name} model does not make melodies")
+        raise EngineError("this {family} model does not make melodies", family=model.name)
     out = model.sample(n, generator=generator, **options)
     if model.name == "autoregressive":
         return [music.from_text(s) for s in out]

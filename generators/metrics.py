@@ -19,9 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import (CHECKPOINT_DIR, CheckpointError, Family, checkpoint_paths, config_from_json, load_state_into,
-                   make_generator, read_meta, read_safetensors)
+from .base import (CHECKPOINT_DIR, Family, checkpoint_paths, config_from_json, load_state_into, make_generator,
+                   read_meta, read_safetensors)
 from .data import TOY_SETS, load_dataset, load_toy, toy_modes
+from .errors import CheckpointError, EngineError
 
 FEATURES_CHECKPOINT = "mnist-features"
 # an image dataset → its feature network (a shipped checkpoint) and the dataset whose splits it measures against
@@ -42,11 +43,12 @@ class ClassifierConfig:
 
     def __post_init__(self):
         if self.image_size % 4 or not 4 <= self.image_size <= 256:
-            raise ValueError(f"image_size {self.image_size} must be a multiple of 4 from 4 to 256")
+            raise EngineError("image_size {size} must be a multiple of 4 from 4 to 256", size=self.image_size)
         if self.arch not in BODIES:
-            raise ValueError(f"arch must be one of {', '.join(BODIES)}, not {self.arch!r}")
+            raise EngineError("arch must be one of {options}, not {value!r}", options=", ".join(BODIES),
+                              value=self.arch)
         if not 1 <= self.channels <= 4 or self.num_classes < 1 or self.width < 1 or self.features < 1:
-            raise ValueError("channels must be 1–4; width, features and num_classes at least 1")
+            raise EngineError("channels must be 1–4; width, features and num_classes at least 1")
 
 
 class _Dropout(nn.Dropout):
@@ -58,7 +60,7 @@ class _Dropout(nn.Dropout):
         if not self.training or self.p == 0:
             return x
         if self.generator is None:
-            raise RuntimeError("set .generator before training (dropout draws from it)")
+            raise EngineError("set .generator before training (dropout draws from it)")
         keep = torch.rand(x.shape, generator=self.generator, device=x.device) >= self.p
         return x * keep / (1 - self.p)
 
@@ -125,8 +127,8 @@ class FeatureClassifier(nn.Module):
     def embed(self, x: torch.Tensor, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
         """Images in [0,1] (N, C, S, S) → (features (N, features), class probabilities (N, num_classes))."""
         if x.dim() != 4 or tuple(x.shape[1:]) != self.image_shape:
-            raise ValueError(f"this feature network reads images of shape {self.image_shape}, got "
-                             f"{tuple(x.shape[1:])}")
+            raise EngineError("this feature network reads images of shape {want}, got {got}", want=self.image_shape,
+                              got=tuple(x.shape[1:]))
         self.eval()
         feats, probs = [], []
         for i in range(0, len(x), batch):
@@ -156,7 +158,7 @@ def train_classifier(steps: int = 3000, batch_size: int = 128, seed: int = 0, lr
     d = load_dataset(dataset, "train")
     _, c, h, w = d.x.shape
     if h != w or not d.num_classes:
-        raise ValueError(f"{dataset!r}: the feature network needs square, labelled images")
+        raise EngineError("{name!r}: the feature network needs square, labelled images", name=dataset)
     model = FeatureClassifier(ClassifierConfig(width=width, features=features, num_classes=d.num_classes,
                                                channels=c, image_size=h, arch=arch))
     Family.init_weights(model, g)            # PyTorch's default schemes, drawn from g
@@ -197,7 +199,7 @@ def load_classifier(name_or_path: str = FEATURES_CHECKPOINT) -> FeatureClassifie
         wpath, cpath = checkpoint_paths(base)
         meta = read_meta(cpath)
         if meta.get("family") != "classifier":
-            raise CheckpointError(f"{cpath.name} is not a classifier checkpoint")
+            raise CheckpointError("{name} is not a classifier checkpoint", name=cpath.name)
         model = FeatureClassifier(config_from_json(ClassifierConfig, meta["config"]))
         load_state_into(model, read_safetensors(wpath), wpath.name)
         _CLASSIFIER[name_or_path] = model.eval()
@@ -288,15 +290,16 @@ def feature_dataset(model, image_shape: tuple[int, ...]) -> str:
     if name in FEATURE_DATA:
         ds = FEATURE_DATA[name]
         if load_classifier(FEATURE_NETWORKS[ds]).image_shape != tuple(image_shape):
-            raise ValueError(f"a model of the {name!r} dataset must draw images of shape "
-                             f"{load_classifier(FEATURE_NETWORKS[ds]).image_shape}, this one draws {tuple(image_shape)}")
+            raise EngineError("a model of the {name!r} dataset must draw images of shape {want}, this one draws {got}",
+                              name=name, want=load_classifier(FEATURE_NETWORKS[ds]).image_shape, got=tuple(image_shape))
         return ds
     for ds, net in FEATURE_NETWORKS.items():
         if load_classifier(net).image_shape == tuple(image_shape):
             return ds
     shapes = ", ".join(f"{net} reads {'×'.join(map(str, load_classifier(net).image_shape))}"
                        for net in FEATURE_NETWORKS.values())
-    raise ValueError(f"no feature network for images of shape {'×'.join(map(str, image_shape))} ({shapes})")
+    raise EngineError("no feature network for images of shape {shape} ({networks})",
+                      shape="×".join(map(str, image_shape)), networks=shapes)
 
 
 @functools.lru_cache(maxsize=8)
@@ -340,7 +343,7 @@ def speckle(images: torch.Tensor, bright: float = SPECKLE_BRIGHT, ink: float = S
     (2r+1)² square around it, itself included) is brighter than `ink`: a visible dot more than `radius` pixels
     from any stroke. A stroke's own soft edge lies next to its ink, so it never counts."""
     if images.dim() != 4:
-        raise ValueError(f"images must be (N, C, H, W), got shape {tuple(images.shape)}")
+        raise EngineError("images must be (N, C, H, W), got shape {shape}", shape=tuple(images.shape))
     x = images.float().amax(1, keepdim=True)                              # (N, 1, H, W)
     near_ink = F.max_pool2d(x, 2 * radius + 1, stride=1, padding=radius) > ink
     return ((x > bright) & ~near_ink).flatten(1).sum(1)
@@ -356,7 +359,8 @@ def nearest_distances(x: torch.Tensor, ref: torch.Tensor, batch: int = 250) -> t
     0 for an exact copy, 1 for white against black. (N,)"""
     x, ref = x.flatten(1).float(), ref.flatten(1).float()
     if x.shape[1] != ref.shape[1]:
-        raise ValueError(f"images of {x.shape[1]} values cannot be compared with training images of {ref.shape[1]}")
+        raise EngineError("images of {n} values cannot be compared with training images of {m}", n=x.shape[1],
+                          m=ref.shape[1])
     d = torch.cat([torch.cdist(x[i:i + batch], ref).min(1).values for i in range(0, len(x), batch)])
     return d / x.shape[1] ** 0.5
 
@@ -459,7 +463,7 @@ def evaluate(model, n: int = 1000, seed: int = 0) -> dict:
     if hasattr(model, "extra_metrics") and model.data_kind != "melody":   # family-specific: VAE ELBO, text NLL, …
         out.update(model.extra_metrics(n=n, seed=seed))
     if not out:
-        raise ValueError(f"no evaluator for {model.data_kind} models")
+        raise EngineError("no evaluator for {kind} models", kind=model.data_kind)
     out.update(family=model.name, parameters=model.num_parameters(), device=str(model.device),
                checkpoint=str(getattr(model, "checkpoint_path", "")))
     return out

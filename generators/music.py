@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import EngineError
+
 REST, HOLD = 0, 1
 LOW, N_PITCH = -7, 32                  # relative pitches −7 … 24: F3 … C6 with do = C4
 N_EVENTS = 2 + N_PITCH
@@ -84,14 +86,14 @@ def to_text(events) -> str:
 def from_text(text: str) -> np.ndarray:
     bad = sorted({ch for ch in text if ch not in EVENT_CHARS})
     if bad:
-        raise ValueError(f"not melody events: {''.join(bad)!r}")
+        raise EngineError("not melody events: {chars!r}", chars="".join(bad))
     return np.array([EVENT_CHARS.index(ch) for ch in text], dtype=np.int8)
 
 
 def check_events(events) -> np.ndarray:
     e = np.asarray(events)
     if e.ndim != 1 or not np.issubdtype(e.dtype, np.integer) or (e.size and (e.min() < 0 or e.max() >= N_EVENTS)):
-        raise ValueError(f"a melody is a 1-D sequence of events 0 … {N_EVENTS - 1}")
+        raise EngineError("a melody is a 1-D sequence of events 0 … {hi}", hi=N_EVENTS - 1)
     return e.astype(np.int8)
 
 
@@ -123,9 +125,9 @@ def parse_notes(text: str, default_steps: int = 2, max_steps: int = TEXT_STEPS) 
         try:
             steps = int(length) if length else default_steps
         except ValueError:
-            raise ValueError(f"{tok!r}: the length after ':' is a whole number of 16ths") from None
+            raise EngineError("{token!r}: the length after ':' is a whole number of 16ths", token=tok) from None
         if not 1 <= steps <= 16:
-            raise ValueError(f"{tok!r}: a length is 1 … 16 sixteenths")
+            raise EngineError("{token!r}: a length is 1 … 16 sixteenths", token=tok)
         if name.lower() in ("r", "rest"):
             out += [REST] * steps
             continue
@@ -135,16 +137,18 @@ def parse_notes(text: str, default_steps: int = 2, max_steps: int = TEXT_STEPS) 
             acc += 1 if rest[0] == "#" else -1
             rest = rest[1:]
         if letter not in "CDEFGAB" or not letter or not rest.lstrip("-").isdigit():
-            raise ValueError(f"{tok!r} is not a note: write a name and an octave (C4, F#4, Bb3) or r for a rest")
+            raise EngineError("{token!r} is not a note: write a name and an octave (C4, F#4, Bb3) or r for a rest",
+                              token=tok)
         midi = (int(rest) + 1) * 12 + NAMES.index(letter) + acc
         rel = midi - DO_MIDI
         if not LOW <= rel < LOW + N_PITCH:
-            raise ValueError(f"{tok!r} is outside the range {note_name(2)} … {note_name(N_EVENTS - 1)}")
+            raise EngineError("{token!r} is outside the range {lo} … {hi}", token=tok, lo=note_name(2),
+                              hi=note_name(N_EVENTS - 1))
         out += [rel - LOW + 2] + [HOLD] * (steps - 1)
         if len(out) > max_steps:
-            raise ValueError(f"at most {max_steps} sixteenths can be typed")
+            raise EngineError("at most {n} sixteenths can be typed", n=max_steps)
     if len(out) > max_steps:
-        raise ValueError(f"at most {max_steps} sixteenths can be typed")
+        raise EngineError("at most {n} sixteenths can be typed", n=max_steps)
     return np.array(out, dtype=np.int8)
 
 
@@ -401,7 +405,7 @@ def parse_abc(text: str, limit: int | None = None, progress=None) -> tuple[list[
     books = handler.splitByReferenceNumber() if handler.definesReferenceNumbers() else {1: handler}
     tunes = list(books.values())[:limit]
     if len(tunes) > MAX_SONGS:
-        raise ValueError(f"the file holds {len(tunes)} tunes; at most {MAX_SONGS} can be read")
+        raise EngineError("the file holds {n} tunes; at most {max} can be read", n=len(tunes), max=MAX_SONGS)
     songs, bad = [], 0
     for i, h in enumerate(tunes):
         try:
@@ -423,13 +427,13 @@ def read_melody_file(path) -> list[Song]:
     """A user's .abc or .mid → its songs; any problem is one ValueError sentence."""
     p = Path(path)
     if p.suffix.lower() not in MELODY_EXT:
-        raise ValueError(f"{p.name}: a melody file is .abc or .mid")
+        raise EngineError("{name}: a melody file is .abc or .mid", name=p.name)
     try:
         size = p.stat().st_size
     except OSError:
-        raise ValueError(f"{p.name}: cannot be read") from None
+        raise EngineError("{name}: cannot be read", name=p.name) from None
     if size > MAX_MELODY_UPLOAD:
-        raise ValueError(f"{p.name} is larger than {MAX_MELODY_UPLOAD // 1024 // 1024} MB")
+        raise EngineError("{name} is larger than {n} MB", name=p.name, n=MAX_MELODY_UPLOAD // 1024 // 1024)
     data = p.read_bytes()
     if p.suffix.lower() == ".abc":
         try:
@@ -437,25 +441,26 @@ def read_melody_file(path) -> list[Song]:
         except UnicodeDecodeError:
             text = data.decode("latin-1")
         if "\x00" in text:
-            raise ValueError(f"{p.name} is not an ABC text file")
+            raise EngineError("{name} is not an ABC text file", name=p.name)
         try:
             songs, _ = parse_abc(text)
         except ValueError:
             raise
         except Exception:
-            raise ValueError(f"{p.name}: music21 could not read it as ABC") from None
+            raise EngineError("{name}: music21 could not read it as ABC", name=p.name) from None
     else:
         if not data.startswith(b"MThd"):
-            raise ValueError(f"{p.name} is not a MIDI file (it does not start with MThd)")
+            raise EngineError("{name} is not a MIDI file (it does not start with MThd)", name=p.name)
         try:
             from music21 import converter
             score = converter.parseData(data, format="midi")
             song = _score_to_song(score, p.stem)
         except Exception:
-            raise ValueError(f"{p.name}: music21 could not read it as MIDI") from None
+            raise EngineError("{name}: music21 could not read it as MIDI", name=p.name) from None
         songs = [song] if song is not None else []
     if not songs:
-        raise ValueError(f"{p.name} holds no melody that fits {note_name(2)} … {note_name(N_EVENTS - 1)}")
+        raise EngineError("{name} holds no melody that fits {lo} … {hi}", name=p.name, lo=note_name(2),
+                          hi=note_name(N_EVENTS - 1))
     return songs
 
 
@@ -478,7 +483,8 @@ def cache_path(collection: str, cache_dir=None) -> Path:
 def build_collection(collection: str, cache_dir=None, limit: int | None = None, progress=None) -> Path:
     """Parse a collection's ABC files once into the cache (atomic); `limit` tunes a file (tests)."""
     if collection not in COLLECTIONS:
-        raise ValueError(f"unknown melody collection {collection!r} (use {', '.join(COLLECTIONS)})")
+        raise EngineError("unknown melody collection {name!r} (use {options})", name=collection,
+                          options=", ".join(COLLECTIONS))
     songs = []
     files = COLLECTIONS[collection]
     for k, fn in enumerate(files):
@@ -535,13 +541,16 @@ def load_songs(collection: str, cache_dir=None, build: bool = False, progress=No
     path = cache_path(collection, cache_dir)
     if not path.exists():
         if not build:
-            raise ValueError(f"the {collection} songs are not read yet: run `python -m generators data {collection}` "
-                             f"(or train on them) once; it parses them with music21 into {path.parent}")
+            # the command is one value: a UI translates a value it knows ("han"), and the command must stay as typed
+            raise EngineError("the {collection} songs are not read yet: run `{command}` (or train on them) once; it "
+                              "parses them with music21 into {folder}", collection=collection,
+                              command=f"python -m generators data {collection}", folder=str(path.parent))
         build_collection(collection, cache_dir, progress=progress)
     try:
         return _cached_songs(str(path), path.stat().st_mtime)
     except (ValueError, OSError, KeyError, zipfile.BadZipFile) as err:
-        raise ValueError(f"{path.name} is not a melody cache ({err}); delete it to read the songs again") from None
+        raise EngineError("{name} is not a melody cache ({why}); delete it to read the songs again", name=path.name,
+                          why=str(err)) from None
 
 
 # ----------------------------------------------------------------------------- windows

@@ -11,6 +11,7 @@ import torch
 
 from .base import check_choices, check_reals, check_whole_numbers, config_from_json
 from .data import dataset_kind
+from .errors import EngineError
 
 SCHEDULES = ("constant", "cosine")
 
@@ -30,9 +31,10 @@ class Recipe:
         check_whole_numbers(self, (("warmup", 0, 10**8), ("horizon", 0, 10**9)))
         check_reals(self, (("floor", 0.0, 1.0), ("grad_clip", 0.0, 1e9)))
         if not (isinstance(self.ema_decay, (int, float)) and 0 <= self.ema_decay < 1):
-            raise ValueError("ema_decay must be in [0, 1)")
+            raise EngineError("ema_decay must be in [0, 1)")
         if self.schedule == "cosine" and self.horizon and self.horizon <= self.warmup:
-            raise ValueError(f"the cosine horizon ({self.horizon}) must come after the warmup ({self.warmup})")
+            raise EngineError("the cosine horizon ({horizon}) must come after the warmup ({warmup})",
+                              horizon=self.horizon, warmup=self.warmup)
 
     @classmethod
     def from_json(cls, data) -> Recipe:
@@ -127,9 +129,12 @@ def state_tensors(state: TrainState, *, with_optimizer: bool = True) -> tuple[di
     return tensors, info
 
 
-def _fitting(v, p: torch.Tensor, what: str) -> torch.Tensor:
+def _fitting(v, p: torch.Tensor, name: str, *, raw: bool) -> torch.Tensor:
+    """`v` checked against parameter `p`: the raw weights of `name` (`raw`), else its optimizer state `name`."""
     if not torch.is_tensor(v) or v.shape != p.shape or v.dtype != p.dtype or not bool(torch.isfinite(v).all()):
-        raise ValueError(f"the checkpoint's {what} does not fit the model")
+        if raw:
+            raise EngineError("the checkpoint's raw weights {name} does not fit the model", name=name)
+        raise EngineError("the checkpoint's optimizer state {name} does not fit the model", name=name)
     return v.to(p.device)
 
 
@@ -145,23 +150,24 @@ def restore_state(model: torch.nn.Module, extra: dict[str, torch.Tensor], meta: 
     raw = EMA. Raises ValueError when the saved state does not fit the model exactly."""
     step = meta.get("steps", 0)
     if not _is_step(step):
-        raise ValueError("the checkpoint's step count is not a whole number in 0..10^9")
+        raise EngineError("the checkpoint's step count is not a whole number in 0..10^9")
     params = dict(model.named_parameters())
     raw = None
     if any(k.startswith("raw.") for k in extra):
-        raw = {k: _fitting(extra.get("raw." + k), p, f"raw weights {k}") for k, p in params.items()}
+        raw = {k: _fitting(extra.get("raw." + k), p, k, raw=True) for k, p in params.items()}
     optimizers = model.configure_optimizers(lr)
     groups = meta.get("optimizer")
     if isinstance(groups, dict) and any(k.startswith("optim.") for k in extra):
         try:
             load_optimizer_tensors(optimizers, extra, groups)
         except (KeyError, TypeError, IndexError, RuntimeError) as e:
-            raise ValueError(f"the checkpoint's optimizer state does not fit the model ({type(e).__name__})") from None
+            raise EngineError("the checkpoint's optimizer state does not fit the model ({error})",
+                              error=type(e).__name__) from None
         for opt in optimizers.values():
             for p, st in opt.state.items():
                 for k, v in st.items():
                     if k != "step":
-                        st[k] = _fitting(v, p, f"optimizer state {k}")
+                        st[k] = _fitting(v, p, k, raw=False)
     return TrainState(model, optimizers, step=step, raw=raw, recipe=Recipe.from_json(meta.get("recipe")))
 
 

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pypinyin import Style, pinyin
 
 from .datasets.poems import poem_form
+from .errors import EngineError
 
 # rhyme group → the pinyin finals in it (pypinyin strict finals: ü is written v, uei/iou/uen unabbreviated)
 GROUPS = {
@@ -38,7 +39,7 @@ LEVEL, OBLIQUE = "平", "仄"
 def _reading(ch: str, style) -> str | None:
     """The default pinyin of one character in `style`, or None when it has none (punctuation, Latin, rare)."""
     if len(ch) != 1:
-        raise ValueError(f"one character at a time, got {ch!r}")
+        raise EngineError("one character at a time, got {ch!r}", ch=ch)
     s = pinyin(ch, style=style, strict=True, heteronym=False, errors=lambda _: [None])[0][0]
     return s or None
 
@@ -59,14 +60,14 @@ def line_ends(poem: str) -> list[str]:
     """The last character of each line of a quatrain (the ones before ，。，。)."""
     form = poem_form(poem)
     if not form:
-        raise ValueError(f"not a quatrain of 5 or 7 characters a line: {poem[:30]!r}")
+        raise EngineError("not a quatrain of 5 or 7 characters a line: {poem!r}", poem=poem[:30])
     return [poem[(i + 1) * (form + 1) - 2] for i in range(4)]
 
 
 def rhyme_rate(poems: list[str]) -> float:
     """The share of quatrains whose lines 2 and 4 end in rhyming characters."""
     if not poems:
-        raise ValueError("no poems to measure")
+        raise EngineError("no poems to measure")
     return sum(rhymes(e[1], e[3]) for e in map(line_ends, poems)) / len(poems)
 
 
@@ -74,7 +75,7 @@ def shuffled_rate(poems: list[str], seed: int = 0) -> float:
     """The chance level of rhyme_rate: line 2 of each poem against line 4 of another (a seeded derangement)."""
     ends = [line_ends(p) for p in poems]
     if len(ends) < 2:
-        raise ValueError("the shuffled baseline needs at least 2 poems")
+        raise EngineError("the shuffled baseline needs at least 2 poems")
     order = list(range(len(ends)))
     random.Random(seed).shuffle(order)
     other = order[1:] + order[:1]                 # poem order[i] meets poem order[i+1]: never itself

@@ -27,6 +27,7 @@ import torch
 from . import device as dev
 from .base import _config_to_json, config_from_json, load_state_into
 from .data import DATASETS, Dataset, dataset_kind, load_dataset
+from .errors import EngineError
 from .recipe import TrainState, restore_state, run_defaults, state_tensors
 
 UPDATE_S = 1.0                # an update leaves `advance` this often (the page's pace: bench/README.md)
@@ -56,7 +57,7 @@ class TrainRun:
         """A run of `steps` more steps: from scratch with the family's recipe for this kind of data (as the CLI's
         default), or continuing `state` (an uploaded checkpoint, a finished run trained on)."""
         if steps <= 0 or batch_size <= 0:
-            raise ValueError("steps and batch size must be positive")
+            raise EngineError("steps and batch size must be positive")
         state = state or TrainState(model, model.configure_optimizers(lr), recipe=run_defaults(model, dataset).recipe)
         total = state.step + steps
         if not state.recipe.horizon:          # as one train() call of `steps` would: the schedule ends at the run's end
@@ -205,7 +206,7 @@ def train_chunk(run: TrainRun, seconds: float, stop_token: str | None = None, st
 # ----------------------------------------------------------------------------- stopping a chunk from outside
 def _stop_path(token: str) -> Path:
     if not token or not token.replace("-", "").isalnum() or len(token) > 64:
-        raise ValueError("bad stop token")
+        raise EngineError("bad stop token")
     return STOP_DIR / token
 
 

@@ -17,6 +17,7 @@ import torch
 from . import device as device_mod
 from .base import Family, make_generator
 from .data import Dataset
+from .errors import EngineError
 from .recipe import (Recipe, TrainState, load_optimizer_tensors, load_run, optimizer_tensors, restore_state,
                      save_run, state_tensors)
 
@@ -30,7 +31,7 @@ def lr_factor(recipe: Recipe, step: int) -> float:
     if recipe.schedule == "constant":
         return 1.0
     if recipe.horizon <= recipe.warmup:
-        raise ValueError("a cosine schedule needs its horizon (the train() call sets it to the run's last step)")
+        raise EngineError("a cosine schedule needs its horizon (the train() call sets it to the run's last step)")
     p = min((step - recipe.warmup) / (recipe.horizon - recipe.warmup), 1.0)      # progress of the decay, 0 → 1
     return recipe.floor + (1 - recipe.floor) * 0.5 * (1 + math.cos(math.pi * p))
 
@@ -97,7 +98,8 @@ def _ddp_wrappers(model: Family, state: TrainState, device: torch.device) -> dic
     names = type(model).NETWORKS
     owned = {id(p) for n in names for p in getattr(model, n).parameters()}
     if not names or any(id(p) not in owned for p in model.parameters()):
-        raise ValueError(f"{model.name}: data parallelism needs every trained parameter in one of NETWORKS {names}")
+        raise EngineError("{family}: data parallelism needs every trained parameter in one of NETWORKS {names}",
+                          family=model.name, names=names)
     state.hold(state.raw)
     try:
         ids = device_mod.ddp_ids(device)
@@ -168,14 +170,14 @@ def train(model: Family, dataset: Dataset, *, steps: int, batch_size: int = 64, 
     slice of the batch through DistributedDataParallel; only rank 0 should be given `checkpoint`.
     """
     if steps <= 0 or batch_size <= 0:
-        raise ValueError("steps and batch size must be positive")
+        raise EngineError("steps and batch size must be positive")
     device = model.device
     rank, world = _distributed()
     if amp is None:
         amp = device_mod.amp_default(device)
     data = [t.to(device) for t in model.prepare_data(dataset)]
     if data[0].shape[0] == 0:
-        raise ValueError("dataset is empty")
+        raise EngineError("dataset is empty")
     state = state or TrainState(model, model.configure_optimizers(lr))
     recipe = recipe or state.recipe
     if not recipe.horizon:                      # saved resolved: a resumed run continues the same curve; a run

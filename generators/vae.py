@@ -14,6 +14,7 @@ from torch import nn
 
 from .base import Family, LatentSpec, check_choices, check_reals, check_whole_numbers, fingerprint, make_generator, train_field
 from .data import dataset_kind
+from .errors import EngineError
 from .images import IMAGE_GEOMETRY, image_geometry
 from .recipe import Recipe, RunDefaults
 
@@ -49,7 +50,7 @@ def _levels(size: int) -> int:
     while size / 2**k >= 8:
         k += 1
     if size % 2**k:
-        raise ValueError(f"image_size {size} must halve {k} times to below 8×8 (e.g. 28, 32, 64)")
+        raise EngineError("image_size {size} must halve {k} times to below 8×8 (e.g. 28, 32, 64)", size=size, k=k)
     return k
 
 
@@ -145,7 +146,8 @@ class VAE(Family):
     def config_for(cls, dataset: str, **overrides) -> VAEConfig:
         kind = dataset_kind(dataset)
         if kind not in ("image", "melody"):
-            raise ValueError(f"the VAE family trains on images or melodies, not {kind} ({dataset!r})")
+            raise EngineError("the VAE family trains on images or melodies, not {kind} ({dataset!r})", kind=kind,
+                              dataset=dataset)
         base = {"lr": 2e-3}                                     # lr tuned with RUN_DEFAULTS
         channels, size, classes = image_geometry(dataset)
         if kind == "melody":         # MusicVAE in miniature: 32×32 piano rolls, 16 latent dimensions, no classes;
@@ -177,16 +179,16 @@ class VAE(Family):
         x = torch.as_tensor(images, dtype=torch.float32, device=self.device)
         if x.dim() != 4 or tuple(x.shape[1:]) != self.image_shape:
             shape = "×".join(map(str, self.image_shape))
-            raise ValueError(f"images must be float N×{shape}, got shape {tuple(x.shape)}")
+            raise EngineError("images must be float N×{shape}, got shape {got}", shape=shape, got=tuple(x.shape))
         if not bool(torch.isfinite(x).all()) or float(x.min()) < 0 or float(x.max()) > 1:
-            raise ValueError("image values must be finite and in [0, 1]")
+            raise EngineError("image values must be finite and in [0, 1]")
         return x
 
     def _class_for(self, labels, n, generator=None):
         y = self.check_labels(labels, n)
         if y is None and self.num_classes:
             if generator is None:
-                raise ValueError("this conditional VAE needs labels")
+                raise EngineError("this conditional VAE needs labels")
             y = torch.randint(0, self.num_classes, (n,), generator=generator, device=self.device)
         return y
 
@@ -227,9 +229,9 @@ class VAE(Family):
         stores one (`fit_prior`), z = μ_k + t·L_k·ε with component k drawn by its weight, else N(0, t²·I).
         Given `latents`, they are decoded (scaled by t) whatever the prior."""
         if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and 0 <= temperature <= 2):
-            raise ValueError("temperature must be in 0..2")
+            raise EngineError("temperature must be in 0..2")
         if prior not in PRIORS:
-            raise ValueError(f"prior must be one of {', '.join(PRIORS)}, not {prior!r}")
+            raise EngineError("prior must be one of {options}, not {prior!r}", options=", ".join(PRIORS), prior=prior)
         mixture = self.fitted_prior() if prior == "fitted" and latents is None else None
         owner = None if mixture is None else mixture[3]      # each component's class (a mixture per class)
         y = None if owner is None else self._class_for(labels, n, generator)   # then the class comes first
@@ -344,7 +346,8 @@ class VAE(Family):
     # ------------------------------------------------------------------ training
     def prepare_data(self, dataset):
         if dataset.kind != self.data_kind:
-            raise ValueError(f"this VAE trains on {self.data_kind}, {dataset.name!r} is {dataset.kind}")
+            raise EngineError("this VAE trains on {kind}, {dataset!r} is {other}",
+                              kind=self.data_kind, dataset=dataset.name, other=dataset.kind)
         return (dataset.x, dataset.y) if dataset.y is not None else (dataset.x,)
 
     def configure_optimizers(self, lr: float | None = None):

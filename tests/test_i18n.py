@@ -370,30 +370,33 @@ def _engine_errors(tmp_path) -> list[tuple[str, str]]:
     }
     out = []
     for what, call in cases.items():
-        with pytest.raises((ValueError, generators.CheckpointError)) as e:
+        with pytest.raises(generators.EngineError) as e:        # each one keyed (generators/errors.py)
             call()
-        out.append((what, str(e.value)))
+        out.append((what, e.value))
     return out
 
 
 def test_engine_errors_in_chinese_keep_their_numbers_and_names(i18n, tmp_path, asking):
-    """The engine raises English (tests and API callers match it); I.error shows it in the request's language,
-    with every number, quoted name and file name of the English in the Chinese."""
+    """The engine raises a key and its values (str(): the English tests, the CLI and API callers match);
+    I.engine_message shows it in the request's language, with every number, quoted name and file name of the
+    English in the Chinese."""
     from ui import common as C
 
     errors = _engine_errors(tmp_path)
-    messages = {m for _, m in errors}
+    messages = {str(e) for _, e in errors}
     assert len(messages) >= 15, errors
-    untranslated, lost = [], []
-    for what, message in errors:
-        zh = i18n.translate(message)
-        if zh is None or not CJK.search(zh):
-            untranslated.append((what, message))
+    asking("zh-CN,zh;q=0.9")
+    untranslated, lost, chinese = [], [], set()
+    for what, e in errors:
+        zh = i18n.engine_message(e)
+        chinese.add(zh)
+        if zh == str(e) or not CJK.search(zh):
+            untranslated.append((what, str(e)))
             continue
-        lost += [(what, kept, zh) for kept in KEPT.findall(message) if kept not in zh]
+        lost += [(what, kept, zh) for kept in KEPT.findall(str(e)) if kept not in zh]
     assert not untranslated, untranslated
     assert not lost, lost
-    assert len({i18n.translate(m) for m in messages}) == len(messages)          # no two collapse into one text
+    assert len(chinese) == len(messages)                                    # no two collapse into one text
     # through the UI's own path: engine_errors → I.error, in the request's language
     bad = C.engine_errors(lambda: C.pretrained("gan-mnist").sample(1, generator=None, truncation=5))
     asking("zh-CN,zh;q=0.9")
@@ -429,17 +432,27 @@ def _figures() -> dict[str, object]:
     import torch
 
     import generators
-    from ui import classroom, diffusion, gaussian, train_views
+    from generators.data import Dataset
+    from ui import classroom, diffusion, gan, gaussian, train_views
+    from ui import common as C
 
     state, fit_fig, _ = gaussian.fit("normal", "", 0, 200, 0.1, 3)
     _, disc_fig = gaussian.discriminate(state, "normal", "", 0, 200)
     frames, _, _ = diffusion.particles(0, 100, 1)
-    gaussian_2d = generators.REGISTRY["gaussian"]
+    gaussian_2d, gan_2d = generators.REGISTRY["gaussian"], generators.REGISTRY["gan"]
     run = train_views.Run(model=gaussian_2d(gaussian_2d.config_for("8gaussians")), family="gaussian",
                           samples=torch.zeros(50, 2))
+    gan_run = train_views.Run(model=gan_2d(gan_2d.config_for("8gaussians")), family="gan", samples=torch.zeros(50, 2))
+    numbers = Dataset("my numbers", "values", x=torch.randn(40, 1, generator=torch.Generator().manual_seed(0)))
+    values_run = train_views.Run(model=gaussian_2d(gaussian_2d.Config(dim=1, components=2)), family="gaussian",
+                                 dataset=numbers, samples=torch.zeros(8))
+    images = Dataset("my images", "image", x=torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(0)))
+    vae_run = train_views.Run(model=C.pretrained("vae-mnist"), family="vae", dataset=images)
     return {"gaussian fit": fit_fig, "gaussian discriminator": disc_fig, "classroom": classroom.figure(
             classroom.new_lesson(0)), "particles": diffusion.particle_plot(frames, 1),
-            "train 2d": train_views.figure_2d(run)}
+            "train 2d": train_views.figure_2d(run), "train 2d gan": train_views.figure_2d(gan_run),
+            "train numbers": train_views.figure_2d(values_run), "train vae": train_views.figure_2d(vae_run),
+            "gan points": gan.scatter_2d(0, 50)}
 
 
 def test_figures_are_chinese_for_a_chinese_request_when_a_cjk_font_exists(i18n, asking, monkeypatch):
@@ -476,6 +489,29 @@ def test_figures_are_chinese_for_a_chinese_request_when_a_cjk_font_exists(i18n, 
     assert (diffusion._alpha_curve(True) != diffusion._alpha_curve(False)).any()
     monkeypatch.setattr(i18n, "cjk_font", lambda: None)       # a machine without a CJK font: English figures
     assert {k: _figure_texts(f) for k, f in _figures().items()} == before
+
+
+def test_the_loss_chart_reads_in_the_readers_language(i18n, asking):
+    """The Train tab's loss chart: axes and legend in Chinese for a Chinese reader (each family's loss names in
+    the catalog); an English reader and the API's columns are unchanged."""
+    from ui import train_views
+
+    history = [(2, f"run 2: {k}", step, 0.5) for k in ("d_loss", "g_loss", "d_real", "d_fake", "d_class", "loss",
+                                                        "reconstruction", "kl", "elbo", "nll") for step in (1, 2)]
+    run = train_views.Run(history=[(1, "run 1: loss", 1, 0.9), *history], run_id=2)
+    asking("en-US")
+    en = train_views.curve_update(run)
+    assert en.x_title is None and set(en.value["data"][i][2] for i in range(len(en.value["data"]))) >= {"run 2: d_loss"}
+    asking("zh-CN,zh;q=0.9")
+    zh = train_views.curve_update(run)
+    assert (zh.x_title, zh.y_title, zh.color_title) == ("步", "损失", "曲线")
+    assert zh.value["columns"] == ["step", "loss", "series"]
+    shown = {row[2] for row in zh.value["data"]}
+    assert {"第 2 次运行：判别器损失", "第 2 次运行：重构误差", "第 1 次运行：损失"} <= shown, shown
+    assert not [s for s in shown if re.search(r"[a-z]{2}", s)], shown
+    assert zh.color_map["第 1 次运行：损失"] == "#c8c8c8"          # earlier runs stay grey under their Chinese names
+    asking("zh-TW")
+    assert "第 2 次運行：判別器損失" in {row[2] for row in train_views.curve_update(run).value["data"]}
 
 
 def test_diagram_and_table_texts_have_page_translations(i18n):

@@ -85,7 +85,7 @@ def _engine_errors_as_gr_errors():
         e.args = (e.message, *e.args[1:])
         raise
     except (ValueError, generators.CheckpointError) as e:
-        raise I.error(str(e)) from None
+        raise I.engine_error(e) from None
 
 
 def engine_errors(fn):

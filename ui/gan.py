@@ -148,7 +148,7 @@ def scatter_2d(seed, n):
     s, n = C.seed(seed), C.number(n, "Points", 10, MAX_POINTS, integer=True)
     pts = model.sample(n, generator=make_generator(s, model.device)).cpu().numpy()
     real = load_toy(model.meta.get("dataset", "8gaussians"), "heldout").x.numpy()
-    return scatter_figure(pts, real, title=f"{model.meta.get('dataset')}: real (grey) vs generated (orange)")
+    return I.localize_figure(scatter_figure(pts, real, title=f"{model.meta.get('dataset')}: real (grey) vs generated (orange)"))
 
 
 @C.engine_errors

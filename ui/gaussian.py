@@ -85,7 +85,7 @@ def _numbers_param(value) -> str:
         try:
             G.parse_numbers(text)
         except ValueError as e:
-            raise I.error(str(e)) from None
+            raise I.engine_error(e) from None
     return text
 
 

@@ -93,7 +93,7 @@ def load_upload(path) -> Dataset:
     try:
         return load_user_data(path, "train")
     except ValueError as e:
-        raise I.error(str(e)) from None
+        raise I.engine_error(e) from None
 
 
 def build_model(family, dataset_name, data, overrides, seed):

@@ -100,7 +100,13 @@ def curve_update(r: Run):
             k += 1
         else:
             cmap[s] = "#c8c8c8"                         # earlier runs, greyed for comparison
-    return gr.LinePlot(value=df, color_map=cmap)
+    titles = {}
+    if I.wants_chinese():               # a Chinese reader's axes and legend ("run 2: d_loss" → 第 2 次运行：判别器损失)
+        shown = {s: I.tr(s) for s in cmap}
+        df = df.assign(series=df["series"].map(shown))
+        cmap = {shown[s]: c for s, c in cmap.items()}
+        titles = dict(x_title=I.tr("step"), y_title=I.tr("loss"), color_title=I.tr("series"))
+    return gr.LinePlot(value=df, color_map=cmap, **titles)
 
 
 def figure_2d(r: Run):
@@ -210,7 +216,7 @@ def timelapse_gif(state):
         imgs = []
         for i in idx:
             step, x = frames[i]
-            fig = scatter_figure(x.numpy(), real, title=f"step {step}", lim=lim, size=3.2)
+            fig = I.localize_figure(scatter_figure(x.numpy(), real, title=f"step {step}", lim=lim, size=3.2))
             FigureCanvasAgg(fig).draw()
             imgs.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
     else:

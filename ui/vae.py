@@ -317,7 +317,7 @@ def train_figure(r):
     ax2.imshow(strip.numpy(), cmap="gray", vmin=0, vmax=1)
     ax2.set_axis_off()
     ax2.set_title("held-out digits (top) and their reconstructions", fontsize=9)
-    return fig
+    return I.localize_figure(fig)
 
 
 def build() -> list:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..data import Dataset, split_indices
+from ..errors import EngineError
 
 EMOJI_NPZ = Path(__file__).with_name("emoji.npz")
 IMAGE_SIZE = 32
@@ -28,10 +29,12 @@ def _arrays(path: str = str(EMOJI_NPZ)) -> dict:
     with np.load(path, allow_pickle=False) as z:
         a = {k: z[k] for k in z.files}
     if tuple(a["groups"].tolist()) != EMOJI_GROUPS:
-        raise ValueError(f"{Path(path).name}: its groups {a['groups'].tolist()} are not EMOJI_GROUPS")
+        raise EngineError("{name}: its groups {groups} are not EMOJI_GROUPS", name=Path(path).name,
+                          groups=a["groups"].tolist())
     x, y = a["x"], a["y"]
     if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE, 3) or y.shape != (len(x),):
-        raise ValueError(f"{Path(path).name}: expected uint8 N×{IMAGE_SIZE}×{IMAGE_SIZE}×3 images and N labels")
+        raise EngineError("{name}: expected uint8 N×{size}×{size}×3 images and N labels", name=Path(path).name,
+                          size=IMAGE_SIZE)
     return a
 
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..data import Dataset, split_indices
+from ..errors import EngineError
 
 POEMS_TXT = Path(__file__).with_name("poems.txt")
 LINE_ENDS = "，。，。"          # the punctuation that closes lines 1–4 of every quatrain
@@ -31,7 +32,8 @@ def _poems(path: str = str(POEMS_TXT)) -> tuple[str, ...]:
     lines = Path(path).read_text(encoding="utf-8").splitlines()
     bad = next((i for i, s in enumerate(lines) if not poem_form(s)), None)
     if bad is not None:
-        raise ValueError(f"{Path(path).name}, line {bad + 1}: not a quatrain of 5 or 7 characters a line")
+        raise EngineError("{name}, line {line}: not a quatrain of 5 or 7 characters a line", name=Path(path).name,
+                          line=bad + 1)
     return tuple(lines)
 
 

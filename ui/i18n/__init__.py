@@ -22,12 +22,13 @@ import importlib
 import inspect
 import json
 import re
+import string
 from pathlib import Path
 
 import gradio as gr
 from gradio.i18n import I18nData
 
-from . import zh_CN, zh_TW
+from . import zh_CN, zh_CN_errors, zh_TW
 
 ZH_LOCALE = "zh-CN"
 # the long texts with named keys: name → (module, attribute) that holds the English
@@ -221,6 +222,32 @@ def tr(text: str, request=None) -> str:
 def error(text: str) -> gr.Error:
     """A gr.Error in the request's language."""
     return gr.Error(tr(text))
+
+
+def engine_message(e: Exception, request=None) -> str:
+    """An engine error in the request's language: a generators.EngineError by its key (ui/i18n/zh_CN_errors.py
+    ENGINE) with its values; a value shown plain ({dataset}, {name}) that the catalog translates (a data set's,
+    a family's or an option's name) is shown translated, one quoted ({token!r}: what the user typed or sent) is
+    shown as it is. Any other error's text as tr gives it. English readers and API callers get str(e), the CLI's."""
+    from generators.errors import EngineError
+
+    lang = language(request)
+    if not isinstance(e, EngineError):
+        return tr(str(e), request)
+    zh = zh_CN_errors.ENGINE.get(e.key)
+    if lang == "en" or zh is None:
+        return str(e)
+    traditional = lang == HANT_LOCALE
+    quoted = {field.split(".")[0].split("[")[0] for _, field, _, conv in string.Formatter().parse(zh)
+              if field and conv is not None}
+    values = {k: (translate(v, traditional) or v) if isinstance(v, str) and k not in quoted else v
+              for k, v in e.values.items()}
+    return (hant(zh) if traditional else zh).format(**values)
+
+
+def engine_error(e: Exception) -> gr.Error:
+    """A gr.Error for an engine error, in the request's language (engine_message)."""
+    return gr.Error(engine_message(e))
 
 
 # ----------------------------------------------------------------------------- matplotlib figures

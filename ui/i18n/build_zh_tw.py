@@ -8,7 +8,7 @@ phrase where one Simplified character stands for several Traditional ones (发 �
 which also swaps vocabulary (数据 → 資料, 默认 → 預設) but errs on this catalog's words (图像 → 影象), and a wrong
 word reads worse than a mainland one. The same file serves zh-HK, zh-MO and zh-Hant browsers.
 
-The output maps each Simplified text of the catalog (TEXTS with its errors, LONG, PAGE, GRADIO) that conversion
+The output maps each Simplified text of the catalog (TEXTS with its errors, the engine's ENGINE, LONG, PAGE, GRADIO) that conversion
 changes to its Traditional form; ui/i18n looks texts up there after translating to Simplified, templates
 included ({placeholders} are left alone by OpenCC). tests/test_i18n.py checks the file is this script's output
 for the catalog as it stands, so a Chinese text added without a rebuild fails the tests, not a reader.
@@ -39,9 +39,9 @@ JS_DIR = Path(__file__).resolve().parents[1] / "js"
 
 def simplified_texts() -> list[str]:
     """Every Chinese text of the Simplified catalog, once each, in a stable order."""
-    from . import zh_CN
+    from . import zh_CN, zh_CN_errors
 
-    texts = [*zh_CN.TEXTS.values(), *zh_CN.LONG.values(), *zh_CN.PAGE.values(),
+    texts = [*zh_CN.TEXTS.values(), *zh_CN_errors.ENGINE.values(), *zh_CN.LONG.values(), *zh_CN.PAGE.values(),
              *(zh for _en, zh in zh_CN.GRADIO.values())]
     return sorted(set(texts))
 

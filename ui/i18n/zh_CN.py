@@ -132,6 +132,12 @@ TEXTS: dict[str, str] = {
     "Learning rate α": "学习率 α",
     "Steps from the first guess": "从初始猜测起的步数",
     "Step once": "走一步",
+    # the loss chart's axes and legend (ui/train_views.py curve_update): "run {n}: {series}" with a family's losses
+    "loss": "损失", "series": "曲线", "run {n}: {series}": "第 {n} 次运行：{series}",
+    "d_loss": "判别器损失", "g_loss": "生成器损失", "d_real": "D(真实)", "d_fake": "D(生成)", "d_class": "判别器类别损失",
+    "reconstruction": "重构误差", "kl": "KL 散度", "elbo": "ELBO", "nll": "负对数似然",
+    # the kinds of data, as the engine's messages name them ("this gan model is for image data, …")
+    "image": "图像", "text": "文本", "points": "二维点", "values": "数值", "melody": "旋律",
     "Run 50 steps": "运行 50 步",
     "Fit from the first guess": "从初始猜测开始拟合",
     "Gradient descent on the NLL": "在负对数似然上做梯度下降",
@@ -285,6 +291,11 @@ TEXTS: dict[str, str] = {
     "{name}, {sampler} step {k} / {n}\n{covered}/8 modes, {pct} within 3σ":
         "{name}，{sampler} 第 {k} / {n} 步\n覆盖 {covered}/8 个模式，{pct} 在 3σ 以内",
     "real": "真实", "generated": "生成", "particles": "粒子",
+    "{dataset}: real (grey) vs generated (orange)": "{dataset}：真实（灰）与生成（橙）",
+    "step {step}": "第 {step} 步",
+    "encoded held-out digits ({axes})": "编码后的留出集数字（{axes}）",
+    "principal axes of μ": "μ 的主轴",
+    "held-out digits (top) and their reconstructions": "留出集数字（上）与它们的重构",
     "after {d} D steps and {g} G steps": "D 走了 {d} 步、G 走了 {g} 步之后",
     "gradient descent, step {step}": "梯度下降，第 {step} 步",
     "closed form": "闭式解",

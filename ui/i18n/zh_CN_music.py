@@ -46,22 +46,6 @@ TEXTS: dict[str, str] = {
     "Train a melody model (a dataset of songs: han, german, or your .abc / .mid) to hear its samples.":
         "先训练一个旋律模型（歌曲数据集：han、german，或你的 .abc / .mid），才能听它的样本。",
     "Held-out song": "留出的歌曲", "Start": "开头", "Melody": "旋律", "Note": "音",
-    # the engine's messages (generators/music.py)
-    "{token} is not a note: write a name and an octave (C4, F#4, Bb3) or r for a rest":
-        "{token} 不是一个音：请写音名和八度（C4、F#4、Bb3），或用 r 表示休止",
-    "{token} is outside the range {lo} … {hi}": "{token} 超出了 {lo} … {hi} 的音域",
-    "{token}: a length is 1 … 16 sixteenths": "{token}：时值必须是 1 … 16 个十六分音符",
-    "{token}: the length after ':' is a whole number of 16ths": "{token}：冒号后的时值必须是十六分音符的整数个数",
-    "at most {n} sixteenths can be typed": "最多只能输入 {n} 个十六分音符",
-    "{name}: a melody file is .abc or .mid": "{name}：旋律文件必须是 .abc 或 .mid",
-    "{name} is larger than {n} MB": "{name} 超过 {n} MB",
-    "{name} is not an ABC text file": "{name} 不是 ABC 文本文件",
-    "{name}: music21 could not read it as ABC": "{name}：music21 无法把它读作 ABC",
-    "{name} is not a MIDI file (it does not start with MThd)": "{name} 不是 MIDI 文件（它不以 MThd 开头）",
-    "{name}: music21 could not read it as MIDI": "{name}：music21 无法把它读作 MIDI",
-    "{name} holds no melody that fits {lo} … {hi}": "{name} 里没有能放进 {lo} … {hi} 音域的旋律",
-    "{name} is too short to train on: at least 10 pieces of 4 bars": "{name} 太短，无法训练：至少需要 10 段 4 小节",
-    "the file holds {n} tunes; at most {max} can be read": "文件里有 {n} 首曲子；最多只能读 {max} 首",
     # Train-tab data sets (choice.<value>)
     "han": "汉族民歌（Essen）", "german": "德国民歌（Essen）",
 }
