@@ -491,6 +491,18 @@ def test_figures_are_chinese_for_a_chinese_request_when_a_cjk_font_exists(i18n, 
     assert {k: _figure_texts(f) for k, f in _figures().items()} == before
 
 
+def test_the_next_character_charts_legend_names_every_rule_in_chinese(i18n, asking):
+    """The sampled series' name lists what shapes it (cuts, form, acrostic, rhyme): each part in Chinese."""
+    from ui import autoregressive
+
+    asking("zh-CN,zh;q=0.9")
+    label = autoregressive._sampled_label(1, 0, 1.0, 5, "春夏秋冬", True)
+    assert label == "采样（T = 1，不截断，每句 5 字，藏头 春夏秋冬，押韵）", label
+    asking("en-US")
+    assert autoregressive._sampled_label(1, 0, 1.0, 5, "春夏秋冬", True) == \
+        "sampled (T = 1, no cut, form 5, acrostic 春夏秋冬, rhyme)"
+
+
 def test_the_loss_chart_reads_in_the_readers_language(i18n, asking):
     """The Train tab's loss chart: axes and legend in Chinese for a Chinese reader (each family's loss names in
     the catalog); an English reader and the API's columns are unchanged."""

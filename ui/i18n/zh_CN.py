@@ -362,7 +362,7 @@ TEXTS: dict[str, str] = {
     # ------------------------------------------------------------------ the Autoregressive tab's own HTML (issue 33)
     "in training data": "在训练数据中", "new": "新",
     "{new} of {n} are new": "{n} 个中有 {new} 个是新的",
-    "form {n}": "每句 {n} 字", "acrostic {text}": "藏头 {text}",
+    "form {n}": "每句 {n} 字", "acrostic {text}": "藏头 {text}", "rhyme": "押韵",
     "sampled ({what})": "采样（{what}）", "T = 0: always the likeliest": "T = 0：总是选最可能的",
     "no cut": "不截断", "mask": "屏蔽", "cut": "截断", "cut: never drawn": "截断：永远不会被抽到",
     ": the form forbids it": "：格式不允许它",
