@@ -66,6 +66,22 @@ def test_deployable_on_zerogpu_as_it_is():
         assert v in torch_range, f"torch {v} is outside requirements.txt's {reqs['torch']}"
 
 
+# the Debian packages that hold a font ui/i18n looks for (CJK_FONTS), by package name
+CJK_PACKAGES = {"fonts-wqy-microhei": "WenQuanYi Micro Hei", "fonts-noto-cjk": "Noto Sans CJK SC"}
+
+
+def test_a_space_installs_a_cjk_font_the_figures_find():
+    """packages.txt (the Debian packages a Space's build installs) holds a CJK font that ui/i18n.cjk_font looks
+    for, so a Chinese reader's figures are Chinese on a Space too; here (Debian, as CI) it is the one found."""
+    from ui import i18n
+
+    wanted = [line.strip() for line in (ROOT / "packages.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    fonts = [CJK_PACKAGES[p] for p in wanted if p in CJK_PACKAGES]
+    assert fonts and all(f in i18n.CJK_FONTS for f in fonts), wanted
+    assert i18n.cjk_font() == fonts[0]
+
+
 def test_every_requirement_has_a_version_bound():
     reqs = requirements()
     assert {"torch", "gradio", "numpy", "safetensors"} <= set(reqs)
