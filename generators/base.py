@@ -282,6 +282,8 @@ def config_from_json(cls, data: dict):
         kw[k] = v
     try:
         return cls(**kw)
+    except EngineError as e:                 # a config check's own message: kept whole, so a UI renders it too
+        raise CheckpointError("bad config: {why}", why=e) from None
     except (TypeError, ValueError) as e:
         raise CheckpointError("bad config: {why}", why=str(e)) from None
 

@@ -125,3 +125,18 @@ def test_a_quoted_value_is_shown_as_sent_and_a_plain_name_translated():
         generators.build("vae", "mnist").prepare_data(names)
     zh = I.engine_message(named.value, _Request("zh-CN"))
     assert zh == "这个 VAE 在 图像 上训练，而 'names' 是 文本", zh
+
+
+def test_a_wrapped_message_is_rendered_by_its_own_key():
+    """A checkpoint's config that fails a family's own check: "bad config: <that check's message>", both parts
+    in the reader's language, and the same English as before; it survives a trip across processes."""
+    from generators.base import config_from_json
+    from ui import i18n as I
+
+    with pytest.raises(CheckpointError) as e:
+        config_from_json(generators.REGISTRY["gan"].Config, {"latent_dim": 0})
+    assert str(e.value).startswith("bad config: latent_dim must be a whole number in"), str(e.value)
+    back = pickle.loads(pickle.dumps(e.value))
+    assert str(back) == str(e.value)
+    zh = I.engine_message(back, _Request("zh-CN"))
+    assert zh.startswith("配置有误：latent_dim 必须是") and "whole number" not in zh, zh

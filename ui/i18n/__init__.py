@@ -226,7 +226,7 @@ def error(text: str) -> gr.Error:
 
 def engine_message(e: Exception, request=None) -> str:
     """An engine error in the request's language: a generators.EngineError by its key (ui/i18n/zh_CN_errors.py
-    ENGINE) with its values; a value shown plain ({dataset}, {name}) that the catalog translates (a data set's,
+    ENGINE) with its values (one that is an EngineError itself, rendered the same way); a value shown plain ({dataset}, {name}) that the catalog translates (a data set's,
     a family's or an option's name) is shown translated, one quoted ({token!r}: what the user typed or sent) is
     shown as it is. Any other error's text as tr gives it. English readers and API callers get str(e), the CLI's."""
     from generators.errors import EngineError
@@ -240,7 +240,8 @@ def engine_message(e: Exception, request=None) -> str:
     traditional = lang == HANT_LOCALE
     quoted = {field.split(".")[0].split("[")[0] for _, field, _, conv in string.Formatter().parse(zh)
               if field and conv is not None}
-    values = {k: (translate(v, traditional) or v) if isinstance(v, str) and k not in quoted else v
+    values = {k: engine_message(v, request) if isinstance(v, EngineError)       # a wrapped message: its own key
+              else (translate(v, traditional) or v) if isinstance(v, str) and k not in quoted else v
               for k, v in e.values.items()}
     return (hant(zh) if traditional else zh).format(**values)
 
