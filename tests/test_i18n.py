@@ -503,6 +503,22 @@ def test_the_next_character_charts_legend_names_every_rule_in_chinese(i18n, aski
         "sampled (T = 1, no cut, form 5, acrostic 春夏秋冬, rhyme)"
 
 
+def test_a_timelapse_frames_step_is_written_in_the_readers_language(i18n, asking):
+    """The Train tab's timelapse GIF writes each frame's step on it: 第 40 步 in the CJK font for a Chinese reader
+    (different pixels from "step 40"), "step 40" for anyone else."""
+    import numpy as np
+
+    from ui import train_views
+
+    blank = np.zeros((24, 96, 3), np.uint8)
+    asking("en-US")
+    en = train_views._stamp(blank, 40)
+    asking("zh-CN,zh;q=0.9")
+    zh = train_views._stamp(blank, 40)
+    assert i18n.pil_cjk_font(12) is not None and en.any() and zh.any() and (en != zh).any()
+    assert i18n.tr("step {step}") == "第 {step} 步"
+
+
 def test_the_loss_chart_reads_in_the_readers_language(i18n, asking):
     """The Train tab's loss chart: axes and legend in Chinese for a Chinese reader (each family's loss names in
     the catalog); an English reader and the API's columns are unchanged."""

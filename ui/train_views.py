@@ -183,11 +183,15 @@ def keep_frame(r: Run, step: int, samples) -> None:
         r.timelapse = r.timelapse[::2]
 
 
-def _stamp(img: np.ndarray, text: str) -> np.ndarray:
+def _stamp(img: np.ndarray, step: int) -> np.ndarray:
+    """A timelapse frame with its step written on: "step 40", or 第 40 步 in the CJK font for a Chinese reader."""
     from PIL import Image, ImageDraw
 
+    text, font = f"step {step}", None
+    if I.figure_chinese():
+        text, font = I.tr(text), I.pil_cjk_font(12)
     im = Image.fromarray(img).convert("RGB")
-    ImageDraw.Draw(im).text((4, 2), text, fill=(255, 200, 0))
+    ImageDraw.Draw(im).text((4, 2), text, fill=(255, 200, 0), font=font)
     return np.asarray(im)
 
 
@@ -220,7 +224,7 @@ def timelapse_gif(state):
             FigureCanvasAgg(fig).draw()
             imgs.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
     else:
-        imgs = [_stamp(C.grid_image(x, nrow=4, scale=3), f"step {step}") for step, x in frames]
+        imgs = [_stamp(C.grid_image(x, nrow=4, scale=3), step) for step, x in frames]
     imgs += [imgs[-1]] * 5                            # hold the last frame
     return C.temp_file(gif_bytes(imgs, duration_ms=150),
                        f"{_export_name(r)}_timelapse_steps{frames[0][0]}-{frames[-1][0]}.gif")

@@ -281,6 +281,21 @@ def cjk_font() -> str | None:
     return found()
 
 
+@functools.lru_cache(maxsize=4)
+def pil_cjk_font(size: int):
+    """cjk_font() as a PIL font of `size` pixels (for text written on pictures), else None (PIL's default)."""
+    from matplotlib import font_manager
+    from PIL import ImageFont
+
+    if cjk_font() is None:
+        return None
+    try:
+        path = font_manager.findfont(font_manager.FontProperties(family=cjk_font()), fallback_to_default=False)
+        return ImageFont.truetype(path, size)
+    except (OSError, ValueError):
+        return None
+
+
 def figure_chinese(request=None) -> str:
     """The Chinese a figure made for this request is drawn in, "zh-CN" or "zh-TW", when the browser asks for it
     and a CJK font exists (without one Chinese would draw as boxes, so the figure stays English: ""). Truthy
