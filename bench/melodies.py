@@ -33,7 +33,7 @@ def main(argv=None) -> None:
 
     import torch
 
-    from generators import music
+    from generators import music, music_files
     from ui import melody as M
 
     rows = [
@@ -47,8 +47,8 @@ def main(argv=None) -> None:
         ("diffusion: 4 melodies, 10 Euler steps", lambda: M.denoise(0, 10, 4)),
     ]
     e = music.load_songs("han")[0].events[:64]
-    rows += [("synthesise 8 bars (8 s of audio)", lambda: music.synthesize(e)),
-             ("MIDI of 8 bars", lambda: music.midi_bytes([e])),
+    rows += [("synthesise 8 bars (8 s of audio)", lambda: music_files.synthesize(e)),
+             ("MIDI of 8 bars", lambda: music_files.midi_bytes([e])),
              ("piano roll → melody (32 steps)", lambda: music.from_roll(music.to_roll(e)))]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
     print("| call | median ms | worst ms |\n|---|---|---|")
@@ -57,7 +57,7 @@ def main(argv=None) -> None:
         print(f"| {name} | {med:.1f} | {worst:.1f} |")
     text = (music.corpus_dir() / "han1.abc").read_text(encoding="latin-1")
     t = time.perf_counter()
-    songs, _ = music.parse_abc(text, limit=60)
+    songs, _ = music_files.parse_abc(text, limit=60)
     rate = len(songs) / (time.perf_counter() - t)
     print(f"\nmusic21 parses {rate:.0f} Han songs a second here (the whole collection, 1,224 tunes: "
           f"~{1224 / rate:.0f} s, once, into the cache)")

@@ -228,18 +228,18 @@ MELODY_OUT = (".mid", ".wav", ".abc", ".txt", ".png")
 def melody_file(samples, suffix: str, model) -> bytes:
     """A melody model's samples as one file: .mid (one after another), .wav (likewise, a bar of silence between),
     .abc (one tune each), .txt (note names, a melody a line) or .png (their piano rolls)."""
-    from . import music
+    from . import music, music_files
     from .base import make_grid, png_bytes
     from .melody_metrics import melodies_of
 
-    mels = [music.from_text(s) for s in samples] if isinstance(samples, list) else melodies_of(model, samples)
+    mels = [music.from_text(s) for s in samples] if isinstance(samples, list) else melodies_of(samples)
     if suffix == ".mid":
-        return music.midi_bytes(mels)
+        return music_files.midi_bytes(mels)
     if suffix == ".wav":
         gap = np.zeros(8, np.int8)
-        return music.wav_bytes(music.synthesize(np.concatenate([x for m in mels for x in (m, gap)][:-1])))
+        return music_files.wav_bytes(music_files.synthesize(np.concatenate([x for m in mels for x in (m, gap)][:-1])))
     if suffix == ".abc":
-        return music.abc_text(mels, title=str(getattr(model, "meta", {}).get("name", "Latent Lab"))).encode()
+        return music_files.abc_text(mels, title=str(getattr(model, "meta", {}).get("name", "Latent Lab"))).encode()
     if suffix == ".txt":
         return ("\n".join(music.format_notes(m) for m in mels) + "\n").encode()
     if suffix == ".png":

@@ -9,6 +9,7 @@ import io
 import math
 import os
 import struct
+import threading
 import urllib.request
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -379,9 +380,9 @@ def load_user_data(path, split: str = "train") -> Dataset:
     if suffix == ".npy":
         return load_points_npy(path, split)
     if suffix in (".abc", ".mid", ".midi"):
-        from . import music
+        from . import music, music_files
 
-        songs = music.read_melody_file(path)
+        songs = music_files.read_melody_file(path)
         if len(songs) < 10:       # a song or a few: 4-bar pieces are the items the held-out rule splits
             songs = [music.Song(f"{s.title} {k + 1}", s.events[a:a + 32], s.steps_per_bar)
                      for s in songs for k, a in enumerate(range(0, len(s.events), 32))]
@@ -417,11 +418,27 @@ def melody_dataset(name: str, songs, split: str = "train") -> Dataset:
     return Dataset(name, "melody", x=x, texts=texts, songs=picked)
 
 
+MELODY_SPLITS_KEPT = 4      # built melody splits kept: a model's train and held-out of two collections (Han's train:
+                            # 40 MB of rolls)
+_MELODY_LOCK = threading.Lock()
+_melody_splits: dict[tuple[str, str], tuple[tuple, Dataset]] = {}     # (name, split) → (the songs it is of, it)
+
+
 def load_melodies(name: str, split: str = "train") -> Dataset:
-    """An Essen collection (han, german, lorraine, luxembourg), parsed once into the cache (music.load_songs)."""
+    """An Essen collection (han, german, lorraine, luxembourg), parsed once into the cache (music.load_songs); each
+    split's windows and rolls are built once for as long as load_songs returns the same songs (a rewritten cache
+    file is read again, with a new mtime). Every caller gets the same Dataset: read it, never change it in place."""
     from . import music
 
-    return melody_dataset(name, music.load_songs(name, build=True), split)
+    songs = music.load_songs(name, build=True)            # outside the lock: the first time, this parses (~35 s)
+    with _MELODY_LOCK:                                    # one build of a split when requests ask for it at once
+        kept = _melody_splits.pop((name, split), None)
+        if kept is None or kept[0] is not songs:
+            kept = (songs, melody_dataset(name, songs, split))
+        _melody_splits[(name, split)] = kept              # the last used last: the least recently used goes first
+        while len(_melody_splits) > MELODY_SPLITS_KEPT:
+            del _melody_splits[next(iter(_melody_splits))]
+        return kept[1]
 
 
 def load_dataset(name: str, split: str = "train") -> Dataset:

@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import generators
-from generators import music
+from generators import music, music_files
 from generators.base import make_generator
+from generators.melody_metrics import CopyIndex, NGram, scale_share
 
 MODELS = ("autoregressive-melodies", "vae-melodies", "diffusion-melodies")
 
@@ -46,7 +47,7 @@ def test_music21_reads_the_han_and_german_files(melodies):
     german = music.load_songs("german")
     assert len(german) >= 30 and {s.steps_per_bar for s in german} - {8}           # not only 2/4 there
     # pentatonic Han songs: nearly every note in the scale, as measured on the held-out songs
-    assert np.mean([music.scale_share(s.events) for s in han]) > 0.9
+    assert np.mean([scale_share(s.events) for s in han]) > 0.9
 
 
 def test_the_held_out_rule_splits_songs_not_windows(melodies):
@@ -96,7 +97,7 @@ def test_a_hostile_melody_file_gets_one_line(tmp_path, name):
     p = tmp_path / name
     p.write_bytes(data)
     with pytest.raises(ValueError, match=says) as e:
-        music.read_melody_file(p)
+        music_files.read_melody_file(p)
     assert "\n" not in str(e.value) and len(str(e.value)) < 200
     if p.suffix in (".abc", ".mid"):                 # the Train tab's upload: the same sentence, as a gr.Error
         import gradio as gr
@@ -104,15 +105,64 @@ def test_a_hostile_melody_file_gets_one_line(tmp_path, name):
             T.load_upload(str(p))
 
 
+def test_a_file_of_too_many_tunes_says_so(tmp_path, monkeypatch):
+    """parse_abc's own sentence reaches the reader as it is, not as "music21 could not read it"."""
+    monkeypatch.setattr(music_files, "MAX_SONGS", 2)
+    p = tmp_path / "three.abc"
+    p.write_text("".join(f"X:{i}\nT:t{i}\nM:2/4\nL:1/16\nK:C\nC4D4|E4G4|]\n\n" for i in (1, 2, 3)))
+    with pytest.raises(ValueError, match="holds 3 tunes; at most 2 can be read"):
+        music_files.read_melody_file(p)
+
+
+def test_music21s_own_complaint_becomes_our_sentence(tmp_path):
+    """A header music21 cannot split raises its own ValueError ("not enough values to unpack"): the reader gets
+    the file's one-line error, keyed, not Python's words."""
+    from generators.errors import EngineError
+
+    p = tmp_path / "odd.abc"
+    p.write_text("X:1\n-K3KyM:G<0\n")
+    with pytest.raises(EngineError) as e:
+        music_files.read_melody_file(p)
+    assert str(e.value) == "odd.abc: music21 could not read it as ABC"
+
+
+def test_a_collections_splits_are_built_once_and_again_when_its_songs_change(tmp_path, monkeypatch):
+    """load_melodies keeps the splits it built (Compare's evaluate reads one several times a model), one build
+    when requests ask at once, and builds again when the song cache is rewritten; what it keeps is a fresh build."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from generators.data import load_melodies, melody_dataset
+
+    monkeypatch.setenv("LATENT_LAB_CACHE", str(tmp_path))
+    path = music.cache_path("han")
+    tune = music.parse_notes("C4 D4 E4 G4 A4 C5 A4 G4 " * 4, max_steps=64)
+    music.save_songs([music.Song(f"s{i}", tune) for i in range(12)], path)
+    first = load_melodies("han", "train")
+    assert load_melodies("han", "train") is first                   # from the cache
+    fresh = melody_dataset("han", music.load_songs("han"), "train")
+    assert torch.equal(first.x, fresh.x) and first.texts == fresh.texts and first.songs == fresh.songs
+    with ThreadPoolExecutor(4) as pool:
+        held = list(pool.map(lambda _: load_melodies("han", "heldout"), range(4)))
+    assert len({id(d) for d in held}) == 1 and len(held[0].songs) == 2
+    other = music.parse_notes("D4 E4 F#4 A4 B4 D5 B4 A4 " * 4, max_steps=64)
+    music.save_songs([music.Song(f"t{i}", other) for i in range(12)], path)
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))      # a new mtime, whatever the clock's grain
+    rebuilt = load_melodies("han", "train")
+    assert rebuilt is not first and rebuilt.texts[0] == music.to_text(other) != first.texts[0]
+    assert load_melodies("han", "train") is rebuilt
+
+
 def test_a_users_abc_and_midi_train(tmp_path):
     from generators.data import load_dataset
 
     abc = tmp_path / "mine.abc"
-    abc.write_text(music.abc_text([np.tile(np.array([2 + 7, 1, 2 + 9, 1, 2 + 11, 1, 1, 1], np.int8), 12)] * 4))
+    abc.write_text(music_files.abc_text([np.tile(np.array([2 + 7, 1, 2 + 9, 1, 2 + 11, 1, 1, 1], np.int8), 12)] * 4))
     d = load_dataset(str(abc), "train")
     assert d.kind == "melody" and len(d.x) and len(d.texts)
     mid = tmp_path / "mine.mid"
-    mid.write_bytes(music.midi_bytes([np.tile(np.array([9, 1, 11, 13, 1, 1, 0, 0], np.int8), 48)]))
+    mid.write_bytes(music_files.midi_bytes([np.tile(np.array([9, 1, 11, 13, 1, 1, 0, 0], np.int8), 48)]))
     assert len(load_dataset(str(mid), "train").x)            # one long song: cut into 4-bar pieces
     assert generators.REGISTRY["autoregressive"].config_for(str(mid)).melody
 
@@ -130,7 +180,7 @@ def test_tokens_rolls_and_typed_notes_round_trip(e):
 
 def test_abc_written_here_reads_back_through_music21(melodies):
     for song in music.load_songs("han")[:12]:
-        back, bad = music.parse_abc(music.abc_text([song.events]))
+        back, bad = music_files.parse_abc(music_files.abc_text([song.events]))
         assert bad == 0
         first = music.notes(song.events)[0][0]
         assert music.notes(back[0].events) == [(s - first, n, m) for s, n, m in music.notes(song.events)]
@@ -146,15 +196,15 @@ def test_typed_notes_refuse_what_is_not_a_note():
 # ----------------------------------------------------------------------------- sound and files
 def test_the_audio_lasts_the_melody_at_its_rate_and_never_clips(melodies):
     e = music.load_songs("han")[1].events[:64]
-    a = music.synthesize(e)
-    assert len(a) == round(len(e) * music.STEP_SECONDS * music.SAMPLE_RATE)
+    a = music_files.synthesize(e)
+    assert len(a) == round(len(e) * music.STEP_SECONDS * music_files.SAMPLE_RATE)
     assert 0.79 < np.abs(a).max() <= 0.8 + 1e-6
-    with wave.open(io.BytesIO(music.wav_bytes(a))) as w:
-        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (music.SAMPLE_RATE, 1, 2)
+    with wave.open(io.BytesIO(music_files.wav_bytes(a))) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (music_files.SAMPLE_RATE, 1, 2)
         pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
     assert len(pcm) == len(a) and np.abs(pcm).max() < 32767
-    rest = music.synthesize(np.array([9, 1, 0, 0, 9, 1], np.int8))        # a rest is silent
-    step = round(music.STEP_SECONDS * music.SAMPLE_RATE)
+    rest = music_files.synthesize(np.array([9, 1, 0, 0, 9, 1], np.int8))        # a rest is silent
+    step = round(music.STEP_SECONDS * music_files.SAMPLE_RATE)
     assert np.abs(rest[2 * step:4 * step]).max() == 0 and np.abs(rest[:step]).max() > 0.1
 
 
@@ -162,7 +212,7 @@ def test_midi_written_here_reads_back_through_music21(melodies):
     from music21 import converter
 
     e = music.load_songs("han")[2].events[:64]
-    score = converter.parseData(music.midi_bytes([e]), format="midi")
+    score = converter.parseData(music_files.midi_bytes([e]), format="midi")
     got = [(round(float(n.offset) * 4), round(float(n.quarterLength) * 4), n.pitch.midi)
            for n in score.flatten().notes]
     first = music.notes(e)[0][0]
@@ -172,11 +222,11 @@ def test_midi_written_here_reads_back_through_music21(melodies):
 # ----------------------------------------------------------------------------- measures
 def test_the_measures():
     penta = music.parse_notes("C4 D4 E4 G4 A4 C5 A4 G4")
-    assert music.scale_share(penta) == 1.0
-    assert music.scale_share(music.parse_notes("C4 C#4 D4 D#4 E4 F4 F#4 G4")) < 0.7
-    idx = music.CopyIndex([music.parse_notes("C4 D4 E4 G4 A4 G4 E4 D4 C4")])
+    assert scale_share(penta) == 1.0
+    assert scale_share(music.parse_notes("C4 C#4 D4 D#4 E4 F4 F#4 G4")) < 0.7
+    idx = CopyIndex([music.parse_notes("C4 D4 E4 G4 A4 G4 E4 D4 C4")])
     assert idx.longest(music.parse_notes("B3 E4 G4 A4 G4 B3")) == 4
-    ng = music.NGram([music.to_text(penta)] * 20, 3)
+    ng = NGram([music.to_text(penta)] * 20, 3)
     assert ng.nll([music.to_text(penta)]) < 0.5 < ng.nll([music.to_text(music.parse_notes("F#4 B4 C#5 D#5"))])
 
 
@@ -254,7 +304,7 @@ def test_the_train_tab_trains_melodies_and_plays_their_samples(melodies, tmp_pat
     view, wav, files = T.hear(r)
     assert view.count("class='mel'") == 8 and wav in files and _wav_seconds(wav) > 0 and len(files) == 2
     abc = tmp_path / "mine.abc"
-    abc.write_text(music.abc_text([music.load_songs("han")[i].events for i in range(12)]))
+    abc.write_text(music_files.abc_text([music.load_songs("han")[i].events for i in range(12)]))
     outs = list(sync_stream(T.start(None, *{**base, "family": "vae", "dataset": T.UPLOAD, "upload": str(abc),
                                            "n_layer": None, "n_embd": None, "latent": 2, "beta": 0.25}.values())))
     r = outs[-1][0]
@@ -291,7 +341,7 @@ def test_the_cli_writes_midi_wav_and_abc(tmp_path, capsys):
         assert code == 0, err
         data = out.read_bytes()
         assert data[:4] == {"mid": b"MThd", "wav": b"RIFF"}.get(ext, data[:4]) and len(data) > 40
-    songs, bad = music.parse_abc((tmp_path / "tunes.abc").read_text())
+    songs, bad = music_files.parse_abc((tmp_path / "tunes.abc").read_text())
     assert len(songs) == 2 and bad == 0
     assert all(music.notes(s.events)[:3] == [(0, 4, 74), (4, 2, 69), (6, 2, 72)] for s in songs)   # the prefix
     code, _, err = _cli(capsys, "sample", "vae", "--checkpoint", "vae-melodies", "--n", "2", "--out",

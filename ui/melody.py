@@ -13,8 +13,9 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from generators import music
+from generators import music, music_files
 from generators.base import make_generator, png_bytes
+from generators.melody_metrics import melodies_of
 
 from . import common as C
 from . import i18n as I
@@ -97,16 +98,16 @@ def sound(mels) -> tuple[int, np.ndarray]:
     """The melodies one after another (a bar of rest between) as the server's WAV samples, for gr.Audio."""
     gap = np.zeros(8, np.int8)
     seq = np.concatenate([x for m in mels for x in (np.asarray(m, np.int8), gap)][:-1])
-    audio = music.synthesize(seq)
-    return music.SAMPLE_RATE, (audio * 32767).round().astype(np.int16)
+    audio = music_files.synthesize(seq)
+    return music_files.SAMPLE_RATE, (audio * 32767).round().astype(np.int16)
 
 
 def files(mels, name: str, heard: tuple[int, np.ndarray]) -> list[str]:
     """The .mid and the .wav (of `heard`, sound()'s samples) to download, named by what they hold, each written once
     into a folder of its own."""
     rate, pcm = heard
-    return [C.temp_file(music.midi_bytes(list(mels)), name + ".mid"),
-            C.temp_file(music.wav_bytes(pcm.astype(np.float32) / 32767, rate), name + ".wav")]
+    return [C.temp_file(music_files.midi_bytes(list(mels)), name + ".mid"),
+            C.temp_file(music_files.wav_bytes(pcm.astype(np.float32) / 32767, rate), name + ".wav")]
 
 
 def outputs(mels, labels, name: str, intro: str = ""):
@@ -371,19 +372,13 @@ def interpolate(song_a, song_b, steps):
     x = torch.from_numpy(np.stack([music.to_roll(a), music.to_roll(b)])).to(model.device)
     z = model.encode(x)
     w = torch.linspace(0, 1, k, device=z.device)[:, None]
-    mids = music_of(model.decode((1 - w) * z[0] + w * z[1]))
+    mids = melodies_of(model.decode((1 - w) * z[0] + w * z[1]))
     mels = [a, *mids, b]
     labels = ([I.tr("A (the song)")] + [I.tr("A decoded")] + [f"{i}/{k - 1}" for i in range(1, k - 1)]
               + [I.tr("B decoded"), I.tr("B (the song)")])
     return outputs(mels, labels, f"{VAE_MODEL}_songs{int(song_a)}-{int(song_b)}_{k}steps",
                    I.tr("A and B are held-out songs the VAE never trained on; between them, the decoded points of "
                         "the line from A's latent to B's."))
-
-
-def music_of(images) -> list[np.ndarray]:
-    from generators.melody_metrics import melodies_of
-
-    return melodies_of(None, images)
 
 
 @C.engine_errors
@@ -395,7 +390,7 @@ def decode_sliders(*zs):
     z = torch.zeros(1, model.config.latent_dim, device=model.device)
     for i, v in enumerate(zs[:VAE_DIMS]):
         z[0, i] = C.number(v, f"z[{i}]", -MAX_Z, MAX_Z)
-    mel = music_of(model.decode(z))[0]
+    mel = melodies_of(model.decode(z))[0]
     name = "_".join(f"{float(v):+.1f}" for v in zs[:VAE_DIMS])
     return outputs([mel], [I.tr("decoded z")], f"{VAE_MODEL}_z{name}")
 
@@ -450,7 +445,7 @@ def denoise(seed, steps, n):
     s, n = C.seed(seed), C.number(n, "N", 1, MAX_N, integer=True)
     k = C.number(steps, "Steps", 1, 50, integer=True)
     rolls = _sample(model, n, s, None, {"steps": k})
-    mels = music_of(rolls)
+    mels = melodies_of(rolls)
     return outputs(mels, [f"{i + 1}" for i in range(n)], f"{DIFFUSION_MODEL}_seed{s}_{k}steps")
 
 

@@ -24,6 +24,7 @@ from generators.base import train_fields
 from generators.data import (IMAGE_SETS, MAX_IMAGES, MAX_UPLOAD, TEXT_SETS, TOY_SETS,  # noqa: F401 (MAX_IMAGES: tests)
                              Dataset, load_dataset, load_user_data)
 from generators import music
+from generators.melody_metrics import melodies_of
 from generators.recipe import load_run, run_defaults, save_run
 
 from . import common as C
@@ -395,7 +396,7 @@ def hear(state):
         raise I.error("Train a melody model (a dataset of songs: han, german, or your .abc / .mid) to hear its "
                       "samples.")
     s = r.samples
-    mels = [music.from_text(x) for x in s] if isinstance(s, list) else melody.music_of(s)
+    mels = [music.from_text(x) for x in s] if isinstance(s, list) else melodies_of(s)
     return melody.outputs(mels[:8], [f"{i + 1}" for i in range(min(8, len(mels)))],
                           f"{_export_name(r)}_step{r.step}")
 

@@ -135,7 +135,7 @@ ENGINE: dict[str, str] = {
         "{token!r} 不是一个音：请写音名和八度（C4、F#4、Bb3），或用 r 表示休止",
     "{token!r} is outside the range {lo} … {hi}": "{token!r} 超出了 {lo} … {hi} 的音域",
     "at most {n} sixteenths can be typed": "最多只能输入 {n} 个十六分音符",
-    # generators/music.py: a user's .abc / .mid
+    # generators/music_files.py: a user's .abc / .mid
     "the file holds {n} tunes; at most {max} can be read": "文件里有 {n} 首曲子；最多只能读 {max} 首",
     "{name}: a melody file is .abc or .mid": "{name}：旋律文件必须是 .abc 或 .mid",
     "{name}: cannot be read": "{name}：无法读取",
