@@ -120,6 +120,171 @@ def wait_until_idle(page) -> None:
     page.wait_for_function("() => !document.querySelector('.pending, .generating, .eta-bar')")
 
 
+# The page's own record of what is still on its way, for wait_until_settled; installed before the app's scripts
+# run (track_settling, or the tracked_page fixture). It counts
+# - the fetch() requests in flight: Gradio sends every event with fetch (the heartbeat stream, open for the
+#   session's life, is left out);
+# - the events Gradio is bound to send next, each until it is sent (window.gradio_config's dependency graph): the
+#   load event; a tab's select events once its panel comes on display; and for every answered event sent without
+#   the queue (/run/…: the first renders, the tabs' select chains) its .then/.success/.failure followers (one that
+#   runs only in the page passes on to its own followers; one already running is left out, as Gradio skips or
+#   defers it);
+# - the <link> stylesheets and module preloads in flight: Vite's preloader adds them when the page imports a
+#   component lazily (a tab's first opening, a plot's renderer), which mounts once they have loaded;
+# and it stamps the time of every request's start and end and of every DOM mutation, and counts animation frames.
+SETTLE_JS = r"""
+(() => {
+  if (window.__llSettle) return;
+  const s = window.__llSettle = { inflight: 0, links: 0, expected: new Map(), running: new Map(),
+                                  lastStart: new Map(), last: performance.now(), frames: 0, lastFrame: 0,
+                                  seeded: false };
+  const add = (m, k, n) => m.set(k, (m.get(k) || 0) + n);
+  const touch = () => { s.last = performance.now(); s.lastFrame = s.frames; };
+  let graph = null;                       // dependency id → {d, kids}
+  const deps = () => {
+    const all = window.gradio_config && window.gradio_config.dependencies;
+    if (!graph && all) {
+      graph = new Map(all.map((d) => [d.id, { d, kids: [] }]));
+      all.forEach((d) => d.trigger_after != null && graph.get(d.trigger_after)?.kids.push(d));
+    }
+    return graph;
+  };
+  const expect = (d, since) => {          // Gradio is bound to send d, unless it was sent since `since`
+    if (!d.backend_fn) return follow(d, true, since);
+    if ((s.lastStart.get(d.id) ?? -Infinity) >= since || (s.running.get(d.id) || 0) > 0) return;
+    add(s.expected, d.id, 1);
+  };
+  const follow = (d, ok, since) => (deps()?.get(d.id)?.kids || []).forEach((k) => {
+    const on = k.trigger_only_on_failure ? "failure" : k.trigger_only_on_success ? "success" : "then";
+    if (ok ? on !== "failure" : on === "failure") expect(k, since);
+  });
+  s.seed = () => {                        // the load event, sent once the app has mounted
+    if (s.seeded || !deps()) return;
+    s.seeded = true;
+    window.gradio_config.dependencies.forEach((d) => d.backend_fn && d.targets.some(([, e]) => e === "load")
+                                                     && expect(d, -1));
+  };
+  s.pending = () => [...s.expected].filter(([, n]) => n > 0).map(([id]) => id);
+  const fetch0 = window.fetch;
+  window.fetch = function (input, init) {
+    const url = String((input && input.url) || input);
+    const p = fetch0.apply(this, arguments);
+    if (/\/heartbeat\//.test(url)) return p;
+    s.seed();
+    let fn = null;
+    if (/\/run\//.test(url)) try { fn = JSON.parse(init.body).fn_index ?? null; } catch (e) { fn = null; }
+    const t0 = performance.now();
+    s.inflight += 1;
+    touch();
+    if (fn !== null) {
+      add(s.running, fn, 1);
+      s.lastStart.set(fn, t0);
+      if (s.expected.get(fn) > 0) add(s.expected, fn, -1);
+    }
+    const done = (ok) => {                // its followers are expected before it stops counting as in flight
+      if (fn !== null) {
+        add(s.running, fn, -1);
+        const d = deps()?.get(fn)?.d;
+        if (d) follow(d, ok, t0);
+      }
+      s.inflight -= 1;
+      touch();
+    };
+    if (fn === null) p.then(() => done(true), () => done(false));
+    else p.then((r) => r.clone().json().then((j) => done(r.ok && !(j && j.error)), () => done(false)),
+                () => done(false));
+    return p;
+  };
+  const watch = (n) => {
+    if (n.tagName !== "LINK" || !/^(stylesheet|modulepreload|preload)$/.test(n.rel) || n.__llSettle) return;
+    n.__llSettle = true;
+    s.links += 1;
+    const done = () => {
+      n.removeEventListener("load", done);
+      n.removeEventListener("error", done);
+      s.links -= 1;
+      touch();
+    };
+    n.addEventListener("load", done);
+    n.addEventListener("error", done);
+  };
+  // a tab panel coming on display: Gradio's TabItem sends its select events once its tab is the selected one
+  // (a click, a link's ?tab=, the first tab as the app mounts), one after another in the order they were made
+  const shown = new Set();
+  const panels = () => document.querySelectorAll(".tabitem[role=tabpanel][id]").forEach((el) => {
+    if (!el.style.display || el.style.display === "none") return void shown.delete(el.id);
+    if (shown.has(el.id) || !deps()) return;
+    shown.add(el.id);
+    const tab = window.gradio_config.components.find((c) => c.props?.elem_id === el.id);
+    const now = performance.now();
+    if (tab) window.gradio_config.dependencies.forEach((d) => d.targets.some(([t, e]) => t === tab.id && e === "select")
+                                                          && expect(d, now));
+  });
+  new MutationObserver((records) => {
+    touch();
+    records.forEach((r) => r.addedNodes.forEach(watch));
+    panels();
+  }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  const tick = () => { s.frames += 1; requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+})();
+"""
+
+
+def track_settling(ctx) -> None:
+    """Install SETTLE_JS in a browser context (or page) before it loads the app, for wait_until_settled."""
+    ctx.add_init_script(SETTLE_JS)
+
+
+def wait_until_settled(page, quiet_ms: int = 250, timeout: float | None = None) -> None:
+    """Wait until the page has settled: the load event has been sent; no request, stylesheet or module preload is
+    in flight; every follower of an answered queue-less event has been sent (and so answered); no Gradio event
+    shows as running (wait_until_idle's condition, for queued ones); no DOM mutation and no request's start or end
+    for quiet_ms; two animation frames run since the last change (what a MutationObserver queued with
+    requestAnimationFrame, ui/js/40-a11y.js's and 50-i18n-page.js's fixes, has run, and a change it made restarts
+    the wait); the fonts loaded; no finite CSS animation or transition running (colours are the final ones).
+    The page must have been loaded with track_settling (or be a tracked_page)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    if not page.evaluate("() => !!window.__llSettle"):
+        raise AssertionError("wait_until_settled needs SETTLE_JS installed before the page loads (track_settling)")
+    try:
+        page.wait_for_function("""(quiet) => {
+            const s = window.__llSettle;
+            s.seed();
+            return s.seeded && s.inflight === 0 && s.links === 0 && !s.pending().length
+              && performance.now() - s.last >= quiet && s.frames - s.lastFrame >= 2
+              && document.fonts.status === 'loaded' && !document.querySelector('.pending, .generating, .eta-bar')
+              && !document.getAnimations().some((a) => a.playState === 'running'
+                                                 && a.effect?.getComputedTiming().iterations !== Infinity);
+        }""", arg=quiet_ms, timeout=timeout)
+    except PlaywrightTimeout:
+        state = page.evaluate("""() => { const s = window.__llSettle;
+            return { seeded: s.seeded, inflight: s.inflight, links: s.links, expected: s.pending(),
+                     quiet_ms: Math.round(performance.now() - s.last), frames: s.frames - s.lastFrame,
+                     fonts: document.fonts.status, status: !!document.querySelector('.pending, .generating, .eta-bar'),
+                     animations: document.getAnimations().filter((a) => a.playState === 'running'
+                         && a.effect?.getComputedTiming().iterations !== Infinity).length }; }""")
+        raise AssertionError(f"the page did not settle: {state}") from None
+
+
+@pytest.fixture
+def tracked_page(browser, app_url, tmp_path):
+    """The `page` fixture's page (same viewport, errors in page.errors), with SETTLE_JS installed before the app
+    loads, for wait_until_settled."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    track_settling(ctx)
+    pg = ctx.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.set_default_timeout(60_000)
+    pg.goto(app_url, wait_until="domcontentloaded")
+    pg.get_by_role("tab", name="GAN").wait_for()
+    pg.screenshot_dir = tmp_path
+    yield pg
+    ctx.close()
+
+
 def image_src(page, elem_id: str) -> str | None:
     return page.evaluate(f"() => document.querySelector('#{elem_id} img')?.src ?? null")
 

@@ -4,7 +4,7 @@ pictures carry alt text that says what they show; a latent slider works from the
 from __future__ import annotations
 
 import pytest
-from conftest import open_tab, wait_until_idle
+from conftest import open_tab, track_settling, wait_until_settled
 
 import app
 
@@ -30,6 +30,7 @@ def test_every_tab_passes_axe_core(browser, app_url, theme, locale, width):
     from ui.i18n import translate
 
     ctx = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
+    track_settling(ctx)
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     try:
@@ -40,9 +41,7 @@ def test_every_tab_passes_axe_core(browser, app_url, theme, locale, width):
             open_tab(page, title)
             page.wait_for_function("(t) => document.querySelector('#tabs [role=tab][aria-selected=true]')"
                                    "?.textContent.trim() === t", arg=title)
-            page.wait_for_timeout(800)                   # the first renders start
-            wait_until_idle(page)
-            page.wait_for_timeout(500)                   # they have landed; the page-side fixes run
+            wait_until_settled(page)     # its renders (the first ones too) have landed, the page-side fixes have run
             if v := violations(page):
                 found[tab] = v
         assert not found, found
@@ -58,11 +57,12 @@ def test_pictures_say_what_they_show(page):
     assert page.evaluate("() => document.querySelector('#gan_img .image-container > button')?.getAttribute('aria-label')") == alt
 
 
-def test_a_latent_slider_works_from_the_keyboard(page):
+def test_a_latent_slider_works_from_the_keyboard(tracked_page):
     from conftest import image_src
 
+    page = tracked_page
     page.wait_for_function("() => document.querySelector('#gan_img img')?.src")
-    page.wait_for_timeout(1000)
+    wait_until_settled(page)                             # the first renders have all landed: the picture is final
     before = image_src(page, "gan_img"), page.evaluate(
         "() => document.querySelector('#gan_img .ll-browser-img')?.src ?? null")
     slider = page.locator("#z0 input[type=range]")
@@ -74,7 +74,7 @@ def test_a_latent_slider_works_from_the_keyboard(page):
                            "|| document.querySelector('#gan_img img')?.src !== b[0]", arg=list(before))
 
 
-def test_no_empty_file_box_before_there_is_something_to_download(page):
+def test_no_empty_file_box_before_there_is_something_to_download(tracked_page):
     """Every gr.File of the app (downloads, the data drop zone) is out of sight on every tab until it has a file
     or, for the drop zone, until "upload" is chosen; a download's box appears with its file."""
     import gradio as gr
@@ -82,9 +82,10 @@ def test_no_empty_file_box_before_there_is_something_to_download(page):
     boxes = [b.elem_id for b in app.demo.blocks.values() if isinstance(b, gr.File) and b.elem_id]
     assert {"gan_png", "diff_png", "train_model_file", "train_export", "train_upload"} <= set(boxes)
     shown = "(ids) => ids.filter((id) => { const e = document.getElementById(id); return e && e.offsetParent; })"
+    page = tracked_page
     for title, tab in TABS:
         page.get_by_role("tab", name=title).click()
-        page.wait_for_timeout(800)
+        wait_until_settled(page)                         # the tab's renders have landed
         assert page.evaluate(shown, boxes) == [], tab
     page.get_by_role("tab", name="GAN").click()
     page.locator("#gan_png_btn").click()
