@@ -76,10 +76,12 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, app_url, tmp_path):
-    """A fresh page on the app; console errors are collected in page.errors."""
+def _app_page(browser, app_url, tmp_path, *, tracked: bool = False):
+    """A fresh page on the app (console errors in page.errors), its SETTLE_JS installed first when `tracked`;
+    closed after the test."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    if tracked:
+        track_settling(ctx)
     pg = ctx.new_page()
     pg.errors = []
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
@@ -269,20 +271,15 @@ def wait_until_settled(page, quiet_ms: int = 250, timeout: float | None = None) 
 
 
 @pytest.fixture
+def page(browser, app_url, tmp_path):
+    """A fresh page on the app; console errors are collected in page.errors."""
+    yield from _app_page(browser, app_url, tmp_path)
+
+
+@pytest.fixture
 def tracked_page(browser, app_url, tmp_path):
-    """The `page` fixture's page (same viewport, errors in page.errors), with SETTLE_JS installed before the app
-    loads, for wait_until_settled."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    track_settling(ctx)
-    pg = ctx.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    pg.set_default_timeout(60_000)
-    pg.goto(app_url, wait_until="domcontentloaded")
-    pg.get_by_role("tab", name="GAN").wait_for()
-    pg.screenshot_dir = tmp_path
-    yield pg
-    ctx.close()
+    """The `page` fixture's page, with SETTLE_JS installed before the app loads, for wait_until_settled."""
+    yield from _app_page(browser, app_url, tmp_path, tracked=True)
 
 
 def image_src(page, elem_id: str) -> str | None:
