@@ -226,9 +226,10 @@ def error(text: str) -> gr.Error:
 
 def engine_message(e: Exception, request=None) -> str:
     """An engine error in the request's language: a generators.EngineError by its key (ui/i18n/zh_CN_errors.py
-    ENGINE) with its values (one that is an EngineError itself, rendered the same way); a value shown plain ({dataset}, {name}) that the catalog translates (a data set's,
-    a family's or an option's name) is shown translated, one quoted ({token!r}: what the user typed or sent) is
-    shown as it is. Any other error's text as tr gives it. English readers and API callers get str(e), the CLI's."""
+    ENGINE) with its values (one that is an EngineError itself, rendered the same way); a value shown plain
+    ({dataset}, {name}) that the catalog translates (a data set's, a family's or an option's name) is shown
+    translated, one quoted ({token!r}: what the user typed or sent) is shown as it is. Any other error's text as
+    tr gives it. English readers and API callers get str(e), the CLI's."""
     from generators.errors import EngineError
 
     lang = language(request)
